@@ -1,0 +1,203 @@
+"""The HTTP edge of the SMS Center API: every /sys script goes through `handle`.
+
+Order of work per request (jobs.md §2, §5): blocked IP → concurrency slot → parameters →
+credentials → allowlist → the script. Every outcome is HTTP 200 with a body in the
+requested `fmt`; an unexpected failure is logged and answered as an error, never a 500.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from contextlib import nullcontext
+from typing import Any
+
+import structlog
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from tidings.api import params as request_params
+from tidings.api.context import Call, ScriptHandler, Services
+from tidings.api.endpoints.jobs import handle_jobs
+from tidings.api.errors import error_code
+from tidings.api.formats import renderer_for
+from tidings.api.responses import api_response
+from tidings.errors import DomainError, InvalidParameter, IpBlocked
+
+log = structlog.get_logger("tidings.api")
+
+SCRIPTS: dict[str, ScriptHandler] = {"jobs": handle_jobs}
+# Requests that change state are refused when repeated within a minute (error 9).
+_STATE_CHANGING = {"jobs": ("add", "del", "cancel")}
+
+
+def parse_fmt(value: str | None) -> int:
+    text = (value or "").strip()
+    if text in ("", "0", "1", "2", "3"):
+        return int(text or 0)
+    raise InvalidParameter("fmt must be 0, 1, 2 or 3")
+
+
+class Outcome:
+    """What one request ended as (for the response, the log and the abuse guard)."""
+
+    def __init__(self, fmt: int, codec: str = "cp1251", label: str = "windows-1251") -> None:
+        self.fmt = fmt
+        self.codec = codec
+        self.label = label
+        self.code = 0
+        self.body = ""
+        self.login = ""
+
+
+def build_app(services: Services) -> Starlette:
+    async def sys_script(request: Request) -> Response:
+        script = request.path_params["script"]
+        handler = SCRIPTS.get(script)
+        if handler is None:
+            return PlainTextResponse("not found", status_code=404)
+        return await _serve(request, script, handler, services)
+
+    async def healthz(_request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    routes = [
+        Route("/sys/{script}.php", sys_script, methods=["GET", "POST"]),
+        Route("/healthz", healthz),
+    ]
+    return Starlette(routes=routes)
+
+
+async def _serve(
+    request: Request, script: str, handler: ScriptHandler, services: Services
+) -> Response:
+    started = time.perf_counter()
+    client_ip = request.client.host if request.client else "0.0.0.0"
+    query = request_params.query_pairs(request.scope.get("query_string", b""))
+    hint = dict(query)
+    out = Outcome(_fmt_hint(hint.get("fmt")))
+    login_hint = (hint.get("login") or hint.get("apikey") or b"").decode("latin-1")
+    slot = False
+    try:
+        await run_in_threadpool(services.abuse.check, client_ip)
+        if login_hint:
+            services.concurrency.enter(login_hint)
+            slot = True
+        body = await request.body()
+        out = await run_in_threadpool(
+            _process,
+            services,
+            script,
+            handler,
+            query,
+            request.headers,
+            body,
+            client_ip,
+            not slot,
+        )
+    except DomainError as error:
+        out.code = error_code(error)
+        out.body = renderer_for(out.fmt).error(out.code, error.description)
+    except Exception:
+        log.exception("request failed", script=script)
+        out.code = 3
+        out.body = renderer_for(out.fmt).error(3, "internal error, try again")
+    finally:
+        if slot:
+            services.concurrency.leave(login_hint)
+    log.info(
+        "request",
+        script=script,
+        ip=client_ip,
+        login=out.login,
+        code=out.code,
+        ms=round((time.perf_counter() - started) * 1000, 2),
+    )
+    return api_response(out.body, out.codec, out.label, renderer_for(out.fmt).media_type)
+
+
+def _fmt_hint(raw: bytes | None) -> int:
+    try:
+        return parse_fmt(raw.decode("latin-1") if raw else None)
+    except InvalidParameter:
+        return 0
+
+
+def _process(
+    services: Services,
+    script: str,
+    handler: ScriptHandler,
+    query: request_params.RawPairs,
+    headers: Mapping[str, str],
+    body: bytes,
+    client_ip: str,
+    need_slot: bool,
+) -> Outcome:
+    """Everything after the body has arrived; runs in a worker thread (the store is sync)."""
+    fmt_hint = _fmt_hint(dict(query).get("fmt"))
+    out = Outcome(fmt_hint)
+    params: request_params.Params | None = None
+    slot_login = ""
+    try:
+        params = request_params.decode(
+            query, request_params.body_pairs(headers.get("content-type", ""), body)
+        )
+        out.codec, out.label = params.codec, params.charset_label
+        out.fmt = _fmt_hint(params.text("fmt").encode("latin-1", "replace"))
+        if need_slot:
+            slot_login = params.text("login") or params.text("apikey") or params.text("psw")
+            if slot_login:
+                services.concurrency.enter(slot_login)
+        out.body = _call(services, script, handler, params, client_ip, out)
+        services.abuse.request_succeeded(client_ip)
+    except DomainError as error:
+        out.code = error_code(error)
+        out.body = renderer_for(out.fmt).error(out.code, error.description)
+        if not isinstance(error, IpBlocked):
+            services.abuse.request_failed(client_ip)
+    finally:
+        if slot_login:
+            services.concurrency.leave(slot_login)
+    return out
+
+
+def _call(
+    services: Services,
+    script: str,
+    handler: ScriptHandler,
+    params: request_params.Params,
+    client_ip: str,
+    out: Outcome,
+) -> str:
+    fmt = parse_fmt(params.get("fmt"))
+    login = params.text("login").strip()
+    out.login = login
+    try:
+        account = services.auth.authenticate(
+            login, params.text("psw"), params.text("apikey").strip()
+        )
+    except DomainError:
+        if not services.auth.is_allowlisted(login, client_ip):
+            services.abuse.auth_failed(client_ip)
+        raise
+    services.auth.check_ip(account, client_ip)
+    call = Call(
+        script=script,
+        params=params,
+        fmt=fmt,
+        renderer=renderer_for(fmt),
+        account=account,
+        client_ip=client_ip,
+        now=services.clock.now(),
+        services=services,
+    )
+    guard: Any = nullcontext()
+    actions = _STATE_CHANGING.get(script, ())
+    if any(params.flag(action) for action in actions):
+        key = services.duplicates.identity(account.id, script, params.values)
+        guard = services.duplicates.once(key)
+    with guard:
+        return handler(call)

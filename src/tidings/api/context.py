@@ -1,0 +1,47 @@
+"""What a /sys script handler is given, and the services it may call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from tidings.api.formats import Renderer
+from tidings.api.guards import ConcurrencyGuard, DuplicateGuard
+from tidings.api.params import Params
+from tidings.config import Settings
+from tidings.domain.accounts import Account
+from tidings.domain.auth import Authenticator
+from tidings.domain.clock import Clock
+from tidings.domain.guards import AbuseGuard
+from tidings.domain.jobs import JobService
+from tidings.store.repository import Store
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    store: Store
+    clock: Clock
+    auth: Authenticator
+    abuse: AbuseGuard
+    duplicates: DuplicateGuard
+    concurrency: ConcurrencyGuard
+    jobs: JobService
+
+
+@dataclass(frozen=True)
+class Call:
+    """One authenticated API call."""
+
+    script: str
+    params: Params
+    fmt: int
+    renderer: Renderer
+    account: Account
+    client_ip: str
+    now: datetime
+    services: Services
+
+
+ScriptHandler = Callable[[Call], str]

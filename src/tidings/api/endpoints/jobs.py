@@ -1,0 +1,352 @@
+"""/sys/jobs.php — mailing lists (jobs.md). Parse, call the job service, render."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, tzinfo
+from zoneinfo import ZoneInfo
+
+from tidings.api.context import Call
+from tidings.api.formats import Record
+from tidings.domain import phones as phone_rules
+from tidings.domain.jobs import MAX_JOB_ID, JobView, MessageFormat, NewJob
+from tidings.domain.money import format_money
+from tidings.domain.schedule import (
+    format_local,
+    parse_date,
+    parse_freq,
+    parse_period,
+    parse_rpt,
+    parse_rptn,
+    parse_time,
+    parse_tz,
+    parse_valid,
+    validate_spread,
+)
+from tidings.errors import InvalidParameter, UnsupportedFormat
+
+ACTIONS = ("add", "del", "cancel", "get", "get_all")
+MAX_NAME = 100  # [choice] jobs.md §1
+MAX_MES = 1000
+# Accepted and stored with no effect yet ([choice] jobs.md §1).
+STORED_ONLY = ("tinyurl", "fileurl", "mes2", "voice", "param")
+# [choice] formats we do not send: any of these set → error 1 "format not supported".
+UNSUPPORTED_FLAGS = ("push", "hlr", "mms", "viber", "call", "soc")
+_SENDER_ALPHA = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 .\-_&!']{1,11}$")
+_SENDER_DIGITS = re.compile(r"^\+?\d{1,15}$")
+_HEX = re.compile(r"^(?:[0-9A-Fa-f]{2})*$")
+
+# The response fields, in order (jobs.md §3). Text formats and XML carry fewer than JSON.
+GET_FIELDS = (
+    "id",
+    "name",
+    "subject",
+    "repeat_send",
+    "repeat_cnt",
+    "created",
+    "changed",
+    "need_date",
+    "last_sent",
+    "phones",
+    "message",
+    "format",
+    "validity",
+    "period",
+    "frequency",
+    "status",
+    "sender_id",
+)
+GET_JSON_FIELDS = (*GET_FIELDS[:-1], "cost", "sms_sent", "sms_ok", "sender_id")
+LIST_FIELDS = (
+    "id",
+    "name",
+    "changed",
+    "need_date",
+    "last_sent",
+    "phones",
+    "message",
+    "phones_cnt",
+    "cost",
+    "status",
+    "sender_id",
+    "format",
+)
+LIST_JSON_FIELDS = (*LIST_FIELDS, "sms_sent", "sms_ok")
+NO_JOBS = "NO JOBS"  # [choice] jobs.md §1: never an empty body
+
+
+def handle_jobs(call: Call) -> str:
+    action = _action(call)
+    if action == "add":
+        return _add(call)
+    if action == "get_all":
+        return _get_all(call)
+    job_id = _job_id(call.params.get("id"), required=True)
+    assert job_id is not None
+    service = call.services.jobs
+    if action == "get":
+        view = service.get(call.account, job_id)
+        fields = GET_JSON_FIELDS if call.fmt == 3 else GET_FIELDS
+        return call.renderer.record(_record(view, fields, call), "job")
+    if action == "cancel":
+        service.cancel(call.account, job_id, call.now)
+    else:
+        service.delete(call.account, job_id, call.now)
+    return call.renderer.ok()
+
+
+def _action(call: Call) -> str:
+    chosen = [a for a in ACTIONS if call.params.flag(a)]
+    if len(chosen) != 1:
+        raise InvalidParameter("exactly one of add, del, cancel, get, get_all must be 1")
+    return chosen[0]
+
+
+def _get_all(call: Call) -> str:
+    start = _date(call.params.get("start"))
+    end = _date(call.params.get("end"))
+    views = call.services.jobs.list(call.account, start, end)
+    fields = LIST_JSON_FIELDS if call.fmt == 3 else LIST_FIELDS
+    records = [_record(v, fields, call) for v in views]
+    return call.renderer.records(records, "sms_jobs", "job", NO_JOBS)
+
+
+def _date(value: str | None) -> date | None:
+    return parse_date(value) if value and value.strip() else None
+
+
+def _add(call: Call) -> str:
+    job = parse_new_job(call)
+    with_cost = _cost_flag(call.params.get("cost"))
+    created = call.services.jobs.create(call.account, job, call.now, with_cost=with_cost)
+    cost = None if created.cost_minor is None else format_money(created.cost_minor)
+    return call.renderer.add(created.job_id, cost)
+
+
+def _cost_flag(value: str | None) -> bool:
+    text = (value or "").strip()
+    if text not in ("", "0", "1"):
+        raise InvalidParameter("cost must be 0 or 1")
+    return text == "1"
+
+
+def parse_new_job(call: Call) -> NewJob:
+    """Validate every `add` parameter (jobs.md §1); nothing is stored before this passes."""
+    p = call.params
+    fmt = _message_format(call)
+    mail = fmt is MessageFormat.MAIL
+    name = _name(p.get("name"))
+    zone = parse_tz(p.get("tz"), ZoneInfo(call.account.timezone))
+    first = parse_time(p.get("time"), zone, call.now)
+    period, freq = parse_period(p.get("period")), parse_freq(p.get("freq"))
+    validate_spread(period, freq)
+    message, template_id = _message(call, fmt)
+    phones_text, addresses, texts, groups = _recipients(call, mail)
+    subject = p.text("subj").strip()
+    if mail and not subject:
+        raise InvalidParameter("subj: required for an e-mail mailing list")
+    if len(subject) > 255:
+        raise InvalidParameter("subj: at most 255 characters")
+    return NewJob(
+        name=name,
+        phones_text=phones_text,
+        addresses=addresses,
+        texts=texts,
+        groups=groups,
+        message=message,
+        fmt=fmt,
+        first_run=first.at,
+        zone=_zone_name(zone),
+        job_id=_job_id(p.get("id"), required=False),
+        template_id=template_id,
+        subject=subject,
+        sender=_sender(p.get("sender"), mail, "sender"),
+        sender2=_sender(p.get("sender2"), mail, "sender2"),
+        window=first.window,
+        rpt=int(parse_rpt(p.get("rpt"))),
+        rptn=parse_rptn(p.get("rptn")),
+        period=period,
+        freq=freq,
+        validity_min=parse_valid(p.get("valid")),
+        translit=_translit(p.get("translit")),
+        resend=p.flag("fl[5]"),
+        extra={k: p.text(k) for k in STORED_ONLY if p.get(k)},
+    )
+
+
+def _name(value: str | None) -> str:
+    name = (value or "").strip()
+    if not name:
+        raise InvalidParameter("name: required")
+    if len(name) > MAX_NAME:
+        raise InvalidParameter(f"name: at most {MAX_NAME} characters")
+    return name
+
+
+def _job_id(value: str | None, *, required: bool) -> int | None:
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise InvalidParameter("id: required")
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= MAX_JOB_ID:
+        raise InvalidParameter(f"id: an integer 1..{MAX_JOB_ID}")
+    return int(text)
+
+
+def _message_format(call: Call) -> MessageFormat:
+    p = call.params
+    for flag in UNSUPPORTED_FLAGS:
+        if p.text(flag).strip() not in ("", "0"):
+            raise UnsupportedFormat("format not supported")
+    chosen: list[MessageFormat] = []
+    if p.flag("flash"):
+        chosen.append(MessageFormat.FLASH)
+    binary = p.text("bin").strip()
+    if binary not in ("", "0", "1", "2"):
+        raise InvalidParameter("bin must be 0, 1 or 2")
+    if binary in ("1", "2"):
+        chosen.append(MessageFormat.BIN if binary == "1" else MessageFormat.BIN_HEX)
+    if p.flag("ping"):
+        chosen.append(MessageFormat.PING)
+    if p.flag("mail"):
+        chosen.append(MessageFormat.MAIL)
+    if len(chosen) > 1:
+        raise InvalidParameter("only one message format flag may be given")
+    return chosen[0] if chosen else MessageFormat.SMS
+
+
+def _message(call: Call, fmt: MessageFormat) -> tuple[str, int | None]:
+    p = call.params
+    mes = p.text("mes")
+    tpl = p.text("tpl").strip()
+    has_list = bool(p.text("list").strip())
+    if tpl:
+        if mes or has_list:
+            raise InvalidParameter("tpl: cannot be combined with mes or list")
+        if not tpl.isdigit():
+            raise InvalidParameter("tpl: a template id")
+        return "", int(tpl)
+    if has_list:
+        if mes:
+            raise InvalidParameter("mes: cannot be combined with list")
+        return "", None
+    if not mes.strip() and fmt is not MessageFormat.PING:
+        raise InvalidParameter("mes: required")
+    _check_text(mes, fmt, "mes")
+    return mes, None
+
+
+def _check_text(text: str, fmt: MessageFormat, param: str) -> None:
+    if len(text) > MAX_MES:
+        raise InvalidParameter(f"{param}: at most {MAX_MES} characters")
+    if fmt is MessageFormat.BIN_HEX and not _HEX.match(text.split("~~~")[0].strip()):
+        raise InvalidParameter(f"{param}: bin=2 needs an even number of hex digits")
+
+
+def _recipients(call: Call, mail: bool) -> tuple[str, list[str], list[str] | None, list[int]]:
+    """(phones as given, normalised addresses, per-recipient texts or None, group numbers)."""
+    p = call.params
+    region = call.account.region
+    listing = p.text("list")
+    if listing.strip():
+        if p.text("phones").strip():
+            raise InvalidParameter("phones: cannot be combined with list")
+        return _list_recipients(listing, mail, region, call)
+    raw = p.text("phones")
+    if not raw.strip():
+        raise InvalidParameter("phones: required")
+    parsed = phone_rules.parse_recipients(raw, mail=mail, default_region=region)
+    if not parsed.recipients and not parsed.groups:
+        raise InvalidParameter("phones: no valid recipient")
+    given = ",".join(phone_rules.split_recipients(raw))
+    return given, parsed.recipients, None, parsed.groups
+
+
+def _list_recipients(
+    listing: str, mail: bool, region: str, call: Call
+) -> tuple[str, list[str], list[str], list[int]]:
+    fmt = MessageFormat.MAIL if mail else MessageFormat.SMS
+    given: list[str] = []
+    addresses: list[str] = []
+    texts: list[str] = []
+    seen: set[str] = set()
+    for line in listing.splitlines():
+        if not line.strip():
+            continue
+        recipient, sep, text = line.partition(":")
+        if not sep or not text.strip():
+            raise InvalidParameter("list: each line must be recipient:text")
+        _check_text(text, fmt, "list")
+        given.append(recipient.strip())
+        address = (
+            phone_rules.normalize_email(recipient.strip())
+            if mail
+            else phone_rules.normalize_phone(recipient, region)
+        )
+        if address is not None and address not in seen:
+            seen.add(address)
+            addresses.append(address)
+            texts.append(text)
+    if not addresses:
+        raise InvalidParameter("list: no valid recipient")
+    return ",".join(given), addresses, texts, []
+
+
+def _sender(value: str | None, mail: bool, param: str) -> str:
+    sender = (value or "").strip()
+    if not sender:
+        return ""
+    if mail:
+        if phone_rules.normalize_email(sender) is None:
+            raise InvalidParameter(f"{param}: an e-mail address")
+        return sender
+    if not (_SENDER_ALPHA.match(sender) or _SENDER_DIGITS.match(sender)):
+        raise InvalidParameter(f"{param}: up to 11 Latin letters and digits, or up to 15 digits")
+    return sender
+
+
+def _translit(value: str | None) -> int:
+    text = (value or "").strip()
+    if text not in ("", "0", "1", "2"):
+        raise InvalidParameter("translit must be 0, 1 or 2")
+    return int(text or 0)
+
+
+def _zone_name(zone: tzinfo) -> str:
+    if isinstance(zone, ZoneInfo):
+        return zone.key
+    offset = zone.utcoffset(None)
+    assert offset is not None
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _record(view: JobView, fields: tuple[str, ...], call: Call) -> Record:
+    zone = ZoneInfo(call.account.timezone)
+    mail = view.is_mail or call.params.flag("mail")
+    values: dict[str, str | int] = {
+        "id": view.job_id,
+        "name": view.name,
+        "subject": view.subject,
+        "repeat_send": view.rpt,
+        "repeat_cnt": view.rptn,
+        "created": format_local(view.created_at, zone),
+        "changed": format_local(view.changed_at, zone),
+        "need_date": format_local(view.need_date, zone),
+        "last_sent": format_local(view.last_sent, zone),
+        "phones": view.phones_text,
+        "message": view.message,
+        "format": view.fmt,
+        "validity": view.validity_min,
+        "period": view.period,
+        "frequency": view.freq,
+        "status": view.status,
+        "cost": format_money(view.cost_minor),
+        "sms_sent": view.sms_sent,
+        "sms_ok": view.sms_ok,
+        "sender_id": view.sender or call.account.default_sender,
+        "phones_cnt": view.phones_cnt,
+    }
+    return [("emails" if mail and f == "phones" else f, values[f]) for f in fields]

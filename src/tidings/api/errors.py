@@ -1,0 +1,31 @@
+"""The one table from domain errors to API error codes (jobs.md §2)."""
+
+from __future__ import annotations
+
+from tidings.errors import (
+    AuthenticationFailed,
+    DomainError,
+    InvalidDate,
+    InvalidParameter,
+    IpBlocked,
+    IpNotAllowed,
+    RecordError,
+    TooManyRequests,
+)
+
+_CODES: tuple[tuple[type[DomainError], int], ...] = (
+    (InvalidDate, 5),
+    (InvalidParameter, 1),
+    (AuthenticationFailed, 2),
+    (IpNotAllowed, 2),
+    (RecordError, 3),
+    (IpBlocked, 4),
+    (TooManyRequests, 9),
+)
+
+
+def error_code(error: DomainError) -> int:
+    for kind, code in _CODES:
+        if isinstance(error, kind):
+            return code
+    return 1

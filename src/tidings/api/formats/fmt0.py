@@ -1,0 +1,34 @@
+"""fmt=0: human-readable text (`OK, ID - 5`, `ERROR = 2 (authorise error)`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tidings.api.formats.text import join_record
+
+
+class Fmt0:
+    media_type = "text/plain"
+
+    def error(self, code: int, description: str) -> str:
+        return f"ERROR = {code} ({description})"
+
+    def ok(self) -> str:
+        return "OK"
+
+    def add(self, job_id: int, cost: str | None) -> str:
+        return f"OK, ID - {job_id}" if cost is None else f"OK, ID - {job_id}, COST - {cost}"
+
+    def record(self, record: Sequence[tuple[str, str | int]], root: str) -> str:
+        return join_record(record, "|")
+
+    def records(
+        self,
+        records: Sequence[Sequence[tuple[str, str | int]]],
+        root: str,
+        item: str,
+        empty_text: str,
+    ) -> str:
+        if not records:
+            return empty_text
+        return "\n".join(join_record(r, "|") for r in records)

@@ -1,0 +1,160 @@
+"""Request parameters of the /sys scripts: query, urlencoded and multipart bodies, charsets.
+
+Values are kept as raw bytes until the charset is known (the `charset` parameter may come last),
+then decoded together. The body wins over the query string on a clash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from tidings.errors import InvalidParameter
+
+DEFAULT_CHARSET = "windows-1251"
+MAX_BODY_BYTES = 64 * 1024 * 1024
+_CHARSETS = {
+    "windows-1251": "cp1251",
+    "cp1251": "cp1251",
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "koi8-r": "koi8-r",
+}
+# The response always names the charset by its canonical label.
+_LABELS = {"cp1251": "windows-1251", "utf-8": "utf-8", "koi8-r": "koi8-r"}
+RawPairs = list[tuple[str, bytes]]
+
+
+@dataclass(frozen=True)
+class Params:
+    values: dict[str, str]
+    # The Python codec for the response body, and the label for Content-Type.
+    codec: str
+
+    @property
+    def charset_label(self) -> str:
+        return _LABELS[self.codec]
+
+    def get(self, name: str) -> str | None:
+        return self.values.get(name)
+
+    def text(self, name: str) -> str:
+        return self.values.get(name, "")
+
+    def flag(self, name: str) -> bool:
+        return self.values.get(name, "").strip() == "1"
+
+
+def query_pairs(query: bytes) -> RawPairs:
+    return _urlencoded_pairs(query)
+
+
+def body_pairs(content_type: str, body: bytes) -> RawPairs:
+    if not body:
+        return []
+    if len(body) > MAX_BODY_BYTES:
+        raise InvalidParameter("request body is too large")
+    mime, options = parse_options_header(content_type)
+    if mime == b"multipart/form-data":
+        boundary = options.get(b"boundary")
+        if not boundary:
+            raise InvalidParameter("multipart body without boundary")
+        return _multipart_pairs(boundary, body)
+    if mime in (b"application/x-www-form-urlencoded", b""):
+        return _urlencoded_pairs(body)
+    return []
+
+
+def decode(query: RawPairs, body: RawPairs) -> Params:
+    """Merge (body wins) and decode by `charset`, or by auto-detection when it is absent."""
+    merged: dict[str, bytes] = {}
+    for name, value in [*query, *body]:
+        merged[name] = value
+    label = merged.get("charset", b"").decode("latin-1").strip().lower()
+    if label:
+        codec = _CHARSETS.get(label)
+        if codec is None:
+            raise InvalidParameter("charset must be windows-1251, utf-8 or koi8-r")
+        return Params(_decode_all(merged, codec), codec)
+    codec = _detect(merged.values())
+    # [choice] jobs.md §1: undeclared UTF-8 is read as UTF-8; the answer keeps the default.
+    return Params(_decode_all(merged, codec), "cp1251")
+
+
+def _detect(values: Iterable[bytes]) -> str:
+    """UTF-8 when every value is valid UTF-8 (cp1251 Cyrillic practically never is)."""
+    try:
+        for value in values:
+            value.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1251"
+    return "utf-8"
+
+
+def _decode_all(raw: dict[str, bytes], codec: str) -> dict[str, str]:
+    try:
+        return {name: value.decode(codec) for name, value in raw.items()}
+    except UnicodeDecodeError as exc:
+        raise InvalidParameter(f"request text is not valid {_LABELS[codec]}") from exc
+
+
+def _urlencoded_pairs(data: bytes) -> RawPairs:
+    # latin-1 maps bytes 1:1, so percent-decoded bytes survive until the charset is known.
+    pairs = parse_qsl(data.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
+    return [(name, value.encode("latin-1")) for name, value in pairs]
+
+
+def _multipart_pairs(boundary: bytes, body: bytes) -> RawPairs:
+    pairs: RawPairs = []
+    state: dict[str, object] = {}
+    header_name = bytearray()
+    header_value = bytearray()
+    data = bytearray()
+
+    def on_part_begin() -> None:
+        state.clear()
+        data.clear()
+
+    def on_header_field(buf: bytes, start: int, end: int) -> None:
+        header_name.extend(buf[start:end])
+
+    def on_header_value(buf: bytes, start: int, end: int) -> None:
+        header_value.extend(buf[start:end])
+
+    def on_header_end() -> None:
+        if bytes(header_name).lower() == b"content-disposition":
+            _disposition, opts = parse_options_header(bytes(header_value))
+            state["name"] = opts.get(b"name", b"")
+            state["file"] = b"filename" in opts
+        header_name.clear()
+        header_value.clear()
+
+    def on_part_data(buf: bytes, start: int, end: int) -> None:
+        data.extend(buf[start:end])
+
+    def on_part_end() -> None:
+        name = state.get("name")
+        # Attached files (file0, file1 …) are not parameters; they are ignored here.
+        if isinstance(name, bytes) and name and not state.get("file"):
+            pairs.append((name.decode("latin-1"), bytes(data)))
+
+    parser = MultipartParser(
+        boundary,
+        callbacks={
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+    try:
+        parser.write(body)
+        parser.finalize()
+    except Exception as exc:  # the parser raises its own error types for malformed input
+        raise InvalidParameter("malformed multipart body") from exc
+    return pairs

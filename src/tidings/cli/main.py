@@ -1,0 +1,229 @@
+"""`tidings` command line: serve, accounts, db."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tidings.config import Settings, load_settings
+from tidings.domain.accounts import (
+    Account,
+    api_key_hash,
+    generate_api_key,
+    hash_password,
+    parse_cidr,
+    validate_login,
+)
+from tidings.domain.money import format_money, to_minor
+from tidings.errors import DomainError
+from tidings.store.repository import Store
+
+app = typer.Typer(
+    help="Tidings: bulk SMS and e-mail centre speaking the SMS Center API.", no_args_is_help=True
+)
+accounts_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(db_app, name="db")
+console = Console()
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (sqlite:///… or postgresql://…); "
+        "default TIDINGS_DATABASE_URL or sqlite:///./tidings.db",
+    ),
+]
+ConfigOption = Annotated[str | None, typer.Option("--config", help="Settings file (TOML).")]
+DEMO_LOGIN = "demo"
+
+
+def _settings(db: str | None, config: str | None = None, **extra: object) -> Settings:
+    return load_settings(config, database_url=db, **extra)
+
+
+def _store(db: str | None) -> Store:
+    from tidings.app import open_store
+
+    return open_store(_settings(db))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _account(store: Store, login: str) -> Account:
+    account = store.account_by_login(login)
+    if account is None:
+        console.print(f"[red]no account {login!r}[/red]")
+        raise typer.Exit(1)
+    return account
+
+
+@app.command()
+def serve(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="Listen address [127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port [8080]")] = None,
+) -> None:
+    """Run the HTTP API (migrating the store first; a demo account on an empty store)."""
+    import uvicorn
+
+    from tidings.app import build_application, configure_logging
+
+    settings = _settings(db, config, host=host, port=port)
+    configure_logging(settings.log_level)
+    application = build_application(settings)
+    _ensure_demo_account(application.services.store, settings)
+    try:
+        uvicorn.run(
+            application.http,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+        )
+    finally:
+        application.close()
+
+
+def _ensure_demo_account(store: Store, settings: Settings) -> None:
+    if store.count_accounts() > 0:
+        return
+    password = secrets.token_urlsafe(9)
+    account = store.create_account(DEMO_LOGIN, hash_password(password), _now(), test_mode=True)
+    store.add_ledger_entry(account.id, to_minor("1000"), "credit", "demo balance", _now())
+    base = f"http://{settings.host}:{settings.port}"
+    console.print(
+        "\n[bold green]Demo account created (test mode: nothing leaves this machine)[/]\n"
+        f"  login:    {DEMO_LOGIN}\n  password: {password}\n\n"
+        "Create a mailing list, then list them:\n"
+        f"  curl '{base}/sys/jobs.php?login={DEMO_LOGIN}&psw={password}&add=1&name=Hello"
+        "&phones=79161234567,79161234568&mes=Hello+from+Tidings&fmt=3'\n"
+        f"  curl '{base}/sys/jobs.php?login={DEMO_LOGIN}&psw={password}&get_all=1&fmt=3'\n",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@accounts_app.command("create")
+def accounts_create(
+    login: str,
+    password: Annotated[str, typer.Option("--password", help="The account password.")],
+    balance: Annotated[str, typer.Option(help="Opening balance.")] = "0",
+    timezone: Annotated[str, typer.Option(help="IANA time zone.")] = "Europe/Moscow",
+    test_mode: Annotated[bool, typer.Option("--test-mode", help="Virtual sending.")] = False,
+    operator: Annotated[bool, typer.Option("--operator", help="Operator (admin).")] = False,
+    db: DbOption = None,
+) -> None:
+    """Create an account."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(timezone)
+        validate_login(login)
+        amount = to_minor(balance)
+        store = _store(db)
+        account = store.create_account(
+            login,
+            hash_password(password),
+            _now(),
+            timezone=timezone,
+            test_mode=test_mode,
+            is_operator=operator,
+        )
+    except (DomainError, ZoneInfoNotFoundError, ValueError) as exc:
+        console.print(f"[red]{getattr(exc, 'description', exc)}[/red]")
+        raise typer.Exit(1) from exc
+    if amount:
+        store.add_ledger_entry(account.id, amount, "credit", "opening balance", _now())
+    console.print(f"created account {login} (id {account.id})")
+
+
+@accounts_app.command("list")
+def accounts_list(db: DbOption = None) -> None:
+    """List accounts with their balances."""
+    store = _store(db)
+    table = Table("login", "id", "balance", "time zone", "test mode", "operator")
+    for account, balance in store.list_accounts():
+        table.add_row(
+            account.login,
+            str(account.id),
+            format_money(balance),
+            account.timezone,
+            "yes" if account.test_mode else "",
+            "yes" if account.is_operator else "",
+        )
+    console.print(table)
+
+
+@accounts_app.command("apikey")
+def accounts_apikey(login: str, db: DbOption = None) -> None:
+    """Create an API key for the account and print it (it is shown only once)."""
+    store = _store(db)
+    account = _account(store, login)
+    key = generate_api_key()
+    store.add_api_key(account.id, api_key_hash(key), key[:8], _now())
+    print(key)
+
+
+@accounts_app.command("allow-ip")
+def accounts_allow_ip(login: str, cidr: str, db: DbOption = None) -> None:
+    """Add an IP or network to the account's allowlist (an empty list allows any IP)."""
+    store = _store(db)
+    account = _account(store, login)
+    network = _cidr(cidr)
+    added = store.allow_ip(account.id, network)
+    console.print(f"{network} {'allowed' if added else 'was already allowed'} for {login}")
+
+
+@accounts_app.command("deny-ip")
+def accounts_deny_ip(login: str, cidr: str, db: DbOption = None) -> None:
+    """Remove an IP or network from the account's allowlist."""
+    store = _store(db)
+    account = _account(store, login)
+    network = _cidr(cidr)
+    removed = store.deny_ip(account.id, network)
+    console.print(f"{network} {'removed' if removed else 'was not on the list'} for {login}")
+
+
+def _cidr(value: str) -> str:
+    try:
+        return parse_cidr(value)
+    except DomainError as exc:
+        console.print(f"[red]{exc.description}[/red]")
+        raise typer.Exit(1) from exc
+
+
+@accounts_app.command("credit")
+def accounts_credit(login: str, amount: str, db: DbOption = None) -> None:
+    """Add money to the account (a negative amount debits it)."""
+    store = _store(db)
+    account = _account(store, login)
+    try:
+        minor = to_minor(amount)
+    except DomainError as exc:
+        console.print(f"[red]{exc.description}[/red]")
+        raise typer.Exit(1) from exc
+    balance = store.add_ledger_entry(account.id, minor, "credit", "credit from CLI", _now())
+    console.print(f"{login}: balance {format_money(balance)} {account.currency}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Apply database migrations up to the newest schema."""
+    from tidings.store import migrate
+
+    migrate.upgrade(_settings(db).database_url)
+    console.print("database is up to date")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,80 @@
+"""One typed settings object: defaults, then a TOML file, then TIDINGS_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./tidings.db"
+
+
+class GuardSettings(BaseModel):
+    """Abuse protection (jobs.md §2 and §5). Every limit is configurable."""
+
+    auth_failures_max: int = 5
+    auth_failures_window_s: int = 30 * 60
+    auth_block_s: int = 30 * 60
+    error_streak_max: int = 100
+    error_streak_window_s: int = 10 * 60
+    error_block_s: int = 10 * 60
+    duplicate_window_s: int = 60
+    # "fifteen or more simultaneous requests under one login" are refused: 14 may run at once.
+    max_concurrent_per_login: int = 14
+    credential_cache_ttl_s: int = 60
+
+
+class TariffSettings(BaseModel):
+    """The default tariff, used by accounts without one of their own. Prices per SMS part."""
+
+    currency: str = "RUB"
+    default_price: Decimal = Decimal("2.00")
+    email_price: Decimal = Decimal("0.10")
+    country_prices: dict[str, Decimal] = Field(
+        default_factory=lambda: {
+            "RU": Decimal("1.80"),
+            "KZ": Decimal("3.50"),
+            "BY": Decimal("4.00"),
+        }
+    )
+
+
+class Settings(BaseSettings):
+    """Everything the service needs to start. Validated once, at start."""
+
+    model_config = SettingsConfigDict(env_prefix="TIDINGS_", env_nested_delimiter="__")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8080
+    log_level: str = "info"
+    # Message text and phone numbers are masked in logs unless this is switched off.
+    log_unmasked: bool = False
+    default_region: str = "RU"
+    guards: GuardSettings = Field(default_factory=GuardSettings)
+    tariff: TariffSettings = Field(default_factory=TariffSettings)
+
+
+def load_settings(config_file: str | None = None, **overrides: Any) -> Settings:
+    """Read the TOML file (if any) and the environment; explicit overrides win over both."""
+    path = config_file or os.environ.get("TIDINGS_CONFIG")
+    file_values: dict[str, Any] = {}
+    if path:
+        file_values = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    env_settings = Settings()
+    merged = {
+        **file_values,
+        **_explicit_env(env_settings),
+        **{k: v for k, v in overrides.items() if v is not None},
+    }
+    return Settings.model_validate(merged) if merged else env_settings
+
+
+def _explicit_env(settings: Settings) -> dict[str, Any]:
+    """The fields that the environment set (so they win over the TOML file)."""
+    return {name: getattr(settings, name) for name in settings.model_fields_set}

@@ -1,0 +1,74 @@
+"""Abuse protection by client IP (jobs.md §5): error 4 while an IP is blocked.
+
+Authentication failures are counted in the store, so every API process sees them; the
+streak of failed requests is per process (it only needs to catch a runaway client).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Protocol
+
+from tidings.domain.clock import Clock, to_ts
+from tidings.errors import IpBlocked
+
+
+class GuardStore(Protocol):
+    def ip_blocked_until(self, ip: str) -> int | None: ...
+
+    def record_auth_failure(self, ip: str, at: int, window_start: int) -> int:
+        """Record one failure; return the failures of this IP since window_start."""
+
+    def block_ip(self, ip: str, until: int, reason: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class GuardLimits:
+    auth_failures_max: int
+    auth_failures_window_s: int
+    auth_block_s: int
+    error_streak_max: int
+    error_streak_window_s: int
+    error_block_s: int
+
+
+class AbuseGuard:
+    def __init__(self, store: GuardStore, limits: GuardLimits, clock: Clock) -> None:
+        self._store = store
+        self._limits = limits
+        self._clock = clock
+        self._streaks: dict[str, deque[int]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, ip: str) -> None:
+        until = self._store.ip_blocked_until(ip)
+        if until is not None and until > to_ts(self._clock.now()):
+            raise IpBlocked("ip is blocked")
+
+    def auth_failed(self, ip: str) -> None:
+        now = to_ts(self._clock.now())
+        limits = self._limits
+        count = self._store.record_auth_failure(ip, now, now - limits.auth_failures_window_s)
+        if count >= limits.auth_failures_max:
+            self._store.block_ip(ip, now + limits.auth_block_s, "auth failures")
+
+    def request_failed(self, ip: str) -> None:
+        """A request that ended in an error; 100 in a row within 10 minutes block the IP."""
+        now = to_ts(self._clock.now())
+        limits = self._limits
+        with self._lock:
+            streak = self._streaks.setdefault(ip, deque())
+            streak.append(now)
+            while streak and streak[0] < now - limits.error_streak_window_s:
+                streak.popleft()
+            blocked = len(streak) >= limits.error_streak_max
+            if blocked:
+                streak.clear()
+        if blocked:
+            self._store.block_ip(ip, now + limits.error_block_s, "error streak")
+
+    def request_succeeded(self, ip: str) -> None:
+        with self._lock:
+            self._streaks.pop(ip, None)

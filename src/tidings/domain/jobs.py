@@ -1,0 +1,222 @@
+"""Mailing lists (jobs): their values, states, and the service that creates and manages them."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+
+from tidings.domain.accounts import Account
+from tidings.domain.pricing import Tariff
+from tidings.domain.schedule import HourWindow
+from tidings.domain.sms import binary_segment_count, segment_count, split_comment, transliterate
+from tidings.errors import InvalidParameter, NotFound, RecordError
+
+MAX_JOB_ID = 2_147_483_647
+
+
+class JobStatus(enum.IntEnum):
+    """[choice] jobs.md §3: the mailing-list status values."""
+
+    WAITING = -1
+    SENDING = 0
+    FINISHED = 1
+    DISABLED = -2
+
+
+class MessageFormat(enum.IntEnum):
+    """The official libraries' format index (jobs.md §3 `format`)."""
+
+    SMS = 0
+    FLASH = 1
+    BIN = 4
+    BIN_HEX = 5
+    PING = 6
+    MAIL = 8
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """A validated `add` request. Recipients are normalised; `G<n>` codes are kept as groups."""
+
+    name: str
+    phones_text: str
+    addresses: Sequence[str]
+    # Per-recipient texts from `list`, aligned with `addresses`; None: all get `message`.
+    texts: Sequence[str] | None
+    groups: Sequence[int]
+    message: str
+    fmt: MessageFormat
+    first_run: datetime
+    zone: str
+    job_id: int | None = None
+    template_id: int | None = None
+    subject: str = ""
+    sender: str = ""
+    sender2: str = ""
+    window: HourWindow | None = None
+    rpt: int = 0
+    rptn: int = 0
+    period: str = "0"
+    freq: int = 0
+    validity_min: int = 0
+    translit: int = 0
+    resend: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_mail(self) -> bool:
+        return self.fmt is MessageFormat.MAIL
+
+
+@dataclass(frozen=True)
+class JobView:
+    """One mailing list as `get`/`get_all` show it."""
+
+    job_id: int
+    name: str
+    subject: str
+    rpt: int
+    rptn: int
+    created_at: datetime
+    changed_at: datetime
+    need_date: datetime | None
+    last_sent: datetime | None
+    phones_text: str
+    message: str
+    fmt: int
+    validity_min: int
+    period: str
+    freq: int
+    status: int
+    sender: str
+    phones_cnt: int
+    cost_minor: int
+    sms_sent: int
+    sms_ok: int
+    is_mail: bool
+
+
+class JobStore(Protocol):
+    """What the job service needs from the store."""
+
+    def approved_senders(self, account_id: int) -> list[str]: ...
+
+    def template_text(self, account_id: int, template_id: int) -> str | None: ...
+
+    def tariff_for(self, account: Account) -> Tariff: ...
+
+    def insert_job(self, account_id: int, job: NewJob, now: datetime) -> int:
+        """Store the list and its recipients; raise RecordError if the id is taken."""
+
+    def get_job(self, account_id: int, job_id: int) -> JobView | None: ...
+
+    def list_jobs(
+        self, account_id: int, start: date | None, end: date | None, zone: str
+    ) -> list[JobView]: ...
+
+    def cancel_job(self, account_id: int, job_id: int, now: datetime) -> JobStatus | None:
+        """Disable a waiting or sending list; return its status before, None if not found."""
+
+    def delete_job(self, account_id: int, job_id: int, now: datetime) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Created:
+    job_id: int
+    cost_minor: int | None
+
+
+class JobService:
+    def __init__(self, store: JobStore) -> None:
+        self._store = store
+
+    def create(self, account: Account, job: NewJob, now: datetime, *, with_cost: bool) -> Created:
+        job = self._resolve_template(account, job)
+        self._check_sender(account, job)
+        cost = self.run_cost(account, job) if with_cost else None
+        return Created(self._store.insert_job(account.id, job, now), cost)
+
+    def get(self, account: Account, job_id: int) -> JobView:
+        view = self._store.get_job(account.id, job_id)
+        if view is None:
+            raise NotFound("mailing list not found")
+        return view
+
+    def list(self, account: Account, start: date | None, end: date | None) -> list[JobView]:
+        return self._store.list_jobs(account.id, start, end, account.timezone)
+
+    def cancel(self, account: Account, job_id: int, now: datetime) -> None:
+        before = self._store.cancel_job(account.id, job_id, now)
+        if before is None:
+            raise NotFound("mailing list not found")
+        if before not in (JobStatus.WAITING, JobStatus.SENDING):
+            raise RecordError("mailing list cannot be cancelled")
+
+    def delete(self, account: Account, job_id: int, now: datetime) -> None:
+        if not self._store.delete_job(account.id, job_id, now):
+            raise NotFound("mailing list not found")
+
+    def run_cost(self, account: Account, job: NewJob) -> int:
+        """The cost of one run for the recipients known now (groups are priced at run time)."""
+        tariff = self._store.tariff_for(account)
+        if job.is_mail:
+            return tariff.email_cost() * len(job.addresses)
+        parts_of = _PartsCounter(job)
+        return sum(tariff.sms_cost(address, parts_of(text)) for address, text in _pairs(job))
+
+    def _resolve_template(self, account: Account, job: NewJob) -> NewJob:
+        if job.template_id is None:
+            return job
+        text = self._store.template_text(account.id, job.template_id)
+        if text is None:
+            raise InvalidParameter("tpl: template not found")
+        from dataclasses import replace
+
+        return replace(job, message=text)
+
+    def _check_sender(self, account: Account, job: NewJob) -> None:
+        """[choice] A sender must be approved, unless the account has no senders configured."""
+        approved = self._store.approved_senders(account.id)
+        if not approved:
+            return
+        for sender in {job.sender, job.sender2} - {""}:
+            if sender not in approved:
+                raise InvalidParameter(f"sender: {sender!r} is not an approved sender")
+
+
+def _pairs(job: NewJob) -> Iterator[tuple[str, str]]:
+    if job.texts is None:
+        for address in job.addresses:
+            yield address, job.message
+    else:
+        yield from zip(job.addresses, job.texts, strict=True)
+
+
+class _PartsCounter:
+    """Parts per text, computed once per distinct text (a list usually has one)."""
+
+    def __init__(self, job: NewJob) -> None:
+        self._job = job
+        self._cache: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        parts = self._cache.get(text)
+        if parts is None:
+            parts = message_parts(text, self._job.fmt, self._job.translit)
+            self._cache[text] = parts
+        return parts
+
+
+def message_parts(text: str, fmt: MessageFormat, translit: int) -> int:
+    """SMS parts of one message as it will be sent (comment removed, transliterated)."""
+    body, _comment = split_comment(text)
+    if fmt is MessageFormat.PING:
+        return 1
+    if fmt is MessageFormat.BIN_HEX:
+        return binary_segment_count(bytes.fromhex(body)).parts
+    if fmt is MessageFormat.BIN:
+        return binary_segment_count(body.encode("latin-1", errors="replace")).parts
+    return segment_count(transliterate(body, translit)).parts

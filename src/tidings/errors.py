@@ -1,0 +1,47 @@
+"""Domain errors: transport-neutral. Each edge (HTTP API, CLI, web) maps them in one table."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error a domain service raises on purpose."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+
+class InvalidParameter(DomainError):
+    """A parameter is missing, malformed or out of range (API error 1)."""
+
+
+class UnsupportedFormat(InvalidParameter):
+    """A message format flag the project does not send (API error 1)."""
+
+
+class AuthenticationFailed(DomainError):
+    """Bad login, password or API key (API error 2)."""
+
+
+class IpNotAllowed(DomainError):
+    """The client IP is not in the account's allowlist (API error 2)."""
+
+
+class RecordError(DomainError):
+    """Saving failed, an id is taken, or a record is missing or in the wrong state (API error 3)."""
+
+
+class NotFound(RecordError):
+    """The record does not exist or belongs to another account (API error 3)."""
+
+
+class IpBlocked(DomainError):
+    """The client IP is temporarily blocked after repeated errors (API error 4)."""
+
+
+class InvalidDate(DomainError):
+    """A date, time or time zone could not be parsed (API error 5)."""
+
+
+class TooManyRequests(DomainError):
+    """A duplicate request within the window or too many concurrent requests (API error 9)."""

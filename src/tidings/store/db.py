@@ -1,0 +1,193 @@
+"""A thin layer over the raw drivers (sqlite3, psycopg 3): one SQL text for both databases.
+
+SQL is written with `?` placeholders; for PostgreSQL they become `%s`. Hot paths use the
+database's own bulk tools (executemany in one transaction on SQLite, COPY on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from functools import lru_cache
+from typing import Any, Literal, Protocol
+
+Row = tuple[Any, ...]
+Dialect = Literal["sqlite", "postgresql"]
+
+
+class Tx(Protocol):
+    """One transaction. Statements use `?` placeholders."""
+
+    dialect: Dialect
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement; return the number of rows it changed."""
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """Bulk insert, streamed: rows may be a generator of any length."""
+
+
+class Database(Protocol):
+    dialect: Dialect
+
+    def tx(self, *, write: bool = True) -> AbstractContextManager[Tx]:
+        """A transaction: commits on success, rolls back on error."""
+
+    def close(self) -> None: ...
+
+
+_BATCH = 5000
+
+
+class SqliteTx:
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self._conn.execute(sql, params).rowcount
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        row: Row | None = self._conn.execute(sql, params).fetchone()
+        return row
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._conn.execute(sql, params).fetchall()
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        count = 0
+        for batch in _batches(rows, _BATCH):
+            self._conn.executemany(sql, batch)
+            count += len(batch)
+        return count
+
+
+class SqliteDatabase:
+    """SQLite in WAL mode; one connection per thread; writers serialised by BEGIN IMMEDIATE."""
+
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def tx(self, *, write: bool = True) -> Iterator[SqliteTx]:
+        conn = self._connection()
+        # IMMEDIATE takes the write lock up front, so a transaction never fails half-way
+        # on a lock upgrade; readers use a deferred transaction and never block writers.
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield SqliteTx(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+class PostgresTx:
+    dialect: Dialect = "postgresql"
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cur = self._conn.execute(_pg_sql(sql), params)
+        return int(cur.rowcount)
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        row: Row | None = self._conn.execute(_pg_sql(sql), params).fetchone()
+        return row
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        rows: list[Row] = self._conn.execute(_pg_sql(sql), params).fetchall()
+        return rows
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        count = 0
+        with (
+            self._conn.cursor() as cur,
+            cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+        return count
+
+
+class PostgresDatabase:
+    """PostgreSQL through a psycopg 3 connection pool."""
+
+    dialect: Dialect = "postgresql"
+
+    def __init__(self, url: str, *, max_size: int = 10) -> None:
+        from psycopg_pool import ConnectionPool
+
+        self._pool = ConnectionPool(url, min_size=1, max_size=max_size, open=True)
+
+    @contextmanager
+    def tx(self, *, write: bool = True) -> Iterator[PostgresTx]:
+        with self._pool.connection() as conn, conn.transaction():
+            yield PostgresTx(conn)
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def open_database(database_url: str) -> SqliteDatabase | PostgresDatabase:
+    if database_url.startswith(("postgresql://", "postgres://")):
+        return PostgresDatabase(database_url)
+    if database_url.startswith("sqlite:///"):
+        return SqliteDatabase(database_url[len("sqlite:///") :] or ":memory:")
+    raise ValueError(f"unsupported database URL: {database_url.split(':', 1)[0]}:…")
+
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+@lru_cache(maxsize=512)
+def _pg_sql(sql: str) -> str:
+    # Our statements never hold a literal '?' or '%', so a plain substitution is exact.
+    return _PLACEHOLDER.sub("%s", sql)
+
+
+def _batches(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
+    batch: list[Sequence[Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

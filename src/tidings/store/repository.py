@@ -1,0 +1,466 @@
+"""The store: every query the domain services need, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tidings.domain.accounts import Account, PasswordHashes
+from tidings.domain.clock import from_ts, to_ts
+from tidings.domain.jobs import MAX_JOB_ID, JobStatus, JobView, NewJob
+from tidings.domain.pricing import Tariff
+from tidings.errors import RecordError
+from tidings.store.db import Database, Row, Tx
+
+_ACCOUNT_COLUMNS = (
+    "id, login, timezone, region, currency, credit_limit_minor, test_mode, is_operator, "
+    "tariff_id, default_sender"
+)
+_JOB_VIEW_COLUMNS = (
+    "job_id, name, subject, rpt, rptn, created_at, changed_at, need_date, last_sent, "
+    "phones_text, message, format, validity_min, period, freq, status, sender, phones_cnt, "
+    "cost_minor, sms_sent, sms_ok, is_mail"
+)
+# Statuses of messages that were never handed to an upstream (and so never charged).
+_MSG_WAITING = -1
+_MSG_STOPPED = -2
+
+
+class Store:
+    def __init__(self, db: Database, default_tariff: Tariff) -> None:
+        self.db = db
+        self._default_tariff = default_tariff
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ---- accounts -------------------------------------------------------------------------
+
+    def create_account(
+        self,
+        login: str,
+        hashes: PasswordHashes,
+        now: datetime,
+        *,
+        timezone: str = "Europe/Moscow",
+        region: str = "RU",
+        currency: str = "RUB",
+        test_mode: bool = False,
+        is_operator: bool = False,
+    ) -> Account:
+        with self.db.tx() as tx:
+            if tx.one("SELECT 1 FROM accounts WHERE login = ?", (login,)):
+                raise RecordError(f"account {login!r} exists")
+            row = tx.one(
+                "INSERT INTO accounts (login, password_hash, password_md5_hash, "
+                "password_sha1_hash, timezone, region, currency, test_mode, is_operator, "
+                f"created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_ACCOUNT_COLUMNS}",
+                (
+                    login,
+                    hashes.plain,
+                    hashes.md5,
+                    hashes.sha1,
+                    timezone,
+                    region,
+                    currency,
+                    test_mode,
+                    is_operator,
+                    to_ts(now),
+                ),
+            )
+        assert row is not None
+        return _account(row)
+
+    def count_accounts(self) -> int:
+        with self.db.tx(write=False) as tx:
+            row = tx.one("SELECT COUNT(*) FROM accounts")
+        return int(row[0]) if row else 0
+
+    def account(self, account_id: int) -> Account | None:
+        with self.db.tx(write=False) as tx:
+            row = tx.one(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE id = ?", (account_id,))
+        return _account(row) if row else None
+
+    def account_by_login(self, login: str) -> Account | None:
+        with self.db.tx(write=False) as tx:
+            row = tx.one(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE login = ?", (login,))
+        return _account(row) if row else None
+
+    def password_hashes(self, login: str) -> tuple[int, PasswordHashes] | None:
+        with self.db.tx(write=False) as tx:
+            row = tx.one(
+                "SELECT id, password_hash, password_md5_hash, password_sha1_hash "
+                "FROM accounts WHERE login = ?",
+                (login,),
+            )
+        if row is None:
+            return None
+        return int(row[0]), PasswordHashes(row[1], row[2], row[3])
+
+    def account_id_by_key_hash(self, key_hash: str) -> int | None:
+        with self.db.tx(write=False) as tx:
+            row = tx.one(
+                "SELECT account_id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
+                (key_hash,),
+            )
+        return int(row[0]) if row else None
+
+    def list_accounts(self) -> list[tuple[Account, int]]:
+        """Every account with its balance (sum of its ledger)."""
+        with self.db.tx(write=False) as tx:
+            rows = tx.all(
+                f"SELECT {', '.join('a.' + c.strip() for c in _ACCOUNT_COLUMNS.split(','))}, "
+                "COALESCE((SELECT SUM(amount_minor) FROM ledger l WHERE l.account_id = a.id), 0) "
+                "FROM accounts a ORDER BY a.login"
+            )
+        return [(_account(r[:10]), int(r[10])) for r in rows]
+
+    def add_api_key(self, account_id: int, key_hash: str, prefix: str, now: datetime) -> None:
+        with self.db.tx() as tx:
+            tx.execute(
+                "INSERT INTO api_keys (account_id, key_hash, key_prefix, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                (account_id, key_hash, prefix, to_ts(now)),
+            )
+
+    def allowed_ips(self, account_id: int) -> list[str]:
+        with self.db.tx(write=False) as tx:
+            rows = tx.all(
+                "SELECT cidr FROM account_ips WHERE account_id = ? ORDER BY cidr", (account_id,)
+            )
+        return [r[0] for r in rows]
+
+    def allow_ip(self, account_id: int, cidr: str) -> bool:
+        with self.db.tx() as tx:
+            if tx.one(
+                "SELECT 1 FROM account_ips WHERE account_id = ? AND cidr = ?", (account_id, cidr)
+            ):
+                return False
+            tx.execute(
+                "INSERT INTO account_ips (account_id, cidr) VALUES (?, ?)", (account_id, cidr)
+            )
+        return True
+
+    def deny_ip(self, account_id: int, cidr: str) -> bool:
+        with self.db.tx() as tx:
+            changed = tx.execute(
+                "DELETE FROM account_ips WHERE account_id = ? AND cidr = ?", (account_id, cidr)
+            )
+        return changed > 0
+
+    # ---- money ----------------------------------------------------------------------------
+
+    def add_ledger_entry(
+        self, account_id: int, amount_minor: int, kind: str, memo: str, now: datetime
+    ) -> int:
+        """Append one entry; return the new balance."""
+        with self.db.tx() as tx:
+            tx.execute(
+                "INSERT INTO ledger (account_id, amount_minor, kind, memo, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (account_id, amount_minor, kind, memo, to_ts(now)),
+            )
+            return _balance(tx, account_id)
+
+    def balance(self, account_id: int) -> int:
+        with self.db.tx(write=False) as tx:
+            return _balance(tx, account_id)
+
+    def tariff_for(self, account: Account) -> Tariff:
+        if account.tariff_id is None:
+            return self._default_tariff
+        with self.db.tx(write=False) as tx:
+            head = tx.one(
+                "SELECT currency, default_price_minor, email_price_minor FROM tariffs WHERE id = ?",
+                (account.tariff_id,),
+            )
+            prices = tx.all(
+                "SELECT country, prefix, price_minor FROM tariff_prices WHERE tariff_id = ?",
+                (account.tariff_id,),
+            )
+        if head is None:
+            return self._default_tariff
+        return Tariff(
+            currency=head[0],
+            default_price_minor=int(head[1]),
+            email_price_minor=int(head[2]),
+            country_prices={c: int(p) for c, prefix, p in prices if not prefix},
+            prefix_prices={prefix: int(p) for _c, prefix, p in prices if prefix},
+        )
+
+    # ---- abuse guards ---------------------------------------------------------------------
+
+    def ip_blocked_until(self, ip: str) -> int | None:
+        with self.db.tx(write=False) as tx:
+            row = tx.one("SELECT until FROM ip_blocks WHERE ip = ?", (ip,))
+        return int(row[0]) if row else None
+
+    def record_auth_failure(self, ip: str, at: int, window_start: int) -> int:
+        with self.db.tx() as tx:
+            tx.execute("DELETE FROM auth_failures WHERE ip = ? AND at < ?", (ip, window_start))
+            tx.execute("INSERT INTO auth_failures (ip, at) VALUES (?, ?)", (ip, at))
+            row = tx.one("SELECT COUNT(*) FROM auth_failures WHERE ip = ?", (ip,))
+        return int(row[0]) if row else 0
+
+    def block_ip(self, ip: str, until: int, reason: str) -> None:
+        with self.db.tx() as tx:
+            tx.execute(
+                "INSERT INTO ip_blocks (ip, until, reason) VALUES (?, ?, ?) "
+                "ON CONFLICT (ip) DO UPDATE SET until = excluded.until, reason = excluded.reason",
+                (ip, until, reason),
+            )
+            tx.execute("DELETE FROM auth_failures WHERE ip = ?", (ip,))
+
+    # ---- senders and templates ------------------------------------------------------------
+
+    def approved_senders(self, account_id: int) -> list[str]:
+        with self.db.tx(write=False) as tx:
+            rows = tx.all(
+                "SELECT name FROM senders WHERE account_id = ? AND approved = ?",
+                (account_id, True),
+            )
+        return [r[0] for r in rows]
+
+    def add_sender(self, account_id: int, name: str, approved: bool, now: datetime) -> None:
+        with self.db.tx() as tx:
+            tx.execute(
+                "INSERT INTO senders (account_id, name, approved, created_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (account_id, name) DO UPDATE SET approved = excluded.approved",
+                (account_id, name, approved, to_ts(now)),
+            )
+
+    def add_template(self, account_id: int, name: str, text: str, now: datetime) -> int:
+        with self.db.tx() as tx:
+            row = tx.one(
+                "INSERT INTO templates (account_id, name, text, created_at) VALUES (?, ?, ?, ?) "
+                "RETURNING id",
+                (account_id, name, text, to_ts(now)),
+            )
+        assert row is not None
+        return int(row[0])
+
+    def template_text(self, account_id: int, template_id: int) -> str | None:
+        with self.db.tx(write=False) as tx:
+            row = tx.one(
+                "SELECT text FROM templates WHERE id = ? AND account_id = ?",
+                (template_id, account_id),
+            )
+        return str(row[0]) if row else None
+
+    # ---- mailing lists --------------------------------------------------------------------
+
+    def insert_job(self, account_id: int, job: NewJob, now: datetime) -> int:
+        with self.db.tx() as tx:
+            job_id = self._claim_job_id(tx, account_id, job.job_id)
+            row = tx.one(
+                "INSERT INTO jobs (account_id, job_id, name, phones_text, message, subject, "
+                "sender, sender2, is_mail, format, rpt, rptn, zone, window_start, window_end, "
+                "period, freq, validity_min, translit, resend, extra, status, created_at, "
+                "changed_at, need_date, phones_cnt) VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "RETURNING id",
+                _job_row(account_id, job_id, job, now),
+            )
+            assert row is not None
+            tx.insert_rows(
+                "job_recipients",
+                ("job_pk", "seq", "address", "group_num", "text"),
+                _recipient_rows(int(row[0]), job),
+            )
+        return job_id
+
+    def _claim_job_id(self, tx: Tx, account_id: int, wanted: int | None) -> int:
+        if wanted is not None:
+            taken = tx.one(
+                "SELECT 1 FROM jobs WHERE account_id = ? AND job_id = ? AND deleted_at IS NULL",
+                (account_id, wanted),
+            )
+            if taken:
+                raise RecordError("mailing list id is taken")
+            return wanted
+        # Server-assigned ids follow the account's highest id (deleted lists included, so an
+        # id is never handed out twice). The insert holds the write lock, so this is race-free
+        # on SQLite; on PostgreSQL the unique index turns a race into a clean error.
+        row = tx.one("SELECT MAX(job_id) FROM jobs WHERE account_id = ?", (account_id,))
+        next_id = int(row[0]) + 1 if row and row[0] is not None else 1
+        if next_id > MAX_JOB_ID:
+            raise RecordError("no free mailing list id")
+        return next_id
+
+    def get_job(self, account_id: int, job_id: int) -> JobView | None:
+        with self.db.tx(write=False) as tx:
+            row = tx.one(
+                f"SELECT {_JOB_VIEW_COLUMNS} FROM jobs "
+                "WHERE account_id = ? AND job_id = ? AND deleted_at IS NULL",
+                (account_id, job_id),
+            )
+        return _job_view(row) if row else None
+
+    def list_jobs(
+        self, account_id: int, start: date | None, end: date | None, zone: str
+    ) -> list[JobView]:
+        sql = f"SELECT {_JOB_VIEW_COLUMNS} FROM jobs WHERE account_id = ? AND deleted_at IS NULL"
+        params: list[Any] = [account_id]
+        tz = ZoneInfo(zone)
+        if start is not None:
+            sql += " AND created_at >= ?"
+            params.append(to_ts(datetime.combine(start, datetime.min.time(), tz)))
+        if end is not None:
+            sql += " AND created_at < ?"
+            params.append(to_ts(datetime.combine(end + timedelta(days=1), datetime.min.time(), tz)))
+        sql += " ORDER BY created_at DESC, job_id DESC"
+        with self.db.tx(write=False) as tx:
+            rows = tx.all(sql, params)
+        return [_job_view(r) for r in rows]
+
+    def cancel_job(self, account_id: int, job_id: int, now: datetime) -> JobStatus | None:
+        with self.db.tx() as tx:
+            row = tx.one(
+                "SELECT id, status FROM jobs "
+                "WHERE account_id = ? AND job_id = ? AND deleted_at IS NULL",
+                (account_id, job_id),
+            )
+            if row is None:
+                return None
+            before = JobStatus(int(row[1]))
+            if before in (JobStatus.WAITING, JobStatus.SENDING):
+                _disable(tx, int(row[0]), now)
+        return before
+
+    def delete_job(self, account_id: int, job_id: int, now: datetime) -> bool:
+        with self.db.tx() as tx:
+            row = tx.one(
+                "SELECT id, status FROM jobs "
+                "WHERE account_id = ? AND job_id = ? AND deleted_at IS NULL",
+                (account_id, job_id),
+            )
+            if row is None:
+                return False
+            if JobStatus(int(row[1])) in (JobStatus.WAITING, JobStatus.SENDING):
+                _disable(tx, int(row[0]), now)
+            tx.execute("UPDATE jobs SET deleted_at = ? WHERE id = ?", (to_ts(now), row[0]))
+        return True
+
+    def job_recipients(
+        self, account_id: int, job_id: int
+    ) -> list[tuple[str | None, int | None, str | None]]:
+        """The stored recipients of a live list, in order (address, group, per-recipient text)."""
+        with self.db.tx(write=False) as tx:
+            rows = tx.all(
+                "SELECT r.address, r.group_num, r.text FROM job_recipients r "
+                "JOIN jobs j ON j.id = r.job_pk "
+                "WHERE j.account_id = ? AND j.job_id = ? AND j.deleted_at IS NULL ORDER BY r.seq",
+                (account_id, job_id),
+            )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+
+def _disable(tx: Tx, job_pk: int, now: datetime) -> None:
+    """Disable a list: messages not yet handed over are stopped, and so never charged."""
+    ts = to_ts(now)
+    tx.execute(
+        "UPDATE jobs SET status = ?, changed_at = ? WHERE id = ?",
+        (int(JobStatus.DISABLED), ts, job_pk),
+    )
+    tx.execute(
+        "UPDATE messages SET status = ?, done_at = ? WHERE job_pk = ? AND status = ?",
+        (_MSG_STOPPED, ts, job_pk, _MSG_WAITING),
+    )
+
+
+def _balance(tx: Tx, account_id: int) -> int:
+    row = tx.one(
+        "SELECT COALESCE(SUM(amount_minor), 0) FROM ledger WHERE account_id = ?", (account_id,)
+    )
+    return int(row[0]) if row else 0
+
+
+def _account(row: Row) -> Account:
+    return Account(
+        id=int(row[0]),
+        login=row[1],
+        timezone=row[2],
+        region=row[3],
+        currency=row[4],
+        credit_limit_minor=int(row[5]),
+        test_mode=bool(row[6]),
+        is_operator=bool(row[7]),
+        tariff_id=None if row[8] is None else int(row[8]),
+        default_sender=row[9],
+    )
+
+
+def _job_row(account_id: int, job_id: int, job: NewJob, now: datetime) -> tuple[Any, ...]:
+    ts = to_ts(now)
+    window = job.window
+    return (
+        account_id,
+        job_id,
+        job.name,
+        job.phones_text,
+        job.message,
+        job.subject,
+        job.sender,
+        job.sender2,
+        job.is_mail,
+        int(job.fmt),
+        job.rpt,
+        job.rptn,
+        job.zone,
+        window.start_hour if window else None,
+        window.end_hour if window else None,
+        job.period,
+        job.freq,
+        job.validity_min,
+        job.translit,
+        job.resend,
+        json.dumps(job.extra, ensure_ascii=False),
+        int(JobStatus.WAITING),
+        ts,
+        ts,
+        to_ts(job.first_run),
+        len(job.addresses),
+    )
+
+
+def _recipient_rows(job_pk: int, job: NewJob) -> Iterator[Sequence[Any]]:
+    texts = job.texts
+    seq = 0
+    for seq, address in enumerate(job.addresses):
+        yield (job_pk, seq, address, None, texts[seq] if texts is not None else None)
+    start = seq + 1 if job.addresses else 0
+    for offset, group in enumerate(job.groups):
+        yield (job_pk, start + offset, None, group, None)
+
+
+def _job_view(row: Row) -> JobView:
+    created = from_ts(row[5])
+    changed = from_ts(row[6])
+    assert created is not None and changed is not None
+    return JobView(
+        job_id=int(row[0]),
+        name=row[1],
+        subject=row[2],
+        rpt=int(row[3]),
+        rptn=int(row[4]),
+        created_at=created,
+        changed_at=changed,
+        need_date=from_ts(row[7]),
+        last_sent=from_ts(row[8]),
+        phones_text=row[9],
+        message=row[10],
+        fmt=int(row[11]),
+        validity_min=int(row[12]),
+        period=row[13],
+        freq=int(row[14]),
+        status=int(row[15]),
+        sender=row[16],
+        phones_cnt=int(row[17]),
+        cost_minor=int(row[18]),
+        sms_sent=int(row[19]),
+        sms_ok=int(row[20]),
+        is_mail=bool(row[21]),
+    )

@@ -1,0 +1,270 @@
+"""The one schema for SQLite and PostgreSQL (SQLAlchemy Core). Alembic migrations follow it.
+
+Money is stored as integer minor units (kopecks, cents): exact, and summed by the database.
+Times are stored as integer unix seconds (UTC): the same on both databases, cheap to index.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# BigInteger primary keys become INTEGER on SQLite so they alias the rowid (autoincrement).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+tariffs = Table(
+    "tariffs",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("currency", String(3), nullable=False),
+    Column("default_price_minor", BigInteger, nullable=False),
+    Column("email_price_minor", BigInteger, nullable=False),
+)
+
+tariff_prices = Table(
+    "tariff_prices",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("tariff_id", BigInteger, ForeignKey("tariffs.id", ondelete="CASCADE"), nullable=False),
+    Column("country", String(2), nullable=False),
+    # Operator prefix (digits after the country code); "" prices the whole country.
+    Column("prefix", String(16), nullable=False, server_default=""),
+    Column("price_minor", BigInteger, nullable=False),
+    UniqueConstraint("tariff_id", "country", "prefix"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("login", String(64), nullable=False, unique=True),
+    # argon2 hashes of the password and of its MD5 and SHA-1 hex forms (jobs.md §1 takes all three).
+    Column("password_hash", String(255), nullable=False),
+    Column("password_md5_hash", String(255), nullable=False),
+    Column("password_sha1_hash", String(255), nullable=False),
+    Column("timezone", String(64), nullable=False, server_default="Europe/Moscow"),
+    Column("region", String(2), nullable=False, server_default="RU"),
+    Column("currency", String(3), nullable=False, server_default="RUB"),
+    Column("credit_limit_minor", BigInteger, nullable=False, server_default="0"),
+    Column("test_mode", Boolean, nullable=False, server_default=text("false")),
+    Column("is_operator", Boolean, nullable=False, server_default=text("false")),
+    Column("tariff_id", BigInteger, ForeignKey("tariffs.id"), nullable=True),
+    Column("default_sender", String(64), nullable=False, server_default=""),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    # SHA-256 of the key: keys are long random strings, so a fast hash is safe and indexable.
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("key_prefix", String(12), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+)
+
+account_ips = Table(
+    "account_ips",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("cidr", String(64), nullable=False),
+    UniqueConstraint("account_id", "cidr"),
+)
+
+senders = Table(
+    "senders",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(320), nullable=False),
+    Column("approved", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("account_id", "name"),
+)
+
+templates = Table(
+    "templates",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    # The id the client sees (given by it or assigned); unique per account among live lists.
+    Column("job_id", BigInteger, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("phones_text", Text, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("subject", String(255), nullable=False, server_default=""),
+    Column("sender", String(320), nullable=False, server_default=""),
+    Column("sender2", String(320), nullable=False, server_default=""),
+    Column("is_mail", Boolean, nullable=False, server_default=text("false")),
+    Column("format", Integer, nullable=False, server_default="0"),
+    Column("rpt", Integer, nullable=False, server_default="0"),
+    Column("rptn", Integer, nullable=False, server_default="0"),
+    # The zone of `time`/`tz`: an IANA name or a fixed offset "+HH:MM".
+    Column("zone", String(64), nullable=False),
+    Column("window_start", Integer, nullable=True),
+    Column("window_end", Integer, nullable=True),
+    Column("period", String(16), nullable=False, server_default="0"),
+    Column("freq", Integer, nullable=False, server_default="0"),
+    Column("validity_min", Integer, nullable=False, server_default="0"),
+    Column("translit", Integer, nullable=False, server_default="0"),
+    Column("resend", Boolean, nullable=False, server_default=text("false")),
+    # Accepted-and-stored parameters with no effect yet (tinyurl, fileurl, mes2, voice, param).
+    Column("extra", Text, nullable=False, server_default="{}"),
+    Column("status", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("changed_at", BigInteger, nullable=False),
+    Column("need_date", BigInteger, nullable=True),
+    Column("last_sent", BigInteger, nullable=True),
+    Column("deleted_at", BigInteger, nullable=True),
+    Column("runs_done", Integer, nullable=False, server_default="0"),
+    Column("phones_cnt", Integer, nullable=False, server_default="0"),
+    Column("sms_sent", BigInteger, nullable=False, server_default="0"),
+    Column("sms_ok", BigInteger, nullable=False, server_default="0"),
+    Column("cost_minor", BigInteger, nullable=False, server_default="0"),
+    Index(
+        "uq_jobs_account_live_job_id",
+        "account_id",
+        "job_id",
+        unique=True,
+        sqlite_where=text("deleted_at IS NULL"),
+        postgresql_where=text("deleted_at IS NULL"),
+    ),
+    Index("ix_jobs_account_created", "account_id", "created_at"),
+    Index("ix_jobs_due", "status", "need_date"),
+)
+
+job_recipients = Table(
+    "job_recipients",
+    metadata,
+    Column("job_pk", BigInteger, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    # A normalised phone (digits, E.164 without '+') or e-mail; NULL for a group code.
+    Column("address", String(320), nullable=True),
+    # `G<n>`: resolved to the group's contacts at each run.
+    Column("group_num", Integer, nullable=True),
+    # Per-recipient text from `list` (NULL: the list's message).
+    Column("text", Text, nullable=True),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("job_pk", BigInteger, ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("run_no", Integer, nullable=False),
+    Column("scheduled_at", BigInteger, nullable=False),
+    Column("started_at", BigInteger, nullable=True),
+    Column("finished_at", BigInteger, nullable=True),
+    Column("recipients_cnt", Integer, nullable=False, server_default="0"),
+    Column("status", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("job_pk", "run_no"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("job_pk", BigInteger, ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True),
+    Column("run_id", BigInteger, ForeignKey("runs.id", ondelete="SET NULL"), nullable=True),
+    # The client's id for a single send (send.php `id`, may be a string such as a UUID).
+    Column("client_id", String(64), nullable=True),
+    Column("address", String(320), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("sender", String(320), nullable=False, server_default=""),
+    Column("format", Integer, nullable=False, server_default="0"),
+    Column("encoding", String(8), nullable=False, server_default="gsm7"),
+    Column("parts", Integer, nullable=False, server_default="1"),
+    Column("status", Integer, nullable=False),
+    Column("err", Integer, nullable=False, server_default="0"),
+    Column("cost_minor", BigInteger, nullable=False, server_default="0"),
+    Column("due_at", BigInteger, nullable=False),
+    Column("valid_until", BigInteger, nullable=True),
+    Column("lease_until", BigInteger, nullable=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("upstream", String(64), nullable=True),
+    Column("upstream_msg_id", String(64), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("sent_at", BigInteger, nullable=True),
+    Column("done_at", BigInteger, nullable=True),
+    Index("ix_messages_claim", "status", "due_at"),
+    Index("ix_messages_account", "account_id", "id"),
+    Index("ix_messages_job", "job_pk", "status"),
+    Index("ix_messages_upstream", "upstream", "upstream_msg_id"),
+)
+
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    # Signed: credits are positive, charges negative. Balance = SUM(amount_minor).
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("message_id", BigInteger, nullable=True),
+    Column("job_pk", BigInteger, nullable=True),
+    Column("memo", String(255), nullable=False, server_default=""),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_ledger_account", "account_id"),
+    Index(
+        "uq_ledger_charge_message",
+        "message_id",
+        "kind",
+        unique=True,
+        sqlite_where=text("message_id IS NOT NULL"),
+        postgresql_where=text("message_id IS NOT NULL"),
+    ),
+)
+
+auth_failures = Table(
+    "auth_failures",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("ip", String(64), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Index("ix_auth_failures_ip_at", "ip", "at"),
+)
+
+ip_blocks = Table(
+    "ip_blocks",
+    metadata,
+    Column("ip", String(64), primary_key=True),
+    Column("until", BigInteger, nullable=False),
+    Column("reason", String(64), nullable=False),
+)
