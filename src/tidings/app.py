@@ -68,7 +68,7 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
         clock=clock,
         auth=Authenticator(store, CredentialCache(g.credential_cache_ttl_s)),
         abuse=AbuseGuard(store, limits, clock),
-        duplicates=DuplicateGuard(g.duplicate_window_s),
+        duplicates=DuplicateGuard(g.duplicate_window_s, clock),
         concurrency=ConcurrencyGuard(g.max_concurrent_per_login),
         jobs=JobService(store),
     )

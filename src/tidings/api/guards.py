@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
+from tidings.domain.clock import Clock
 from tidings.errors import TooManyRequests
 
 # Credentials are not part of what makes two requests "the same" (jobs.md §2, error 9).
@@ -21,8 +21,9 @@ _NOT_IN_IDENTITY = frozenset({"login", "psw", "apikey"})
 class DuplicateGuard:
     """Refuses the same state-changing request (account + parameters) within a window."""
 
-    def __init__(self, window_s: float) -> None:
+    def __init__(self, window_s: float, clock: Clock) -> None:
         self._window = window_s
+        self._clock = clock
         self._seen: dict[bytes, float] = {}
         self._lock = threading.Lock()
 
@@ -37,7 +38,7 @@ class DuplicateGuard:
     @contextmanager
     def once(self, key: bytes) -> Iterator[None]:
         """Hold `key` for the window if the body succeeds; release it at once if it fails."""
-        now = time.monotonic()
+        now = self._clock.now().timestamp()
         with self._lock:
             if self._seen.get(key, 0.0) > now:
                 raise TooManyRequests("duplicate request, wait a minute")

@@ -1,0 +1,159 @@
+"""Shared fixtures: real databases (SQLite file, PostgreSQL on 127.0.0.1:5432) and a real
+HTTP server (uvicorn on a free loopback port) built by the production composition root."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from tidings.app import build_application
+from tidings.config import Settings
+from tidings.domain.accounts import Account, hash_password
+from tidings.domain.clock import FakeClock
+from tidings.domain.money import to_minor
+from tidings.store.repository import Store
+
+PG_ADMIN_URL = os.environ.get("TIDINGS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+# CI sets this so that a missing PostgreSQL fails the run instead of skipping.
+REQUIRE_PG = os.environ.get("TIDINGS_REQUIRE_PG") == "1"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _pg_available() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+            return None
+    except Exception as exc:
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}"
+
+
+_PG_PROBLEM = _pg_available()
+
+
+def fresh_database_url(backend: str, tmp_dir: Path) -> str:
+    """A new, empty database of the given kind."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_dir / f'tidings-{secrets.token_hex(4)}.db'}"
+    if _PG_PROBLEM:
+        if REQUIRE_PG:
+            pytest.fail(_PG_PROBLEM)
+        pytest.skip(_PG_PROBLEM)
+    import psycopg
+
+    name = f"tidings_test_{os.getpid()}_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_database(url: str) -> None:
+    if not url.startswith("postgresql://"):
+        return
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+# A fixed start keeps golden dates exact: 15.01.2026 15:00:00 in Moscow.
+CLOCK_START = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
+
+
+@dataclass
+class Server:
+    url: str
+    settings: Settings
+    store: Store
+    clock: FakeClock
+    client: httpx.Client
+
+    def jobs(self, ip: str | None = None, **params: str | int) -> str:
+        """GET /sys/jobs.php and return the body as text (the response charset applied)."""
+        return self.call("jobs", ip=ip, **params)
+
+    def call(self, script: str, ip: str | None = None, **params: str | int) -> str:
+        headers = {"X-Forwarded-For": ip} if ip else {}
+        response = self.client.get(f"/sys/{script}.php", params=params, headers=headers)
+        assert response.status_code == 200
+        return response.text
+
+    def account(
+        self, *, balance: str = "100", test_mode: bool = True, timezone: str = "Europe/Moscow"
+    ) -> tuple[Account, str]:
+        """A new account with a random login; returns it and its password."""
+        password = secrets.token_urlsafe(8)
+        login = f"u{secrets.token_hex(5)}"
+        acc = self.store.create_account(
+            login, hash_password(password), self.clock.now(), test_mode=test_mode, timezone=timezone
+        )
+        self.store.add_ledger_entry(acc.id, to_minor(balance), "credit", "test", self.clock.now())
+        return acc, password
+
+
+def start_server(
+    database_url: str, clock: FakeClock, **settings_overrides: object
+) -> tuple[uvicorn.Server, threading.Thread, Server]:
+    settings = Settings.model_validate({"database_url": database_url, **settings_overrides})
+    application = build_application(settings, clock=clock)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        application.http,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.01)
+    url = f"http://127.0.0.1:{port}"
+    client = httpx.Client(base_url=url, timeout=30)
+    return server, thread, Server(url, settings, application.services.store, clock, client)
+
+
+@pytest.fixture(scope="session")
+def server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One running server per backend, shared by the API tests (each test makes its own
+    accounts and uses its own client IP, so tests do not see each other)."""
+    url = fresh_database_url(backend, tmp_path_factory.mktemp(backend))
+    uv, thread, srv = start_server(url, FakeClock(CLOCK_START))
+    yield srv
+    srv.client.close()
+    uv.should_exit = True
+    thread.join(10)
+    srv.store.close()
+    drop_database(url)
+
+
+@pytest.fixture
+def ip() -> str:
+    """A client IP of its own for each test, sent as X-Forwarded-For from loopback (only a
+    header value: the documentation prefix 2001:db8::/32 is never contacted)."""
+    return f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}"
