@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
@@ -101,6 +101,10 @@ async def _serve(
     except DomainError as error:
         out.code = error_code(error)
         out.body = renderer_for(out.fmt).error(out.code, error.description)
+    except ClientDisconnect:
+        # The client left before its request arrived: nothing was done, nobody to answer.
+        log.info("client disconnected", script=script, ip=client_ip)
+        return Response(status_code=400)
     except Exception:
         log.exception("request failed", script=script)
         out.code = 3
