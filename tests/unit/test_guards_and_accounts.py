@@ -1,0 +1,145 @@
+"""Credentials, allowlists, abuse limits and request guards (pure, fake clock)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+import pytest
+
+from tidings.api.guards import ConcurrencyGuard, DuplicateGuard
+from tidings.domain.accounts import (
+    CredentialCache,
+    hash_password,
+    ip_allowed,
+    parse_cidr,
+    verify_password,
+)
+from tidings.domain.clock import FakeClock
+from tidings.domain.guards import AbuseGuard, GuardLimits
+from tidings.domain.money import format_money, to_minor
+from tidings.errors import InvalidParameter, IpBlocked, TooManyRequests
+
+
+def test_each_password_form_verifies_and_nothing_else_does() -> None:
+    hashes = hash_password("s3cret")
+    md5 = hashlib.md5(b"s3cret").hexdigest()
+    sha1 = hashlib.sha1(b"s3cret").hexdigest()
+    assert verify_password(hashes, "s3cret")
+    assert verify_password(hashes, md5)
+    assert verify_password(hashes, sha1) and verify_password(hashes, sha1.upper())
+    assert not verify_password(hashes, "S3cret")
+    assert not verify_password(hashes, hashlib.md5(b"other").hexdigest())
+
+
+def test_allowlist_matches_addresses_and_networks() -> None:
+    assert ip_allowed([], "203.0.113.5")
+    assert ip_allowed(["203.0.113.0/24"], "203.0.113.5")
+    assert not ip_allowed(["203.0.113.0/24"], "198.51.100.5")
+    assert ip_allowed(["2001:db8::/32"], "2001:db8::1")
+    assert not ip_allowed(["203.0.113.0/24"], "not-an-ip")
+    assert parse_cidr("203.0.113.7") == "203.0.113.7/32"
+    with pytest.raises(InvalidParameter):
+        parse_cidr("300.1.1.1")
+
+
+def test_credential_cache_forgets_after_its_ttl() -> None:
+    cache = CredentialCache(ttl_s=0.0)
+    cache.put(7, "login", "psw")
+    assert cache.get("login", "psw") is None
+    cache = CredentialCache(ttl_s=60)
+    cache.put(7, "login", "psw")
+    assert cache.get("login", "psw") == 7
+    assert cache.get("login", "other") is None
+
+
+class MemoryGuardStore:
+    def __init__(self) -> None:
+        self.failures: dict[str, list[int]] = {}
+        self.blocks: dict[str, int] = {}
+
+    def ip_blocked_until(self, ip: str) -> int | None:
+        return self.blocks.get(ip)
+
+    def record_auth_failure(self, ip: str, at: int, window_start: int) -> int:
+        kept = [t for t in self.failures.get(ip, []) if t >= window_start] + [at]
+        self.failures[ip] = kept
+        return len(kept)
+
+    def block_ip(self, ip: str, until: int, reason: str) -> None:
+        self.blocks[ip] = until
+
+
+LIMITS = GuardLimits(
+    auth_failures_max=5,
+    auth_failures_window_s=1800,
+    auth_block_s=1800,
+    error_streak_max=3,
+    error_streak_window_s=600,
+    error_block_s=600,
+)
+
+
+def test_fifth_auth_failure_blocks_for_the_configured_time() -> None:
+    clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
+    guard = AbuseGuard(MemoryGuardStore(), LIMITS, clock)
+    for _ in range(4):
+        guard.auth_failed("a")
+    guard.check("a")
+    guard.auth_failed("a")
+    with pytest.raises(IpBlocked):
+        guard.check("a")
+    guard.check("b")
+    clock.advance(1801)
+    guard.check("a")
+
+
+def test_error_streak_blocks_and_success_resets_it() -> None:
+    clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
+    guard = AbuseGuard(MemoryGuardStore(), LIMITS, clock)
+    guard.request_failed("a")
+    guard.request_failed("a")
+    guard.request_succeeded("a")
+    guard.request_failed("a")
+    guard.request_failed("a")
+    guard.check("a")
+    guard.request_failed("a")
+    with pytest.raises(IpBlocked):
+        guard.check("a")
+
+
+def test_duplicate_guard_releases_a_key_when_the_action_fails() -> None:
+    clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
+    guard = DuplicateGuard(60, clock)
+    key = guard.identity(1, "jobs", {"add": "1", "psw": "p1"})
+    assert key == guard.identity(1, "jobs", {"add": "1", "psw": "p2"})  # credentials ignored
+    assert key != guard.identity(2, "jobs", {"add": "1"})
+    with pytest.raises(ValueError), guard.once(key):
+        raise ValueError("failed")
+    with guard.once(key):
+        pass
+    with pytest.raises(TooManyRequests), guard.once(key):
+        pass
+    clock.advance(61)
+    with guard.once(key):
+        pass
+
+
+def test_concurrency_guard_counts_per_login() -> None:
+    guard = ConcurrencyGuard(2)
+    guard.enter("a")
+    guard.enter("a")
+    with pytest.raises(TooManyRequests):
+        guard.enter("a")
+    guard.enter("b")
+    guard.leave("a")
+    guard.enter("a")
+
+
+def test_money_round_trips_in_minor_units() -> None:
+    assert to_minor("12.345") == 1235
+    assert to_minor("1,5") == 150
+    assert format_money(1235) == "12.35"
+    assert format_money(-5) == "-0.05"
+    with pytest.raises(InvalidParameter):
+        to_minor("lots")
