@@ -17,7 +17,7 @@ import httpx
 import pytest
 import uvicorn
 
-from tidings.app import build_application
+from tidings.app import build_application, configure_logging
 from tidings.config import Settings
 from tidings.domain.accounts import Account, hash_password
 from tidings.domain.clock import FakeClock
@@ -28,6 +28,7 @@ PG_ADMIN_URL = os.environ.get("TIDINGS_TEST_PG", "postgresql://postgres@127.0.0.
 # CI sets this so that a missing PostgreSQL fails the run instead of skipping.
 REQUIRE_PG = os.environ.get("TIDINGS_REQUIRE_PG") == "1"
 BACKENDS = ["sqlite", "postgresql"]
+configure_logging("warning")
 
 
 def _pg_available() -> str | None:

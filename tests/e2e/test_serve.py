@@ -1,0 +1,80 @@
+"""`tidings serve` as a user runs it: a real process, the printed demo curl, then get_all."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+TIDINGS = Path(sys.executable).with_name("tidings")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _read_until_ready(proc: subprocess.Popen[str], port: int) -> str:
+    """Collect what the server printed until it answers on its port."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).text == "ok":
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+        assert proc.poll() is None, "tidings serve exited"
+    else:
+        raise AssertionError("tidings serve did not answer")
+    proc.send_signal(signal.SIGINT)
+    out, _err = proc.communicate(timeout=15)
+    return out
+
+
+def test_serve_prints_a_demo_curl_that_creates_a_listable_mailing_list(tmp_path: Path) -> None:
+    port = _free_port()
+    db = f"sqlite:///{tmp_path / 'tidings.db'}"
+    env = {**os.environ, "COLUMNS": "300"}
+    proc = subprocess.Popen(
+        [str(TIDINGS), "serve", "--db", db, "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+    )
+    printed = _read_until_ready(proc, port)
+    assert "login:    demo" in printed
+    curls = re.findall(r"curl '([^']+)'", printed)
+    assert len(curls) == 2 and "add=1" in curls[0] and "get_all=1" in curls[1]
+
+    # Start it again on the same store (the demo account must not be created twice).
+    proc = subprocess.Popen(
+        [str(TIDINGS), "serve", "--db", db, "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        created = subprocess.run(["curl", "-s", curls[0]], capture_output=True, text=True,
+                                 check=True).stdout
+        assert created == '{"id": 1}'
+        listed = subprocess.run(shlex.split(f"curl -s '{curls[1]}'"), capture_output=True,
+                                text=True, check=True).stdout
+        assert '"id": 1, "name": "Hello"' in listed
+        assert '"phones_cnt": 2' in listed
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=15)
+    assert "Demo account created" not in out
