@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 from dataclasses import dataclass
 
@@ -12,7 +13,13 @@ from starlette.applications import Starlette
 from tidings.api.app import build_app
 from tidings.api.context import Services
 from tidings.api.guards import ConcurrencyGuard, DuplicateGuard
+from tidings.channels.base import Channel
+from tidings.channels.factory import upstream_channels
+from tidings.channels.virtual import VirtualChannel
 from tidings.config import Settings
+from tidings.dispatch.routing import Routes
+from tidings.dispatch.scheduler import Scheduler
+from tidings.dispatch.sender import Dispatcher
 from tidings.domain.accounts import CredentialCache
 from tidings.domain.auth import Authenticator
 from tidings.domain.clock import Clock, SystemClock
@@ -71,6 +78,37 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
         duplicates=DuplicateGuard(g.duplicate_window_s, clock),
         concurrency=ConcurrencyGuard(g.max_concurrent_per_login),
         jobs=JobService(store),
+    )
+
+
+def routes_for(settings: Settings) -> Routes:
+    return Routes(
+        smpp=[(u.name, tuple(u.prefixes)) for u in settings.smpp],
+        smtp=[u.name for u in settings.smtp],
+    )
+
+
+def build_channels(settings: Settings) -> list[tuple[Channel, int]]:
+    """Every upstream in the settings as (channel, window), the virtual one first."""
+    v = settings.virtual
+    lanes: list[tuple[Channel, int]] = [(VirtualChannel(v.delay_ms, v.failures), v.window)]
+    lanes += upstream_channels(settings)
+    return lanes
+
+
+def build_dispatcher(
+    settings: Settings,
+    store: Store,
+    clock: Clock | None = None,
+    lanes: list[tuple[Channel, int]] | None = None,
+    worker_id: str | None = None,
+) -> Dispatcher:
+    clock = clock or SystemClock()
+    scheduler = Scheduler(store.db, routes_for(settings), settings.dispatch, clock)
+    worker = worker_id or settings.dispatch.worker_id or socket.gethostname()
+    return Dispatcher(
+        store.db, scheduler, lanes if lanes is not None else build_channels(settings),
+        settings.dispatch, clock, worker, store.tariff_by_id,
     )
 
 

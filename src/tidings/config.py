@@ -6,7 +6,7 @@ import os
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,6 +44,64 @@ class TariffSettings(BaseModel):
     )
 
 
+class DispatchSettings(BaseModel):
+    """The dispatcher: scheduler, claims, leases, crash recovery."""
+
+    # Identifies this dispatcher's leases; a restarted dispatcher with the same id takes its
+    # own unfinished work back at once (others wait for the lease to expire). Default: host.
+    worker_id: str = ""
+    lease_s: int = 120
+    tick_s: float = 0.2
+    # Messages that may have reached the upstream when a dispatcher died: "skip" marks them
+    # failed (err 1001) without sending again, "resend" sends them again.
+    on_ambiguous: Literal["skip", "resend"] = "skip"
+    default_validity_min: int = 24 * 60
+    # A handed-over message with no receipt this long after its validity ends → expired (3).
+    receipt_grace_min: int = 60
+    retry_min_s: int = 5
+    retry_max_s: int = 300
+
+
+class VirtualSettings(BaseModel):
+    """The virtual upstream (test mode): no traffic, statuses progress like a real one's."""
+
+    delay_ms: int = 300
+    window: int = 200
+    # Probability of each failure status (e.g. {"20": 0.05}); the rest is delivered.
+    failures: dict[int, float] = Field(default_factory=dict)
+
+
+class SmppUpstreamSettings(BaseModel):
+    name: str
+    host: str
+    port: int = 2775
+    system_id: str
+    password: str
+    system_type: str = ""
+    binds: int = 1
+    window: int = 50
+    throughput_per_bind: float = 0.0
+    long_mode: Literal["udh", "sar"] = "udh"
+    prefixes: list[str] = Field(default_factory=list)
+    enquire_link_s: float = 30.0
+    response_timeout_s: float = 30.0
+
+
+class SmtpUpstreamSettings(BaseModel):
+    name: str
+    host: str
+    port: int = 25
+    username: str = ""
+    password: str = ""
+    security: Literal["none", "starttls", "tls"] = "none"
+    pool_size: int = 4
+    timeout_s: float = 30.0
+    default_from: str = "noreply@localhost"
+    dkim_selector: str = ""
+    dkim_domain: str = ""
+    dkim_private_key_path: str = ""
+
+
 class Settings(BaseSettings):
     """Everything the service needs to start. Validated once, at start."""
 
@@ -58,6 +116,10 @@ class Settings(BaseSettings):
     default_region: str = "RU"
     guards: GuardSettings = Field(default_factory=GuardSettings)
     tariff: TariffSettings = Field(default_factory=TariffSettings)
+    dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
+    virtual: VirtualSettings = Field(default_factory=VirtualSettings)
+    smpp: list[SmppUpstreamSettings] = Field(default_factory=list)
+    smtp: list[SmtpUpstreamSettings] = Field(default_factory=list)
 
 
 def load_settings(config_file: str | None = None, **overrides: Any) -> Settings:

@@ -46,7 +46,10 @@ def test_serve_prints_a_demo_curl_that_creates_a_listable_mailing_list(tmp_path:
     env = {**os.environ, "COLUMNS": "300"}
     proc = subprocess.Popen(
         [str(TIDINGS), "serve", "--db", db, "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
     )
     printed = _read_until_ready(proc, port)
     assert "login:    demo" in printed
@@ -56,7 +59,10 @@ def test_serve_prints_a_demo_curl_that_creates_a_listable_mailing_list(tmp_path:
     # Start it again on the same store (the demo account must not be created twice).
     proc = subprocess.Popen(
         [str(TIDINGS), "serve", "--db", db, "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 30
@@ -67,11 +73,13 @@ def test_serve_prints_a_demo_curl_that_creates_a_listable_mailing_list(tmp_path:
             except httpx.TransportError:
                 assert time.monotonic() < deadline
                 time.sleep(0.1)
-        created = subprocess.run(["curl", "-s", curls[0]], capture_output=True, text=True,
-                                 check=True).stdout
+        created = subprocess.run(
+            ["curl", "-s", curls[0]], capture_output=True, text=True, check=True
+        ).stdout
         assert created == '{"id": 1}'
-        listed = subprocess.run(shlex.split(f"curl -s '{curls[1]}'"), capture_output=True,
-                                text=True, check=True).stdout
+        listed = subprocess.run(
+            shlex.split(f"curl -s '{curls[1]}'"), capture_output=True, text=True, check=True
+        ).stdout
         assert '"id": 1, "name": "Hello"' in listed
         assert '"phones_cnt": 2' in listed
     finally:

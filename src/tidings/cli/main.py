@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import signal
 from datetime import UTC, datetime
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -48,10 +52,15 @@ def _settings(db: str | None, config: str | None = None, **extra: object) -> Set
     return load_settings(config, database_url=db, **extra)
 
 
-def _store(db: str | None) -> Store:
+@contextmanager
+def _store(db: str | None) -> Iterator[Store]:
     from tidings.app import open_store
 
-    return open_store(_settings(db))
+    store = open_store(_settings(db))
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _now() -> datetime:
@@ -73,7 +82,51 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Listen address [127.0.0.1]")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port [8080]")] = None,
 ) -> None:
-    """Run the HTTP API (migrating the store first; a demo account on an empty store)."""
+    """Run the HTTP API and the dispatcher in one process (the store is migrated first;
+    an empty store gets a demo account)."""
+    from tidings.app import build_application, build_dispatcher, configure_logging
+
+    settings = _settings(db, config, host=host, port=port)
+    configure_logging(settings.log_level)
+    application = build_application(settings)
+    _ensure_demo_account(application.services.store, settings)
+    dispatcher = build_dispatcher(settings, application.services.store)
+    try:
+        asyncio.run(_serve_with_dispatcher(application.http, dispatcher, settings))
+    finally:
+        application.close()
+
+
+async def _serve_with_dispatcher(http: Any, dispatcher: Any, settings: Settings) -> None:
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            http,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+    )
+    stop = asyncio.Event()
+    dispatching = asyncio.create_task(dispatcher.run(stop))
+    try:
+        await server.serve()  # returns after SIGINT or SIGTERM
+    finally:
+        stop.set()  # then the dispatcher drains what is in flight
+        await dispatching
+
+
+@app.command()
+def api(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="Listen address [127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port [8080]")] = None,
+) -> None:
+    """Run only the HTTP API (dispatchers run as separate processes)."""
     import uvicorn
 
     from tidings.app import build_application, configure_logging
@@ -81,7 +134,6 @@ def serve(
     settings = _settings(db, config, host=host, port=port)
     configure_logging(settings.log_level)
     application = build_application(settings)
-    _ensure_demo_account(application.services.store, settings)
     try:
         uvicorn.run(
             application.http,
@@ -89,9 +141,64 @@ def serve(
             port=settings.port,
             log_level="warning",
             access_log=False,
+            lifespan="off",
         )
     finally:
         application.close()
+
+
+@app.command()
+def dispatcher(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    worker_id: Annotated[str | None, typer.Option(help="Lease owner name [host name]")] = None,
+) -> None:
+    """Run only the dispatcher: scheduler, upstreams, receipts. SIGTERM drains and stops."""
+    from tidings.app import build_dispatcher, configure_logging, open_store
+
+    settings = _settings(db, config)
+    configure_logging(settings.log_level)
+    store = open_store(settings)
+    worker = build_dispatcher(settings, store, worker_id=worker_id)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await worker.run(stop)
+
+    try:
+        asyncio.run(main())
+    finally:
+        store.close()
+
+
+@app.command()
+def upstreams(db: DbOption = None, config: ConfigOption = None) -> None:
+    """List the configured upstreams."""
+    settings = _settings(db, config)
+    table = Table("name", "kind", "address", "window", "binds", "routes")
+    table.add_row(
+        "virtual",
+        "virtual (test mode)",
+        "-",
+        str(settings.virtual.window),
+        "-",
+        "test-mode accounts; everything while no upstream is configured",
+    )
+    for u in settings.smpp:
+        table.add_row(
+            u.name,
+            "smpp",
+            f"{u.host}:{u.port}",
+            str(u.window),
+            str(u.binds),
+            ", ".join(u.prefixes) or "any number",
+        )
+    for m in settings.smtp:
+        table.add_row(m.name, "smtp", f"{m.host}:{m.port}", str(m.pool_size), "-", "e-mail")
+    console.print(table)
 
 
 def _ensure_demo_account(store: Store, settings: Settings) -> None:
@@ -130,68 +237,68 @@ def accounts_create(
         ZoneInfo(timezone)
         validate_login(login)
         amount = to_minor(balance)
-        store = _store(db)
-        account = store.create_account(
-            login,
-            hash_password(password),
-            _now(),
-            timezone=timezone,
-            test_mode=test_mode,
-            is_operator=operator,
-        )
+        with _store(db) as store:
+            account = store.create_account(
+                login,
+                hash_password(password),
+                _now(),
+                timezone=timezone,
+                test_mode=test_mode,
+                is_operator=operator,
+            )
+            if amount:
+                store.add_ledger_entry(account.id, amount, "credit", "opening balance", _now())
     except (DomainError, ZoneInfoNotFoundError, ValueError) as exc:
         console.print(f"[red]{getattr(exc, 'description', exc)}[/red]")
         raise typer.Exit(1) from exc
-    if amount:
-        store.add_ledger_entry(account.id, amount, "credit", "opening balance", _now())
     console.print(f"created account {login} (id {account.id})")
 
 
 @accounts_app.command("list")
 def accounts_list(db: DbOption = None) -> None:
     """List accounts with their balances."""
-    store = _store(db)
-    table = Table("login", "id", "balance", "time zone", "test mode", "operator")
-    for account, balance in store.list_accounts():
-        table.add_row(
-            account.login,
-            str(account.id),
-            format_money(balance),
-            account.timezone,
-            "yes" if account.test_mode else "",
-            "yes" if account.is_operator else "",
-        )
-    console.print(table)
+    with _store(db) as store:
+        table = Table("login", "id", "balance", "time zone", "test mode", "operator")
+        for account, balance in store.list_accounts():
+            table.add_row(
+                account.login,
+                str(account.id),
+                format_money(balance),
+                account.timezone,
+                "yes" if account.test_mode else "",
+                "yes" if account.is_operator else "",
+            )
+        console.print(table)
 
 
 @accounts_app.command("apikey")
 def accounts_apikey(login: str, db: DbOption = None) -> None:
     """Create an API key for the account and print it (it is shown only once)."""
-    store = _store(db)
-    account = _account(store, login)
-    key = generate_api_key()
-    store.add_api_key(account.id, api_key_hash(key), key[:8], _now())
-    print(key)
+    with _store(db) as store:
+        account = _account(store, login)
+        key = generate_api_key()
+        store.add_api_key(account.id, api_key_hash(key), key[:8], _now())
+        print(key)
 
 
 @accounts_app.command("allow-ip")
 def accounts_allow_ip(login: str, cidr: str, db: DbOption = None) -> None:
     """Add an IP or network to the account's allowlist (an empty list allows any IP)."""
-    store = _store(db)
-    account = _account(store, login)
-    network = _cidr(cidr)
-    added = store.allow_ip(account.id, network)
-    console.print(f"{network} {'allowed' if added else 'was already allowed'} for {login}")
+    with _store(db) as store:
+        account = _account(store, login)
+        network = _cidr(cidr)
+        added = store.allow_ip(account.id, network)
+        console.print(f"{network} {'allowed' if added else 'was already allowed'} for {login}")
 
 
 @accounts_app.command("deny-ip")
 def accounts_deny_ip(login: str, cidr: str, db: DbOption = None) -> None:
     """Remove an IP or network from the account's allowlist."""
-    store = _store(db)
-    account = _account(store, login)
-    network = _cidr(cidr)
-    removed = store.deny_ip(account.id, network)
-    console.print(f"{network} {'removed' if removed else 'was not on the list'} for {login}")
+    with _store(db) as store:
+        account = _account(store, login)
+        network = _cidr(cidr)
+        removed = store.deny_ip(account.id, network)
+        console.print(f"{network} {'removed' if removed else 'was not on the list'} for {login}")
 
 
 def _cidr(value: str) -> str:
@@ -205,15 +312,15 @@ def _cidr(value: str) -> str:
 @accounts_app.command("credit")
 def accounts_credit(login: str, amount: str, db: DbOption = None) -> None:
     """Add money to the account (a negative amount debits it)."""
-    store = _store(db)
-    account = _account(store, login)
-    try:
-        minor = to_minor(amount)
-    except DomainError as exc:
-        console.print(f"[red]{exc.description}[/red]")
-        raise typer.Exit(1) from exc
-    balance = store.add_ledger_entry(account.id, minor, "credit", "credit from CLI", _now())
-    console.print(f"{login}: balance {format_money(balance)} {account.currency}")
+    with _store(db) as store:
+        account = _account(store, login)
+        try:
+            minor = to_minor(amount)
+        except DomainError as exc:
+            console.print(f"[red]{exc.description}[/red]")
+            raise typer.Exit(1) from exc
+        balance = store.add_ledger_entry(account.id, minor, "credit", "credit from CLI", _now())
+        console.print(f"{login}: balance {format_money(balance)} {account.currency}")
 
 
 @db_app.command("upgrade")

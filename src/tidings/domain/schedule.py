@@ -456,3 +456,28 @@ def format_local(dt: datetime | None, zone: tzinfo) -> str:
         f"{local.day:02d}.{local.month:02d}.{local.year:04d} "
         f"{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
     )
+
+
+_OFFSET_NAME = re.compile(r"([+-])(\d{2}):(\d{2})")
+
+
+def zone_name(zone: tzinfo) -> str:
+    """How a zone is stored: its IANA name, or a fixed offset as "+HH:MM"."""
+    if isinstance(zone, ZoneInfo):
+        return zone.key
+    offset = zone.utcoffset(None)
+    if offset is None:
+        raise ValueError("a zone without a fixed offset must be a ZoneInfo")
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def zone_from_name(name: str) -> tzinfo:
+    """The inverse of `zone_name`."""
+    match = _OFFSET_NAME.fullmatch(name)
+    if match:
+        sign = -1 if match.group(1) == "-" else 1
+        minutes = int(match.group(2)) * 60 + int(match.group(3))
+        return timezone(sign * timedelta(minutes=minutes))
+    return ZoneInfo(name)

@@ -33,6 +33,9 @@ class Tx(Protocol):
     def insert_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
         """Bulk insert, streamed: rows may be a generator of any length."""
 
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for many parameter rows, in one round trip where the driver can."""
+
 
 class Database(Protocol):
     dialect: Dialect
@@ -61,6 +64,10 @@ class SqliteTx:
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._conn.execute(sql, params).fetchall()
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._conn.executemany(sql, rows)
 
     def insert_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
@@ -133,6 +140,11 @@ class PostgresTx:
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         rows: list[Row] = self._conn.execute(_pg_sql(sql), params).fetchall()
         return rows
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            with self._conn.cursor() as cur:
+                cur.executemany(_pg_sql(sql), rows)
 
     def insert_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
         count = 0

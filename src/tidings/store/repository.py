@@ -111,11 +111,7 @@ class Store:
     def list_accounts(self) -> list[tuple[Account, int]]:
         """Every account with its balance (sum of its ledger)."""
         with self.db.tx(write=False) as tx:
-            rows = tx.all(
-                f"SELECT {', '.join('a.' + c.strip() for c in _ACCOUNT_COLUMNS.split(','))}, "
-                "COALESCE((SELECT SUM(amount_minor) FROM ledger l WHERE l.account_id = a.id), 0) "
-                "FROM accounts a ORDER BY a.login"
-            )
+            rows = tx.all(f"SELECT {_ACCOUNT_COLUMNS}, balance_minor FROM accounts ORDER BY login")
         return [(_account(r[:10]), int(r[10])) for r in rows]
 
     def add_api_key(self, account_id: int, key_hash: str, prefix: str, now: datetime) -> None:
@@ -158,28 +154,37 @@ class Store:
     ) -> int:
         """Append one entry; return the new balance."""
         with self.db.tx() as tx:
-            tx.execute(
-                "INSERT INTO ledger (account_id, amount_minor, kind, memo, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (account_id, amount_minor, kind, memo, to_ts(now)),
-            )
-            return _balance(tx, account_id)
+            return ledger_entry(tx, account_id, amount_minor, kind, memo, to_ts(now))
 
     def balance(self, account_id: int) -> int:
         with self.db.tx(write=False) as tx:
-            return _balance(tx, account_id)
+            row = tx.one("SELECT balance_minor FROM accounts WHERE id = ?", (account_id,))
+        return int(row[0]) if row else 0
+
+    def ledger_sum(self, account_id: int) -> int:
+        """The balance recomputed from the ledger (it must equal `balance`)."""
+        with self.db.tx(write=False) as tx:
+            row = tx.one(
+                "SELECT COALESCE(SUM(amount_minor), 0) FROM ledger WHERE account_id = ?",
+                (account_id,),
+            )
+        return int(row[0]) if row else 0
 
     def tariff_for(self, account: Account) -> Tariff:
-        if account.tariff_id is None:
+        return self.tariff_by_id(account.tariff_id)
+
+    def tariff_by_id(self, tariff_id: int | None) -> Tariff:
+        """An account's tariff (None: the default tariff from the settings)."""
+        if tariff_id is None:
             return self._default_tariff
         with self.db.tx(write=False) as tx:
             head = tx.one(
                 "SELECT currency, default_price_minor, email_price_minor FROM tariffs WHERE id = ?",
-                (account.tariff_id,),
+                (tariff_id,),
             )
             prices = tx.all(
                 "SELECT country, prefix, price_minor FROM tariff_prices WHERE tariff_id = ?",
-                (account.tariff_id,),
+                (tariff_id,),
             )
         if head is None:
             return self._default_tariff
@@ -359,21 +364,51 @@ class Store:
 
 
 def _disable(tx: Tx, job_pk: int, now: datetime) -> None:
-    """Disable a list: messages not yet handed over are stopped, and so never charged."""
+    """Disable a list: messages not yet handed over are stopped, and so never charged.
+
+    Messages a dispatcher holds a live lease on are being handed over right now; they finish
+    normally (the upstream already has them or is about to).
+    """
     ts = to_ts(now)
     tx.execute(
         "UPDATE jobs SET status = ?, changed_at = ? WHERE id = ?",
         (int(JobStatus.DISABLED), ts, job_pk),
     )
+    stoppable = "job_pk = ? AND status = ? AND (lease_until IS NULL OR lease_until < ?)"
+    # Stopped messages are final: count them towards their runs before stopping them.
     tx.execute(
-        "UPDATE messages SET status = ?, done_at = ? WHERE job_pk = ? AND status = ?",
-        (_MSG_STOPPED, ts, job_pk, _MSG_WAITING),
+        "UPDATE runs SET final_cnt = final_cnt + (SELECT COUNT(*) FROM messages "
+        f"WHERE run_id = runs.id AND {stoppable}) WHERE job_pk = ? AND status = 0",
+        (job_pk, _MSG_WAITING, ts, job_pk),
+    )
+    tx.execute(
+        f"UPDATE messages SET status = ?, done_at = ? WHERE {stoppable}",
+        (_MSG_STOPPED, ts, job_pk, _MSG_WAITING, ts),
     )
 
 
-def _balance(tx: Tx, account_id: int) -> int:
+def ledger_entry(
+    tx: Tx,
+    account_id: int,
+    amount_minor: int,
+    kind: str,
+    memo: str,
+    ts: int,
+    *,
+    message_id: int | None = None,
+    job_pk: int | None = None,
+) -> int:
+    """Append to the ledger and move the account's balance with it, in the caller's
+    transaction; return the new balance."""
+    tx.execute(
+        "INSERT INTO ledger (account_id, amount_minor, kind, memo, created_at, message_id, "
+        "job_pk) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (account_id, amount_minor, kind, memo, ts, message_id, job_pk),
+    )
     row = tx.one(
-        "SELECT COALESCE(SUM(amount_minor), 0) FROM ledger WHERE account_id = ?", (account_id,)
+        "UPDATE accounts SET balance_minor = balance_minor + ? WHERE id = ? "
+        "RETURNING balance_minor",
+        (amount_minor, account_id),
     )
     return int(row[0]) if row else 0
 

@@ -73,6 +73,9 @@ accounts = Table(
     Column("tariff_id", BigInteger, ForeignKey("tariffs.id"), nullable=True),
     Column("default_sender", String(64), nullable=False, server_default=""),
     Column("created_at", BigInteger, nullable=False),
+    # Kept equal to SUM(ledger.amount_minor) in the same transaction as every ledger insert,
+    # so a charge checks the balance without summing the whole ledger.
+    Column("balance_minor", BigInteger, nullable=False, server_default="0"),
 )
 
 api_keys = Table(
@@ -191,6 +194,8 @@ runs = Table(
     Column("started_at", BigInteger, nullable=True),
     Column("finished_at", BigInteger, nullable=True),
     Column("recipients_cnt", Integer, nullable=False, server_default="0"),
+    # Messages of this run in a final status; the run is over when it reaches recipients_cnt.
+    Column("final_cnt", Integer, nullable=False, server_default="0"),
     Column("status", Integer, nullable=False, server_default="0"),
     UniqueConstraint("job_pk", "run_no"),
 )
@@ -205,8 +210,11 @@ messages = Table(
     # The client's id for a single send (send.php `id`, may be a string such as a UUID).
     Column("client_id", String(64), nullable=True),
     Column("address", String(320), nullable=False),
-    Column("text", Text, nullable=False),
+    # NULL: the text of the message's mailing list (so a million recipients share one copy).
+    Column("text", Text, nullable=True),
     Column("sender", String(320), nullable=False, server_default=""),
+    # The upstream the message goes through ("virtual", an SMPP or SMTP upstream name).
+    Column("channel", String(64), nullable=False, server_default="virtual"),
     Column("format", Integer, nullable=False, server_default="0"),
     Column("encoding", String(8), nullable=False, server_default="gsm7"),
     Column("parts", Integer, nullable=False, server_default="1"),
@@ -220,10 +228,12 @@ messages = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("upstream", String(64), nullable=True),
     Column("upstream_msg_id", String(64), nullable=True),
+    # Parts confirmed delivered; a long message is delivered when all its parts are.
+    Column("parts_done", Integer, nullable=False, server_default="0"),
     Column("created_at", BigInteger, nullable=False),
     Column("sent_at", BigInteger, nullable=True),
     Column("done_at", BigInteger, nullable=True),
-    Index("ix_messages_claim", "status", "due_at"),
+    Index("ix_messages_claim", "channel", "status", "due_at"),
     Index("ix_messages_account", "account_id", "id"),
     Index("ix_messages_job", "job_pk", "status"),
     Index("ix_messages_upstream", "upstream", "upstream_msg_id"),
@@ -267,4 +277,67 @@ ip_blocks = Table(
     Column("ip", String(64), primary_key=True),
     Column("until", BigInteger, nullable=False),
     Column("reason", String(64), nullable=False),
+)
+
+# One row per part handed to an upstream: how a delivery receipt finds its message.
+upstream_ids = Table(
+    "upstream_ids",
+    metadata,
+    Column("upstream", String(64), primary_key=True),
+    Column("upstream_msg_id", String(64), primary_key=True),
+    Column("message_id", BigInteger, nullable=False),
+    Column("part_no", Integer, nullable=False, server_default="1"),
+    Index("ix_upstream_ids_message", "message_id"),
+)
+
+contact_groups = Table(
+    "contact_groups",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    # The group number for mailings: the <n> of G<n> in `phones`.
+    Column("num", Integer, nullable=False),
+    Column("name", String(100), nullable=False),
+    # 0 phone group, 1 e-mail group.
+    Column("type", Integer, nullable=False, server_default="0"),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("account_id", "num"),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("phone", String(32), nullable=True),
+    Column("email", String(320), nullable=True),
+    Column("name", String(255), nullable=False, server_default=""),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_contacts_account_phone", "account_id", "phone"),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column(
+        "group_id",
+        BigInteger,
+        ForeignKey("contact_groups.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "contact_id", BigInteger, ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    ),
+)
+
+blacklist = Table(
+    "blacklist",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("address", String(320), nullable=False),
+    # 0 every message, 1 mailing lists only, 2 single messages only.
+    Column("type", Integer, nullable=False, server_default="0"),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("account_id", "address"),
 )

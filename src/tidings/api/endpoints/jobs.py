@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, tzinfo
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from tidings.api.context import Call
@@ -22,6 +22,7 @@ from tidings.domain.schedule import (
     parse_tz,
     parse_valid,
     validate_spread,
+    zone_name,
 )
 from tidings.errors import InvalidParameter, UnsupportedFormat
 
@@ -156,7 +157,7 @@ def parse_new_job(call: Call) -> NewJob:
         message=message,
         fmt=fmt,
         first_run=first.at,
-        zone=_zone_name(zone),
+        zone=zone_name(zone),
         job_id=_job_id(p.get("id"), required=False),
         template_id=template_id,
         subject=subject,
@@ -311,16 +312,6 @@ def _translit(value: str | None) -> int:
     if text not in ("", "0", "1", "2"):
         raise InvalidParameter("translit must be 0, 1 or 2")
     return int(text or 0)
-
-
-def _zone_name(zone: tzinfo) -> str:
-    if isinstance(zone, ZoneInfo):
-        return zone.key
-    offset = zone.utcoffset(None)
-    assert offset is not None
-    minutes = int(offset.total_seconds() // 60)
-    sign = "-" if minutes < 0 else "+"
-    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def _record(view: JobView, fields: tuple[str, ...], call: Call) -> Record:

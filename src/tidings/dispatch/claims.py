@@ -1,0 +1,142 @@
+"""What happens when a dispatcher takes messages: expiry, h1-h2 windows, price and charge.
+
+All in the caller's transaction, so a message is charged exactly when it is claimed for
+handing over, and a message that cannot be paid for is finished with status 24, unsent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from tidings.channels.base import MessageStatus, OutboundMessage
+from tidings.domain.clock import to_ts
+from tidings.domain.jobs import MessageFormat
+from tidings.domain.phones import timezone_of
+from tidings.domain.pricing import Tariff
+from tidings.domain.schedule import HourWindow
+from tidings.domain.sms import split_comment, transliterate
+from tidings.store import engine
+from tidings.store.db import Tx
+
+TariffLookup = Callable[[int | None], Tariff]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    row: engine.ClaimRow
+    outbound: OutboundMessage
+
+
+@dataclass(frozen=True)
+class ClaimOutcome:
+    claimed: list[Claimed]
+    finals: list[engine.Finalised]
+
+
+def claim(
+    tx: Tx, channel: str, owner: str, now: datetime, limit: int, lease_s: int, tariffs: TariffLookup
+) -> ClaimOutcome:
+    ts = to_ts(now)
+    rows = engine.claimable(tx, channel, ts, limit)
+    if not rows:
+        return ClaimOutcome([], [])
+    expired = [r.id for r in rows if r.valid_until is not None and r.valid_until < ts]
+    finals = engine.finalise(
+        tx, expired, MessageStatus.EXPIRED, 0, ts, from_statuses=(engine.WAITING,)
+    )
+    held, ready = _hold_for_windows([r for r in rows if r.id not in set(expired)], now)
+    engine.postpone(tx, held)
+    paid, unpaid = _charge(tx, ready, ts, tariffs)
+    finals += engine.finalise(
+        tx, unpaid, MessageStatus.NO_MONEY, 0, ts, from_statuses=(engine.WAITING,)
+    )
+    engine.lease(tx, [r.id for r in paid], owner, ts + lease_s)
+    engine.count_finals(tx, finals)
+    return ClaimOutcome([Claimed(r, outbound(r)) for r in paid], finals)
+
+
+def _hold_for_windows(
+    rows: Sequence[engine.ClaimRow], now: datetime
+) -> tuple[list[tuple[int, int]], list[engine.ClaimRow]]:
+    """h1-h2 lists go out only within those hours of the recipient's local day."""
+    held: list[tuple[int, int]] = []
+    ready: list[engine.ClaimRow] = []
+    for row in rows:
+        if row.window_start is None or row.window_end is None:
+            ready.append(row)
+            continue
+        window = HourWindow(row.window_start, row.window_end)
+        zone = ZoneInfo(timezone_of(row.address) if "@" not in row.address else "Europe/Moscow")
+        local = now.astimezone(zone)
+        if window.contains(local):
+            ready.append(row)
+        else:
+            held.append((row.id, to_ts(window.next_open(local))))
+    return held, ready
+
+
+def _charge(
+    tx: Tx, rows: Sequence[engine.ClaimRow], ts: int, tariffs: TariffLookup
+) -> tuple[list[engine.ClaimRow], list[int]]:
+    """Price first attempts and charge them while the balance (plus credit) allows."""
+    accounts = engine.lock_accounts(tx, (r.account_id for r in rows))
+    paid: list[engine.ClaimRow] = []
+    unpaid: list[int] = []
+    charges: list[tuple[int, int, int, int | None]] = []
+    priced_only: list[tuple[int, int]] = []
+    for row in rows:
+        if row.attempts > 0:  # charged on its first claim already
+            paid.append(row)
+            continue
+        money = accounts[row.account_id]
+        cost = _price(row, tariffs(money.tariff_id))
+        if money.test_mode:
+            priced_only.append((row.id, cost))
+        elif money.balance - cost < -money.credit_limit:
+            unpaid.append(row.id)
+            continue
+        else:
+            money.balance -= cost
+            charges.append((row.account_id, cost, row.id, row.job_pk))
+        paid.append(row)
+    engine.charge(tx, charges, ts)
+    engine.set_costs(tx, priced_only)
+    engine.add_job_cost(tx, _per_job(rows, priced_only))
+    return paid, unpaid
+
+
+def _per_job(rows: Sequence[engine.ClaimRow], costs: Sequence[tuple[int, int]]) -> dict[int, int]:
+    job_of = {r.id: r.job_pk for r in rows}
+    per_job: dict[int, int] = {}
+    for message_id, cost in costs:
+        job_pk = job_of.get(message_id)
+        if job_pk is not None:
+            per_job[job_pk] = per_job.get(job_pk, 0) + cost
+    return per_job
+
+
+def _price(row: engine.ClaimRow, tariff: Tariff) -> int:
+    if row.fmt == MessageFormat.MAIL:
+        return tariff.email_cost()
+    return tariff.sms_cost(row.address, row.parts)
+
+
+def outbound(row: engine.ClaimRow) -> OutboundMessage:
+    """The message as the upstream gets it: comment removed, transliterated."""
+    text, _comment = split_comment(row.text)
+    if row.fmt not in (MessageFormat.BIN, MessageFormat.BIN_HEX, MessageFormat.MAIL):
+        text = transliterate(text, row.translit)
+    return OutboundMessage(
+        message_id=row.id,
+        address=row.address,
+        text=text,
+        sender=row.sender,
+        fmt=row.fmt,
+        validity_min=row.validity_min,
+        parts=row.parts,
+        subject=row.subject,
+        template_key=f"job{row.job_pk}" if row.job_pk is not None else "",
+    )

@@ -1,0 +1,378 @@
+"""The dispatcher: claims due messages per upstream, hands them over within the upstream's
+window, records results and receipts in batches, and recovers after a crash.
+
+State lives in the database. At most `window` messages per upstream are claimed and not yet
+recorded at any moment, so a hard kill leaves at most that many whose fate is unknown; a
+restarted dispatcher resolves them by the `on_ambiguous` policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import structlog
+
+from tidings.channels.base import Channel, MessageStatus, Receipt, SubmitResult
+from tidings.config import DispatchSettings
+from tidings.dispatch.claims import Claimed, TariffLookup, claim
+from tidings.dispatch.scheduler import Scheduler
+from tidings.domain.clock import Clock, to_ts
+from tidings.store import engine
+from tidings.store.db import Database, Tx
+
+log = structlog.get_logger("tidings.dispatcher")
+T = TypeVar("T")
+AMBIGUOUS_ERR = 1001  # err of a message that may have reached the upstream before a crash
+PARK_LIMIT_S = 600  # how long a receipt waits for its message's submit to be recorded
+
+
+@dataclass
+class Lane:
+    """One upstream: its channel, window, and the work in flight."""
+
+    name: str
+    channel: Channel
+    window: int
+    in_flight: int = 0
+    results: list[tuple[Claimed, SubmitResult]] = field(default_factory=list)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        scheduler: Scheduler,
+        lanes: Sequence[tuple[Channel, int]],
+        settings: DispatchSettings,
+        clock: Clock,
+        worker_id: str,
+        tariffs: TariffLookup,
+    ) -> None:
+        self._db = db
+        self._scheduler = scheduler
+        self._lanes = [Lane(ch.name, ch, window) for ch, window in lanes]
+        self._settings = settings
+        self._clock = clock
+        self._worker = worker_id
+        self._tariffs = tariffs
+        self._receipts: list[Receipt] = []
+        self._parked: list[tuple[float, Receipt]] = []
+        self._receipt_wake = asyncio.Event()
+        self._stopping = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.handed_over = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        for lane in self._lanes:
+            await lane.channel.start(self._on_receipt)
+        await self._db_call(self._recover_own_leases)
+        tasks = [asyncio.create_task(self._lane_loop(lane)) for lane in self._lanes]
+        tasks.append(asyncio.create_task(self._receipt_loop()))
+        tasks.append(asyncio.create_task(self._housekeeping_loop()))
+        await stop.wait()
+        self._stopping = True
+        log.info("dispatcher draining")
+        for lane in self._lanes:
+            lane.wake.set()
+        self._receipt_wake.set()
+        await asyncio.gather(*tasks[: len(self._lanes)])
+        for lane in self._lanes:
+            await lane.channel.stop(drain=True)
+        await self._flush_receipts()
+        for task in tasks[len(self._lanes) :]:
+            task.cancel()
+        await asyncio.gather(*tasks[len(self._lanes) :], return_exceptions=True)
+        log.info("dispatcher stopped", handed_over=self.handed_over)
+
+    async def _db_call(self, fn: Callable[[], T]) -> T:
+        return await asyncio.to_thread(fn)
+
+    # ---- sending ---------------------------------------------------------------------------
+
+    async def _lane_loop(self, lane: Lane) -> None:
+        while True:
+            if lane.results:
+                await self._flush_results(lane)
+            if self._stopping:
+                if lane.in_flight == 0 and not lane.results:
+                    return
+            else:
+                budget = lane.window - lane.in_flight
+                if budget > 0 and await self._claim(lane, budget):
+                    continue
+            lane.wake.clear()
+            if not lane.results:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(lane.wake.wait(), self._settings.tick_s)
+
+    async def _claim(self, lane: Lane, budget: int) -> bool:
+        outcome = await self._db_call(lambda: self._claim_tx(lane.name, budget))
+        for item in outcome:
+            lane.in_flight += 1
+            task = asyncio.create_task(self._submit(lane, item))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return bool(outcome)
+
+    def _claim_tx(self, channel: str, budget: int) -> list[Claimed]:
+        with self._db.tx() as tx:
+            result = claim(
+                tx,
+                channel,
+                self._worker,
+                self._clock.now(),
+                budget,
+                self._settings.lease_s,
+                self._tariffs,
+            )
+        return result.claimed
+
+    async def _submit(self, lane: Lane, item: Claimed) -> None:
+        try:
+            result = await lane.channel.submit(item.outbound)
+        except Exception as exc:  # a channel bug must not lose the message: retry it later
+            log.exception("submit failed", channel=lane.name, message=item.row.id)
+            result = SubmitResult(accepted=False, retry=True, detail=f"channel error: {exc}")
+        lane.results.append((item, result))
+        lane.wake.set()
+
+    async def _flush_results(self, lane: Lane) -> None:
+        batch, lane.results = lane.results, []
+        await self._db_call(lambda: self._record_results(lane.name, batch))
+        lane.in_flight -= len(batch)
+        self.handed_over += sum(1 for _item, r in batch if r.accepted)
+        if self._parked:
+            self._receipt_wake.set()
+
+    def _record_results(self, upstream: str, batch: list[tuple[Claimed, SubmitResult]]) -> None:
+        now = to_ts(self._clock.now())
+        accepted = [(c, r) for c, r in batch if r.accepted]
+        failed = [(c, r) for c, r in batch if not r.accepted and not self._should_retry(r)]
+        retried = [(c, r) for c, r in batch if not r.accepted and self._should_retry(r)]
+        with self._db.tx() as tx:
+            handed = set(
+                engine.mark_handed_over(
+                    tx, [c.row.id for c, _r in accepted], upstream, self._worker, now
+                )
+            )
+            ids = [
+                (upstream, uid, c.row.id, part)
+                for c, r in accepted
+                if c.row.id in handed
+                for part, uid in enumerate(r.upstream_ids, 1)
+            ]
+            engine.record_upstream_ids(tx, ids)
+            engine.set_parts(
+                tx,
+                [
+                    (len(r.upstream_ids), c.row.id)
+                    for c, r in accepted
+                    if c.row.id in handed and r.upstream_ids and len(r.upstream_ids) != c.row.parts
+                ],
+            )
+            engine.count_sent(tx, _per_job(c for c, _r in accepted if c.row.id in handed), now)
+            finals: list[engine.Finalised] = []
+            for (status, err), ids_ in _group(
+                (c.row.id, r) for c, r in accepted if c.row.id in handed and r.final_status
+            ).items():
+                finals += engine.finalise(
+                    tx, ids_, status, err, now, from_statuses=(engine.HANDED_OVER,)
+                )
+            for (status, err), ids_ in _group((c.row.id, r) for c, r in failed).items():
+                done = engine.finalise(tx, ids_, status, err, now, from_statuses=(engine.WAITING,))
+                if err != AMBIGUOUS_ERR:
+                    engine.refund(tx, done, now)
+                finals += done
+            engine.postpone(
+                tx, [(c.row.id, now + self._backoff(c.row.attempts)) for c, _r in retried]
+            )
+            engine.count_finals(tx, finals)
+
+    def _should_retry(self, result: SubmitResult) -> bool:
+        if not result.retry:
+            return False
+        if result.detail.startswith("ambiguous"):
+            return self._settings.on_ambiguous == "resend"
+        return True
+
+    def _backoff(self, attempts: int) -> int:
+        s = self._settings
+        return int(min(s.retry_max_s, s.retry_min_s * 2 ** max(attempts - 1, 0)))
+
+    # ---- receipts --------------------------------------------------------------------------
+
+    async def _on_receipt(self, receipt: Receipt) -> None:
+        self._receipts.append(receipt)
+        if len(self._receipts) >= 200:
+            self._receipt_wake.set()
+
+    async def _receipt_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._receipt_wake.wait(), 0.05)
+            self._receipt_wake.clear()
+            await self._flush_receipts()
+
+    async def _flush_receipts(self) -> None:
+        if not self._receipts and not self._parked:
+            return
+        batch, self._receipts = self._receipts, []
+        parked, self._parked = self._parked, []
+        batch.extend(r for _t, r in parked)
+        first_seen = {id(r): t for t, r in parked}
+        unmatched = await self._db_call(lambda: self._record_receipts(batch))
+        now = time.monotonic()
+        for receipt in unmatched:
+            seen = first_seen.get(id(receipt), now)
+            if now - seen < PARK_LIMIT_S:
+                self._parked.append((seen, receipt))
+            else:
+                log.warning("receipt for an unknown message dropped", upstream=receipt.upstream)
+
+    def _record_receipts(self, batch: list[Receipt]) -> list[Receipt]:
+        """Apply receipts; return those whose message is not recorded yet (a receipt may
+        overtake its submit's result)."""
+        now = to_ts(self._clock.now())
+        unmatched: list[Receipt] = []
+        with self._db.tx() as tx:
+            by_upstream: dict[str, list[Receipt]] = defaultdict(list)
+            for receipt in batch:
+                by_upstream[receipt.upstream].append(receipt)
+            finals: list[engine.Finalised] = []
+            for upstream, receipts in by_upstream.items():
+                targets = engine.receipt_targets(tx, upstream, [r.upstream_id for r in receipts])
+                finals += self._apply(tx, receipts, targets, unmatched, now)
+            engine.count_finals(tx, finals)
+        return unmatched
+
+    def _apply(
+        self,
+        tx: Tx,
+        receipts: list[Receipt],
+        targets: dict[str, tuple[int, int, int, int]],
+        unmatched: list[Receipt],
+        now: int,
+    ) -> list[engine.Finalised]:
+        delivered_parts: dict[int, int] = defaultdict(int)
+        failures: dict[tuple[int, int], list[int]] = defaultdict(list)
+        sizes: dict[int, tuple[int, int]] = {}
+        for receipt in receipts:
+            target = targets.get(receipt.upstream_id)
+            if target is None:
+                unmatched.append(receipt)
+                continue
+            message_id, status, parts, parts_done = target
+            if status != engine.HANDED_OVER:
+                continue  # already final: a duplicate or late receipt
+            if receipt.status is MessageStatus.DELIVERED:
+                delivered_parts[message_id] += 1
+                sizes[message_id] = (parts, parts_done)
+            elif receipt.status in _FINAL_RECEIPT:
+                failures[(int(receipt.status), receipt.err)].append(message_id)
+        engine.add_parts_done(tx, [(n, m) for m, n in delivered_parts.items()])
+        complete = [m for m, n in delivered_parts.items() if sizes[m][1] + n >= sizes[m][0]]
+        finals = engine.finalise(
+            tx, complete, MessageStatus.DELIVERED, 0, now, from_statuses=(engine.HANDED_OVER,)
+        )
+        for (status, err), ids in failures.items():
+            finals += engine.finalise(
+                tx, ids, status, err, now, from_statuses=(engine.HANDED_OVER,)
+            )
+        return finals
+
+    # ---- housekeeping ----------------------------------------------------------------------
+
+    async def _housekeeping_loop(self) -> None:
+        while True:
+            try:
+                await self._db_call(self._scheduler.tick)
+                await self._db_call(self._sweep)
+            except Exception:
+                log.exception("housekeeping failed")
+            for lane in self._lanes:
+                lane.wake.set()
+            await asyncio.sleep(max(self._settings.tick_s, 0.05))
+
+    def _sweep(self) -> None:
+        """Expire what ran out of time; resolve leases of dispatchers that died."""
+        now = to_ts(self._clock.now())
+        grace = self._settings.receipt_grace_min * 60
+        with self._db.tx() as tx:
+            waiting, sent = engine.expired_ids(tx, now, grace, 1000)
+            finals = engine.finalise(
+                tx, waiting, MessageStatus.EXPIRED, 0, now, from_statuses=(engine.WAITING,)
+            )
+            engine.refund(tx, finals, now)
+            finals += engine.finalise(
+                tx, sent, MessageStatus.EXPIRED, 0, now, from_statuses=(engine.HANDED_OVER,)
+            )
+            engine.count_finals(tx, finals)
+            self._resolve_ambiguous(tx, engine.stale_leases(tx, None, now, 1000), now)
+
+    def _recover_own_leases(self) -> None:
+        """After a crash this worker knows its leases are stale: resolve them at once."""
+        now = to_ts(self._clock.now())
+        with self._db.tx() as tx:
+            stale = engine.stale_leases(tx, self._worker, now, 100_000)
+            self._resolve_ambiguous(tx, stale, now)
+
+    def _resolve_ambiguous(self, tx: Tx, ids: list[int], now: int) -> None:
+        if not ids:
+            return
+        log.warning(
+            "messages in flight at a crash", count=len(ids), policy=self._settings.on_ambiguous
+        )
+        if self._settings.on_ambiguous == "resend":
+            engine.release(tx, ids)
+            return
+        finals = engine.finalise(
+            tx,
+            ids,
+            MessageStatus.UNDELIVERABLE,
+            AMBIGUOUS_ERR,
+            now,
+            from_statuses=(engine.WAITING,),
+        )
+        engine.count_finals(tx, finals)
+
+
+_FINAL_RECEIPT = frozenset(
+    {
+        MessageStatus.EXPIRED,
+        MessageStatus.UNDELIVERABLE,
+        MessageStatus.BAD_NUMBER,
+        MessageStatus.PROHIBITED,
+        MessageStatus.UNAVAILABLE,
+    }
+)
+
+
+def _per_job(items: Iterable[Claimed]) -> dict[int, int]:
+    per_job: dict[int, int] = defaultdict(int)
+    for claimed in items:
+        if claimed.row.job_pk is not None:
+            per_job[claimed.row.job_pk] += 1
+    return dict(per_job)
+
+
+def _group(pairs: Iterable[tuple[int, SubmitResult]]) -> dict[tuple[int, int], list[int]]:
+    """(message id, result) → {(status, err): ids}."""
+    grouped: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for message_id, result in pairs:
+        status = (
+            result.final_status
+            if result.final_status is not None
+            else (MessageStatus.UNDELIVERABLE)
+        )
+        err = result.err
+        if result.retry and result.detail.startswith("ambiguous"):
+            err = AMBIGUOUS_ERR
+        grouped[(int(status), err)].append(message_id)
+    return dict(grouped)
