@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import secrets
 import signal
-from datetime import UTC, datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
