@@ -566,3 +566,14 @@ def test_zero_means_absent_for_valid_period_and_freq() -> None:
 def test_unescaped_plus_in_form_body_still_means_minutes_from_now() -> None:
     now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     assert parse_time(" 30", MOSCOW, now).at == now + timedelta(minutes=30)
+
+
+@pytest.mark.parametrize(("total", "portions"), [(10, 4), (3, 5), (7, 7), (100, 3), (1, 1)])
+def test_portion_index_splits_like_portion_plan(total: int, portions: int) -> None:
+    from tidings.domain.schedule import portion_index
+
+    counts = [0] * portions
+    for position in range(total):
+        counts[portion_index(position, total, portions)] += 1
+    # `portions` hours at one portion an hour → exactly `portions` portions.
+    assert counts == portion_plan(total, Decimal(portions), 60)

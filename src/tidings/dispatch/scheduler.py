@@ -19,6 +19,7 @@ from tidings.domain.jobs import MessageFormat, message_parts
 from tidings.domain.schedule import (
     Repeat,
     next_run,
+    portion_index,
     portion_offsets,
     runs_remaining,
     zone_from_name,
@@ -83,7 +84,9 @@ class Scheduler:
             direct = engine.direct_recipients(tx, job.job_pk, job.account_id)
             total = max(job.direct_count, 1)
             rows = (
-                self._row(job, run_id, plan, address, text, seq * plan.portions // total, now)
+                self._row(
+                    job, run_id, plan, address, text, portion_index(seq, total, plan.portions), now
+                )
                 for seq, address, text in direct
             )
             count = engine.insert_messages(tx, rows)
@@ -102,7 +105,9 @@ class Scheduler:
     ) -> Iterator[Sequence[Any]]:
         total = len(members)
         for index, address in enumerate(members):
-            yield self._row(job, run_id, plan, address, None, index * plan.portions // total, now)
+            yield self._row(
+                job, run_id, plan, address, None, portion_index(index, total, plan.portions), now
+            )
 
     def _row(
         self,

@@ -66,6 +66,8 @@ class Dispatcher:
         self._parked: list[tuple[float, Receipt]] = []
         self._receipt_wake = asyncio.Event()
         self._stopping = False
+        self._stop_seen = asyncio.Event()
+        self._receipts_closed = False
         self._tasks: set[asyncio.Task[None]] = set()
         self.handed_over = 0
 
@@ -78,6 +80,7 @@ class Dispatcher:
         tasks.append(asyncio.create_task(self._housekeeping_loop()))
         await stop.wait()
         self._stopping = True
+        self._stop_seen.set()
         log.info("dispatcher draining")
         for lane in self._lanes:
             lane.wake.set()
@@ -85,10 +88,11 @@ class Dispatcher:
         await asyncio.gather(*tasks[: len(self._lanes)])
         for lane in self._lanes:
             await lane.channel.stop(drain=True)
-        await self._flush_receipts()
-        for task in tasks[len(self._lanes) :]:
-            task.cancel()
-        await asyncio.gather(*tasks[len(self._lanes) :], return_exceptions=True)
+        # The other loops end on the flag (not by cancellation: wait_for can swallow a
+        # cancel on Python 3.11); the receipt loop flushes what the channels delivered last.
+        self._receipts_closed = True
+        self._receipt_wake.set()
+        await asyncio.gather(*tasks[len(self._lanes) :])
         log.info("dispatcher stopped", handed_over=self.handed_over)
 
     async def _db_call(self, fn: Callable[[], T]) -> T:
@@ -214,11 +218,12 @@ class Dispatcher:
             self._receipt_wake.set()
 
     async def _receipt_loop(self) -> None:
-        while True:
+        while not self._receipts_closed:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._receipt_wake.wait(), 0.05)
             self._receipt_wake.clear()
             await self._flush_receipts()
+        await self._flush_receipts()
 
     async def _flush_receipts(self) -> None:
         if not self._receipts and not self._parked:
@@ -290,7 +295,7 @@ class Dispatcher:
     # ---- housekeeping ----------------------------------------------------------------------
 
     async def _housekeeping_loop(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self._db_call(self._scheduler.tick)
                 await self._db_call(self._sweep)
@@ -298,7 +303,12 @@ class Dispatcher:
                 log.exception("housekeeping failed")
             for lane in self._lanes:
                 lane.wake.set()
-            await asyncio.sleep(max(self._settings.tick_s, 0.05))
+            await self._sleep(max(self._settings.tick_s, 0.05))
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, but wake at once when the dispatcher is told to stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop_seen.wait(), seconds)
 
     def _sweep(self) -> None:
         """Expire what ran out of time; resolve leases of dispatchers that died."""

@@ -481,3 +481,12 @@ def zone_from_name(name: str) -> tzinfo:
         minutes = int(match.group(2)) * 60 + int(match.group(3))
         return timezone(sign * timedelta(minutes=minutes))
     return ZoneInfo(name)
+
+
+def portion_index(position: int, total: int, portions: int) -> int:
+    """The portion of the recipient at `position` (0-based) when `total` recipients are split
+    as `portion_plan` splits them: larger portions first."""
+    size, larger = divmod(total, portions)
+    if position < larger * (size + 1):
+        return position // (size + 1)
+    return larger + (position - larger * (size + 1)) // max(size, 1)

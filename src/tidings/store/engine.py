@@ -165,12 +165,16 @@ _STOP_LISTED = (
 def insert_direct_messages(tx: Tx, job: RunJob, run_id: int, plan: RunPlan, now: int) -> int:
     """All the list's own recipients in one INSERT … SELECT: no row passes through Python.
 
-    Portions: recipient `seq` goes out in portion seq·P/N (integer division), so the portions
-    differ in size by at most one.
+    Portions: the same split as `schedule.portion_index` (larger portions first), in SQL.
     """
     assert plan.channel is not None
-    total = max(job.direct_count, 1)
-    due = "? + ((r.seq * ?) / ?) * ?"
+    size, larger = divmod(max(job.direct_count, 1), plan.portions)
+    cut = larger * (size + 1)
+    portion = (
+        f"CASE WHEN r.seq < {cut} THEN r.seq / {size + 1} "
+        f"ELSE {larger} + (r.seq - {cut}) / {max(size, 1)} END"
+    )
+    due = f"? + ({portion}) * ?"
     return tx.execute(
         "INSERT INTO messages (account_id, job_pk, run_id, address, text, sender, channel, "
         "format, parts, status, due_at, valid_until, created_at) "
@@ -186,12 +190,8 @@ def insert_direct_messages(tx: Tx, job: RunJob, run_id: int, plan: RunPlan, now:
             plan.parts,
             WAITING,
             plan.start,
-            plan.portions,
-            total,
             plan.portion_s,
             plan.start,
-            plan.portions,
-            total,
             plan.portion_s,
             plan.validity_s,
             now,
