@@ -82,6 +82,13 @@ def test_serve_prints_a_demo_curl_that_creates_a_listable_mailing_list(tmp_path:
         ).stdout
         assert '"id": 1, "name": "Hello"' in listed
         assert '"phones_cnt": 2' in listed
+        # The demo account is in test mode: its list runs on the virtual upstream to the end.
+        deadline = time.monotonic() + 20
+        while '"status": 1,' not in listed:
+            assert time.monotonic() < deadline, listed
+            time.sleep(0.2)
+            listed = httpx.get(curls[1], timeout=5).text
+        assert '"sms_sent": 2, "sms_ok": 2' in listed
     finally:
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=15)
