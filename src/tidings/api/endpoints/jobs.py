@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from tidings.api.context import Call
+from tidings.api.endpoints.common import (
+    check_text,
+    list_recipients,
+    message_format,
+    sender,
+    translit,
+)
 from tidings.api.formats import Record
 from tidings.domain import phones as phone_rules
 from tidings.domain.jobs import MAX_JOB_ID, JobView, MessageFormat, NewJob
@@ -24,18 +30,12 @@ from tidings.domain.schedule import (
     validate_spread,
     zone_name,
 )
-from tidings.errors import InvalidParameter, UnsupportedFormat
+from tidings.errors import InvalidParameter
 
 ACTIONS = ("add", "del", "cancel", "get", "get_all")
 MAX_NAME = 100  # [choice] jobs.md §1
-MAX_MES = 1000
 # Accepted and stored with no effect yet ([choice] jobs.md §1).
 STORED_ONLY = ("tinyurl", "fileurl", "mes2", "voice", "param")
-# [choice] formats we do not send: any of these set → error 1 "format not supported".
-UNSUPPORTED_FLAGS = ("push", "hlr", "mms", "viber", "call", "soc")
-_SENDER_ALPHA = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 .\-_&!']{1,11}$")
-_SENDER_DIGITS = re.compile(r"^\+?\d{1,15}$")
-_HEX = re.compile(r"^(?:[0-9A-Fa-f]{2})*$")
 
 # The response fields, in order (jobs.md §3). Text formats and XML carry fewer than JSON.
 GET_FIELDS = (
@@ -134,7 +134,7 @@ def _cost_flag(value: str | None) -> bool:
 def parse_new_job(call: Call) -> NewJob:
     """Validate every `add` parameter (jobs.md §1); nothing is stored before this passes."""
     p = call.params
-    fmt = _message_format(call)
+    fmt = message_format(call.params)
     mail = fmt is MessageFormat.MAIL
     name = _name(p.get("name"))
     zone = parse_tz(p.get("tz"), ZoneInfo(call.account.timezone))
@@ -161,15 +161,15 @@ def parse_new_job(call: Call) -> NewJob:
         job_id=_job_id(p.get("id"), required=False),
         template_id=template_id,
         subject=subject,
-        sender=_sender(p.get("sender"), mail, "sender"),
-        sender2=_sender(p.get("sender2"), mail, "sender2"),
+        sender=sender(p.get("sender"), mail, "sender"),
+        sender2=sender(p.get("sender2"), mail, "sender2"),
         window=first.window,
         rpt=int(parse_rpt(p.get("rpt"))),
         rptn=parse_rptn(p.get("rptn")),
         period=period,
         freq=freq,
         validity_min=parse_valid(p.get("valid")),
-        translit=_translit(p.get("translit")),
+        translit=translit(p.get("translit")),
         resend=p.flag("fl[5]"),
         extra={k: p.text(k) for k in STORED_ONLY if p.get(k)},
     )
@@ -195,28 +195,6 @@ def _job_id(value: str | None, *, required: bool) -> int | None:
     return int(text)
 
 
-def _message_format(call: Call) -> MessageFormat:
-    p = call.params
-    for flag in UNSUPPORTED_FLAGS:
-        if p.text(flag).strip() not in ("", "0"):
-            raise UnsupportedFormat("format not supported")
-    chosen: list[MessageFormat] = []
-    if p.flag("flash"):
-        chosen.append(MessageFormat.FLASH)
-    binary = p.text("bin").strip()
-    if binary not in ("", "0", "1", "2"):
-        raise InvalidParameter("bin must be 0, 1 or 2")
-    if binary in ("1", "2"):
-        chosen.append(MessageFormat.BIN if binary == "1" else MessageFormat.BIN_HEX)
-    if p.flag("ping"):
-        chosen.append(MessageFormat.PING)
-    if p.flag("mail"):
-        chosen.append(MessageFormat.MAIL)
-    if len(chosen) > 1:
-        raise InvalidParameter("only one message format flag may be given")
-    return chosen[0] if chosen else MessageFormat.SMS
-
-
 def _message(call: Call, fmt: MessageFormat) -> tuple[str, int | None]:
     p = call.params
     mes = p.text("mes")
@@ -234,15 +212,8 @@ def _message(call: Call, fmt: MessageFormat) -> tuple[str, int | None]:
         return "", None
     if not mes.strip() and fmt is not MessageFormat.PING:
         raise InvalidParameter("mes: required")
-    _check_text(mes, fmt, "mes")
+    check_text(mes, fmt, "mes")
     return mes, None
-
-
-def _check_text(text: str, fmt: MessageFormat, param: str) -> None:
-    if len(text) > MAX_MES:
-        raise InvalidParameter(f"{param}: at most {MAX_MES} characters")
-    if fmt is MessageFormat.BIN_HEX and not _HEX.match(text.split("~~~")[0].strip()):
-        raise InvalidParameter(f"{param}: bin=2 needs an even number of hex digits")
 
 
 def _recipients(call: Call, mail: bool) -> tuple[str, list[str], list[str] | None, list[int]]:
@@ -253,7 +224,7 @@ def _recipients(call: Call, mail: bool) -> tuple[str, list[str], list[str] | Non
     if listing.strip():
         if p.text("phones").strip():
             raise InvalidParameter("phones: cannot be combined with list")
-        return _list_recipients(listing, mail, region, call)
+        return list_recipients(listing, mail, region)
     raw = p.text("phones")
     if not raw.strip():
         raise InvalidParameter("phones: required")
@@ -262,56 +233,6 @@ def _recipients(call: Call, mail: bool) -> tuple[str, list[str], list[str] | Non
         raise InvalidParameter("phones: no valid recipient")
     given = ",".join(phone_rules.split_recipients(raw))
     return given, parsed.recipients, None, parsed.groups
-
-
-def _list_recipients(
-    listing: str, mail: bool, region: str, call: Call
-) -> tuple[str, list[str], list[str], list[int]]:
-    fmt = MessageFormat.MAIL if mail else MessageFormat.SMS
-    given: list[str] = []
-    addresses: list[str] = []
-    texts: list[str] = []
-    seen: set[str] = set()
-    for line in listing.splitlines():
-        if not line.strip():
-            continue
-        recipient, sep, text = line.partition(":")
-        if not sep or not text.strip():
-            raise InvalidParameter("list: each line must be recipient:text")
-        _check_text(text, fmt, "list")
-        given.append(recipient.strip())
-        address = (
-            phone_rules.normalize_email(recipient.strip())
-            if mail
-            else phone_rules.normalize_phone(recipient, region)
-        )
-        if address is not None and address not in seen:
-            seen.add(address)
-            addresses.append(address)
-            texts.append(text)
-    if not addresses:
-        raise InvalidParameter("list: no valid recipient")
-    return ",".join(given), addresses, texts, []
-
-
-def _sender(value: str | None, mail: bool, param: str) -> str:
-    sender = (value or "").strip()
-    if not sender:
-        return ""
-    if mail:
-        if phone_rules.normalize_email(sender) is None:
-            raise InvalidParameter(f"{param}: an e-mail address")
-        return sender
-    if not (_SENDER_ALPHA.match(sender) or _SENDER_DIGITS.match(sender)):
-        raise InvalidParameter(f"{param}: up to 11 Latin letters and digits, or up to 15 digits")
-    return sender
-
-
-def _translit(value: str | None) -> int:
-    text = (value or "").strip()
-    if text not in ("", "0", "1", "2"):
-        raise InvalidParameter("translit must be 0, 1 or 2")
-    return int(text or 0)
 
 
 def _record(view: JobView, fields: tuple[str, ...], call: Call) -> Record:
