@@ -9,6 +9,9 @@ class DomainError(Exception):
     def __init__(self, description: str) -> None:
         super().__init__(description)
         self.description = description
+        # The client's id of the request, echoed in the error where a script does that
+        # (send.php: `ERROR = N (…), ID - <id>`).
+        self.reference: str | None = None
 
 
 class InvalidParameter(DomainError):
@@ -45,3 +48,23 @@ class InvalidDate(DomainError):
 
 class TooManyRequests(DomainError):
     """A duplicate request within the window or too many concurrent requests (API error 9)."""
+
+
+class InsufficientFunds(DomainError):
+    """The balance (with the credit limit) does not cover the cost (send.php error 3)."""
+
+
+class MessageDenied(DomainError):
+    """The text or the sender is not allowed (send.php error 6)."""
+
+
+class InvalidNumber(DomainError):
+    """No recipient number could be understood (send.php error 7)."""
+
+
+class Undeliverable(DomainError):
+    """No recipient can receive the message, e.g. all are stop-listed (send.php error 8)."""
+
+
+class OperationFailed(DomainError):
+    """An operation on existing records could not be done (status.php and phones.php error 5)."""

@@ -5,20 +5,30 @@ from __future__ import annotations
 from tidings.errors import (
     AuthenticationFailed,
     DomainError,
+    InsufficientFunds,
     InvalidDate,
+    InvalidNumber,
     InvalidParameter,
     IpBlocked,
     IpNotAllowed,
+    MessageDenied,
+    OperationFailed,
     RecordError,
     TooManyRequests,
+    Undeliverable,
 )
 
 _CODES: tuple[tuple[type[DomainError], int], ...] = (
     (InvalidDate, 5),
+    (OperationFailed, 5),
     (InvalidParameter, 1),
     (AuthenticationFailed, 2),
     (IpNotAllowed, 2),
     (RecordError, 3),
+    (InsufficientFunds, 3),
+    (MessageDenied, 6),
+    (InvalidNumber, 7),
+    (Undeliverable, 8),
     (IpBlocked, 4),
     (TooManyRequests, 9),
 )

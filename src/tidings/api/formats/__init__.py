@@ -16,7 +16,7 @@ Record = list[tuple[str, Value]]
 class Renderer(Protocol):
     media_type: str
 
-    def error(self, code: int, description: str) -> str: ...
+    def error(self, code: int, description: str, reference: str | None = None) -> str: ...
 
     def ok(self) -> str: ...
 
@@ -25,6 +25,9 @@ class Renderer(Protocol):
     def record(self, record: Record, root: str) -> str: ...
 
     def records(self, records: list[Record], root: str, item: str, empty_text: str) -> str: ...
+
+    def result(self, record: Record, text: str) -> str:
+        """One result: `text` in fmt 0, the values in fmt 1, `<result>` / an object else."""
 
 
 RENDERERS: dict[int, Renderer] = {0: Fmt0(), 1: Fmt1(), 2: Fmt2(), 3: Fmt3()}

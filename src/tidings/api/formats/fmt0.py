@@ -10,8 +10,9 @@ from tidings.api.formats.text import join_record
 class Fmt0:
     media_type = "text/plain"
 
-    def error(self, code: int, description: str) -> str:
-        return f"ERROR = {code} ({description})"
+    def error(self, code: int, description: str, reference: str | None = None) -> str:
+        tail = f", ID - {reference}" if reference else ""
+        return f"ERROR = {code} ({description}){tail}"
 
     def ok(self) -> str:
         return "OK"
@@ -32,3 +33,6 @@ class Fmt0:
         if not records:
             return empty_text
         return "\n".join(join_record(r, "|") for r in records)
+
+    def result(self, record: Sequence[tuple[str, str | int]], text: str) -> str:
+        return text

@@ -10,8 +10,8 @@ from tidings.api.formats.text import join_record
 class Fmt1:
     media_type = "text/plain"
 
-    def error(self, code: int, description: str) -> str:
-        return f"0,-{code}"
+    def error(self, code: int, description: str, reference: str | None = None) -> str:
+        return f"{reference or 0},-{code}"
 
     def ok(self) -> str:
         return "OK"
@@ -32,3 +32,6 @@ class Fmt1:
         if not records:
             return empty_text
         return "\n".join(join_record(r, ";") for r in records)
+
+    def result(self, record: Sequence[tuple[str, str | int]], text: str) -> str:
+        return join_record(record, ",")

@@ -21,8 +21,11 @@ def _element(name: str, value: str | int) -> str:
 class Fmt2:
     media_type = "text/xml"
 
-    def error(self, code: int, description: str) -> str:
-        return f"<result>{_element('error', description)}{_element('error_code', code)}</result>"
+    def error(self, code: int, description: str, reference: str | None = None) -> str:
+        tail = _element("id", reference) if reference else ""
+        return (
+            f"<result>{_element('error', description)}{_element('error_code', code)}{tail}</result>"
+        )
 
     def ok(self) -> str:
         return "<result>OK</result>"
@@ -42,3 +45,6 @@ class Fmt2:
         empty_text: str,
     ) -> str:
         return f"<{root}>{''.join(self.record(r, item) for r in records)}</{root}>"
+
+    def result(self, record: Sequence[tuple[str, str | int]], text: str) -> str:
+        return self.record(record, "result")

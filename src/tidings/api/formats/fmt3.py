@@ -13,8 +13,11 @@ def _dumps(value: object) -> str:
 class Fmt3:
     media_type = "application/json"
 
-    def error(self, code: int, description: str) -> str:
-        return _dumps({"error": description, "error_code": code})
+    def error(self, code: int, description: str, reference: str | None = None) -> str:
+        body: dict[str, object] = {"error": description, "error_code": code}
+        if reference:
+            body["id"] = int(reference) if reference.isdigit() else reference
+        return _dumps(body)
 
     def ok(self) -> str:
         return _dumps({"result": "OK"})
@@ -33,3 +36,6 @@ class Fmt3:
         empty_text: str,
     ) -> str:
         return _dumps([dict(r) for r in records])
+
+    def result(self, record: Sequence[tuple[str, str | int]], text: str) -> str:
+        return _dumps(dict(record))

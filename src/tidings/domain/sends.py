@@ -1,0 +1,177 @@
+"""Single and bulk one-off sends (send.php): priced, checked and queued for the engine.
+
+A send becomes ordinary messages (no mailing list), so the dispatcher hands them over,
+charges them and tracks their receipts exactly as it does for mailing lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from tidings.domain.accounts import Account
+from tidings.domain.jobs import MessageFormat, message_parts
+from tidings.domain.pricing import Tariff
+from tidings.domain.schedule import portion_index, portion_offsets
+from tidings.domain.sms import segment_count, split_comment, transliterate
+from tidings.errors import InvalidNumber, MessageDenied, Undeliverable
+
+
+@dataclass(frozen=True)
+class NewSend:
+    """A validated send.php request."""
+
+    addresses: Sequence[str]
+    # Per-recipient texts from `list`, aligned with `addresses`; None: all get `message`.
+    texts: Sequence[str] | None
+    groups: Sequence[int]
+    message: str
+    fmt: MessageFormat
+    due: datetime
+    client_id: str | None = None
+    sender: str = ""
+    translit: int = 0
+    subject: str = ""
+    period: str = "0"
+    freq: int = 0
+    validity_min: int = 0
+    maxsms: int = 0
+    rejected: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class Recipient:
+    address: str
+    text: str  # as sent: comment removed, transliterated, cut to maxsms
+    parts: int
+    cost: int
+    due: datetime
+
+
+@dataclass(frozen=True)
+class Quote:
+    recipients: list[Recipient]
+
+    @property
+    def parts(self) -> int:
+        return sum(r.parts for r in self.recipients)
+
+    @property
+    def cost(self) -> int:
+        return sum(r.cost for r in self.recipients)
+
+
+@dataclass(frozen=True)
+class Sent:
+    send_id: str
+    parts: int
+    cost: int
+    balance: int
+
+
+class SendStore(Protocol):
+    def approved_senders(self, account_id: int) -> list[str]: ...
+
+    def tariff_for(self, account: Account) -> Tariff: ...
+
+    def group_addresses(self, account_id: int, groups: Sequence[int], mail: bool) -> list[str]:
+        """Every contact address of these groups now."""
+
+    def stop_listed(self, account_id: int, addresses: Sequence[str]) -> set[str]:
+        """Those of the addresses on the account's stop list for single messages."""
+
+    def queue_send(
+        self, account: Account, send: NewSend, quote: Quote, validity_s: int, now: datetime
+    ) -> Sent:
+        """Store the messages if the balance covers the cost (else InsufficientFunds)."""
+
+
+class SendService:
+    def __init__(self, store: SendStore, default_validity_min: int) -> None:
+        self._store = store
+        self._default_validity_min = default_validity_min
+
+    def quote(self, account: Account, send: NewSend) -> Quote:
+        """Who gets what, and at what price (groups resolved, stop list removed)."""
+        send = self._with_groups(account, send)
+        if not send.addresses:
+            raise InvalidNumber("invalid number")
+        blocked = self._store.stop_listed(account.id, send.addresses)
+        tariff = self._store.tariff_for(account)
+        recipients = [
+            self._recipient(send, tariff, index, address, text)
+            for index, (address, text) in enumerate(_pairs(send))
+            if address not in blocked
+        ]
+        if not recipients:
+            raise Undeliverable("can't to deliver")
+        return Quote(recipients)
+
+    def send(self, account: Account, send: NewSend, now: datetime) -> Sent:
+        self._check_sender(account, send.sender)
+        quote = self.quote(account, send)
+        validity = (send.validity_min or self._default_validity_min) * 60
+        return self._store.queue_send(account, send, quote, validity, now)
+
+    def _with_groups(self, account: Account, send: NewSend) -> NewSend:
+        if not send.groups:
+            return send
+        members = self._store.group_addresses(
+            account.id, send.groups, send.fmt is MessageFormat.MAIL
+        )
+        known = set(send.addresses)
+        extra = [a for a in dict.fromkeys(members) if a not in known]
+        texts = None if send.texts is None else [*send.texts, *([send.message] * len(extra))]
+        return replace(send, addresses=[*send.addresses, *extra], texts=texts)
+
+    def _recipient(
+        self, send: NewSend, tariff: Tariff, index: int, address: str, text: str
+    ) -> Recipient:
+        body = _as_sent(text, send)
+        if send.fmt is MessageFormat.MAIL:
+            parts, cost = 1, tariff.email_cost()
+        else:
+            parts = message_parts(body, send.fmt, 0)
+            cost = tariff.sms_cost(address, parts)
+        return Recipient(address, body, parts, cost, send.due + _offset(send, index))
+
+    def _check_sender(self, account: Account, sender: str) -> None:
+        """Test-mode accounts may use any sender (clients default to names like SMSC.ru)."""
+        if account.test_mode or not sender:
+            return
+        approved = self._store.approved_senders(account.id)
+        if approved and sender not in approved:
+            raise MessageDenied("message is denied")
+
+
+def _pairs(send: NewSend) -> list[tuple[str, str]]:
+    if send.texts is None:
+        return [(a, send.message) for a in send.addresses]
+    return list(zip(send.addresses, send.texts, strict=True))
+
+
+def _as_sent(text: str, send: NewSend) -> str:
+    body, _comment = split_comment(text)
+    if send.fmt in (MessageFormat.BIN, MessageFormat.BIN_HEX, MessageFormat.MAIL):
+        return body
+    body = transliterate(body, send.translit)
+    if send.maxsms:
+        body = _cut_to_parts(body, send.maxsms)
+    return body
+
+
+def _cut_to_parts(text: str, maxsms: int) -> str:
+    """`maxsms`: a longer text is cut to fit that many parts."""
+    while text and segment_count(text).parts > maxsms:
+        text = text[:-1]
+    return text
+
+
+def _offset(send: NewSend, index: int) -> timedelta:
+    if not send.freq:
+        return timedelta(0)
+    portions = len(portion_offsets(send.period, send.freq))
+    total = max(len(send.addresses), 1)
+    return timedelta(minutes=send.freq * portion_index(index, total, portions))

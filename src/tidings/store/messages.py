@@ -1,0 +1,156 @@
+"""Messages outside mailing lists (send.php) and message lookups (status.php)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from tidings.dispatch.routing import Routes
+from tidings.domain.accounts import Account
+from tidings.domain.clock import to_ts
+from tidings.domain.pricing import Tariff
+from tidings.domain.sends import NewSend, Quote, Sent
+from tidings.errors import InsufficientFunds
+from tidings.store.db import Database
+from tidings.store.engine import MESSAGE_COLUMNS, WAITING
+from tidings.store.repository import Store
+
+_BLACKLIST_SINGLE = (0, 2)  # stop-list types that block single messages
+_SEND_COLUMNS = (*MESSAGE_COLUMNS, "client_id")
+
+
+@dataclass(frozen=True)
+class MessageInfo:
+    """One message as status.php and history show it."""
+
+    id: int
+    client_id: str | None
+    address: str
+    status: int
+    err: int
+    text: str
+    sender: str
+    fmt: int
+    parts: int
+    cost_minor: int
+    created_at: int
+    sent_at: int | None
+    done_at: int | None
+    job_id: int | None
+
+
+_INFO_COLUMNS = (
+    "m.id, m.client_id, m.address, m.status, m.err, COALESCE(m.text, j.message, ''), "
+    "m.sender, m.format, m.parts, m.cost_minor, m.created_at, m.sent_at, m.done_at, j.job_id"
+)
+
+
+class MessageStore:
+    def __init__(self, store: Store, routes: Routes) -> None:
+        self._store = store
+        self._db: Database = store.db
+        self._routes = routes
+
+    def approved_senders(self, account_id: int) -> list[str]:
+        return self._store.approved_senders(account_id)
+
+    def tariff_for(self, account: Account) -> Tariff:
+        return self._store.tariff_for(account)
+
+    def group_addresses(self, account_id: int, groups: Sequence[int], mail: bool) -> list[str]:
+        column = "c.email" if mail else "c.phone"
+        with self._db.tx(write=False) as tx:
+            rows = tx.all(
+                f"SELECT DISTINCT {column} FROM contacts c "
+                "JOIN group_members gm ON gm.contact_id = c.id "
+                "JOIN contact_groups g ON g.id = gm.group_id "
+                f"WHERE g.account_id = ? AND g.num IN ({', '.join('?' * len(groups))}) "
+                f"AND {column} IS NOT NULL ORDER BY {column}",
+                (account_id, *groups),
+            )
+        return [r[0] for r in rows]
+
+    def stop_listed(self, account_id: int, addresses: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        with self._db.tx(write=False) as tx:
+            for start in range(0, len(addresses), 500):
+                chunk = addresses[start : start + 500]
+                rows = tx.all(
+                    "SELECT address FROM blacklist WHERE account_id = ? AND type IN (?, ?) "
+                    f"AND address IN ({', '.join('?' * len(chunk))})",
+                    (account_id, *_BLACKLIST_SINGLE, *chunk),
+                )
+                found.update(r[0] for r in rows)
+        return found
+
+    def queue_send(
+        self, account: Account, send: NewSend, quote: Quote, validity_s: int, now: datetime
+    ) -> Sent:
+        ts = to_ts(now)
+        mail = send.fmt == 8
+        with self._db.tx() as tx:
+            row = tx.one(
+                "SELECT balance_minor FROM accounts WHERE id = ?"
+                + (" FOR UPDATE" if tx.dialect == "postgresql" else ""),
+                (account.id,),
+            )
+            balance = int(row[0]) if row else 0
+            if not account.test_mode and balance - quote.cost < -account.credit_limit_minor:
+                raise InsufficientFunds("no money")
+            rows = [
+                (
+                    account.id,
+                    None,
+                    None,
+                    r.address,
+                    r.text,
+                    send.sender,
+                    self._routes.channel_for(r.address, mail=mail, test_mode=account.test_mode),
+                    int(send.fmt),
+                    r.parts,
+                    WAITING,
+                    to_ts(r.due),
+                    to_ts(r.due) + validity_s,
+                    ts,
+                )
+                for r in quote.recipients
+            ]
+            # Without a client id the send is known by its first message's id.
+            first = tx.one(
+                f"INSERT INTO messages ({', '.join(_SEND_COLUMNS)}) VALUES "
+                f"({', '.join('?' * len(_SEND_COLUMNS))}) RETURNING id",
+                (*rows[0], send.client_id),
+            )
+            assert first is not None
+            send_id = send.client_id or str(first[0])
+            if send.client_id is None:
+                tx.execute("UPDATE messages SET client_id = ? WHERE id = ?", (send_id, first[0]))
+            tx.insert_rows("messages", _SEND_COLUMNS, ((*r, send_id) for r in rows[1:]))
+        charged = 0 if account.test_mode else quote.cost
+        return Sent(send_id, quote.parts, quote.cost, balance - charged)
+
+    def find(self, account_id: int, client_id: str, address: str | None) -> MessageInfo | None:
+        """The newest message of the account with this id (and number, when given). A
+        mailing-list message is found by its own message id."""
+        sql = (
+            f"SELECT {_INFO_COLUMNS} FROM messages m LEFT JOIN jobs j ON j.id = m.job_pk "
+            "WHERE m.account_id = ? AND (m.client_id = ? OR (m.client_id IS NULL AND "
+            "CAST(m.id AS TEXT) = ?))"
+        )
+        params: list[object] = [account_id, client_id, client_id]
+        if address:
+            sql += " AND m.address = ?"
+            params.append(address)
+        with self._db.tx(write=False) as tx:
+            row = tx.one(sql + " ORDER BY m.id DESC LIMIT 1", params)
+        return None if row is None else MessageInfo(*row)
+
+    def delete(self, account_id: int, message_id: int) -> bool:
+        """Remove a message that is no longer in flight from the history."""
+        with self._db.tx() as tx:
+            deleted = tx.execute(
+                "DELETE FROM messages WHERE id = ? AND account_id = ? AND status NOT IN (?, ?)",
+                (message_id, account_id, WAITING, 0),
+            )
+        return deleted == 1
