@@ -27,8 +27,10 @@ from tidings.domain.guards import AbuseGuard, GuardLimits
 from tidings.domain.jobs import JobService
 from tidings.domain.money import to_minor
 from tidings.domain.pricing import Tariff
+from tidings.domain.sends import SendService
 from tidings.store import migrate
 from tidings.store.db import open_database
+from tidings.store.messages import MessageStore
 from tidings.store.repository import Store
 
 
@@ -69,6 +71,7 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
         error_streak_window_s=g.error_streak_window_s,
         error_block_s=g.error_block_s,
     )
+    messages = MessageStore(store, routes_for(settings))
     return Services(
         settings=settings,
         store=store,
@@ -78,6 +81,8 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
         duplicates=DuplicateGuard(g.duplicate_window_s, clock),
         concurrency=ConcurrencyGuard(g.max_concurrent_per_login),
         jobs=JobService(store),
+        sends=SendService(messages, settings.dispatch.default_validity_min),
+        messages=messages,
     )
 
 
@@ -107,8 +112,13 @@ def build_dispatcher(
     scheduler = Scheduler(store.db, routes_for(settings), settings.dispatch, clock)
     worker = worker_id or settings.dispatch.worker_id or socket.gethostname()
     return Dispatcher(
-        store.db, scheduler, lanes if lanes is not None else build_channels(settings),
-        settings.dispatch, clock, worker, store.tariff_by_id,
+        store.db,
+        scheduler,
+        lanes if lanes is not None else build_channels(settings),
+        settings.dispatch,
+        clock,
+        worker,
+        store.tariff_by_id,
     )
 
 

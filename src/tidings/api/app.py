@@ -22,6 +22,8 @@ from starlette.routing import Route
 from tidings.api import params as request_params
 from tidings.api.context import Call, ScriptHandler, Services
 from tidings.api.endpoints.jobs import handle_jobs
+from tidings.api.endpoints.send import handle_send
+from tidings.api.endpoints.status import handle_status
 from tidings.api.errors import error_code
 from tidings.api.formats import renderer_for
 from tidings.api.responses import api_response
@@ -29,9 +31,18 @@ from tidings.errors import DomainError, InvalidParameter, IpBlocked
 
 log = structlog.get_logger("tidings.api")
 
-SCRIPTS: dict[str, ScriptHandler] = {"jobs": handle_jobs}
+SCRIPTS: dict[str, ScriptHandler] = {
+    "jobs": handle_jobs,
+    "send": handle_send,
+    "status": handle_status,
+}
 # Requests that change state are refused when repeated within a minute (error 9).
 _STATE_CHANGING = {"jobs": ("add", "del", "cancel")}
+
+
+def _sends(script: str, params: request_params.Params) -> bool:
+    """A send.php request that sends (not a cost query) is refused when repeated."""
+    return script == "send" and params.text("cost").strip() != "1"
 
 
 def parse_fmt(value: str | None) -> int:
@@ -100,7 +111,7 @@ async def _serve(
         )
     except DomainError as error:
         out.code = error_code(error)
-        out.body = renderer_for(out.fmt).error(out.code, error.description)
+        out.body = renderer_for(out.fmt).error(out.code, error.description, error.reference)
     except ClientDisconnect:
         # The client left before its request arrived: nothing was done, nobody to answer.
         log.info("client disconnected", script=script, ip=client_ip)
@@ -159,7 +170,7 @@ def _process(
         services.abuse.request_succeeded(client_ip)
     except DomainError as error:
         out.code = error_code(error)
-        out.body = renderer_for(out.fmt).error(out.code, error.description)
+        out.body = renderer_for(out.fmt).error(out.code, error.description, error.reference)
         if not isinstance(error, IpBlocked):
             services.abuse.request_failed(client_ip)
     finally:
@@ -200,7 +211,7 @@ def _call(
     )
     guard: Any = nullcontext()
     actions = _STATE_CHANGING.get(script, ())
-    if any(params.flag(action) for action in actions):
+    if any(params.flag(action) for action in actions) or _sends(script, params):
         key = services.duplicates.identity(account.id, script, params.values)
         guard = services.duplicates.once(key)
     with guard:

@@ -15,6 +15,8 @@ from tidings.domain.auth import Authenticator
 from tidings.domain.clock import Clock
 from tidings.domain.guards import AbuseGuard
 from tidings.domain.jobs import JobService
+from tidings.domain.sends import SendService
+from tidings.store.messages import MessageStore
 from tidings.store.repository import Store
 
 
@@ -28,6 +30,8 @@ class Services:
     duplicates: DuplicateGuard
     concurrency: ConcurrencyGuard
     jobs: JobService
+    sends: SendService
+    messages: MessageStore
 
 
 @dataclass(frozen=True)
