@@ -158,3 +158,71 @@ def ip() -> str:
     """A client IP of its own for each test, sent as X-Forwarded-For from loopback (only a
     header value: the documentation prefix 2001:db8::/32 is never contacted)."""
     return f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}"
+
+
+def start_live(
+    database_url: str, **settings_overrides: object
+) -> tuple[uvicorn.Server, threading.Thread, Server]:
+    """The API and the dispatcher (virtual upstream, short delays) in one thread, as
+    `tidings serve` runs them."""
+    import asyncio
+
+    from tidings.app import build_dispatcher, serve_with_dispatcher
+    from tidings.domain.clock import SystemClock
+
+    values = {
+        "database_url": database_url,
+        "dispatch": {"tick_s": 0.02},
+        "virtual": {"delay_ms": 20},
+        **settings_overrides,
+    }
+    settings = Settings.model_validate(values)
+    application = build_application(settings)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = settings.model_copy(update={"port": port})
+    dispatcher = build_dispatcher(
+        settings, application.services.store, SystemClock(), worker_id="live"
+    )
+    holder: dict[str, uvicorn.Server] = {}
+
+    def run() -> None:
+        asyncio.run(
+            serve_with_dispatcher(
+                application.http,
+                dispatcher,
+                "127.0.0.1",
+                port,
+                on_server=lambda s: holder.setdefault("server", s),
+            )
+        )
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while "server" not in holder or not holder["server"].started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("live server did not start")
+        time.sleep(0.01)
+    url = f"http://127.0.0.1:{port}"
+    client = httpx.Client(base_url=url, timeout=30)
+    clock = FakeClock(datetime.now(UTC))  # only used to stamp test accounts
+    return (
+        holder["server"],
+        thread,
+        Server(url, settings, application.services.store, clock, client),
+    )
+
+
+@pytest.fixture(scope="session")
+def live(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A running `tidings serve` equivalent: API and dispatcher on the virtual upstream."""
+    url = fresh_database_url(backend, tmp_path_factory.mktemp(f"live-{backend}"))
+    uv, thread, srv = start_live(url)
+    yield srv
+    srv.client.close()
+    uv.should_exit = True
+    thread.join(30)
+    srv.store.close()
+    drop_database(url)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
+import uvicorn
 from starlette.applications import Starlette
 
 from tidings.api.app import build_app
@@ -143,3 +146,28 @@ def configure_logging(level: str = "info") -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
+
+
+async def serve_with_dispatcher(
+    http: Starlette,
+    dispatcher: Dispatcher,
+    host: str,
+    port: int,
+    on_server: Callable[[uvicorn.Server], None] | None = None,
+) -> None:
+    """The HTTP API and the dispatcher in one event loop (what `tidings serve` runs). The
+    server stops on SIGINT/SIGTERM; then the dispatcher drains what is in flight."""
+    server = uvicorn.Server(
+        uvicorn.Config(
+            http, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
+        )
+    )
+    if on_server is not None:
+        on_server(server)
+    stop = asyncio.Event()
+    dispatching = asyncio.create_task(dispatcher.run(stop))
+    try:
+        await server.serve()
+    finally:
+        stop.set()
+        await dispatching

@@ -8,7 +8,7 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -84,7 +84,12 @@ def serve(
 ) -> None:
     """Run the HTTP API and the dispatcher in one process (the store is migrated first;
     an empty store gets a demo account)."""
-    from tidings.app import build_application, build_dispatcher, configure_logging
+    from tidings.app import (
+        build_application,
+        build_dispatcher,
+        configure_logging,
+        serve_with_dispatcher,
+    )
 
     settings = _settings(db, config, host=host, port=port)
     configure_logging(settings.log_level)
@@ -92,31 +97,11 @@ def serve(
     _ensure_demo_account(application.services.store, settings)
     dispatcher = build_dispatcher(settings, application.services.store)
     try:
-        asyncio.run(_serve_with_dispatcher(application.http, dispatcher, settings))
+        asyncio.run(
+            serve_with_dispatcher(application.http, dispatcher, settings.host, settings.port)
+        )
     finally:
         application.close()
-
-
-async def _serve_with_dispatcher(http: Any, dispatcher: Any, settings: Settings) -> None:
-    import uvicorn
-
-    server = uvicorn.Server(
-        uvicorn.Config(
-            http,
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-        )
-    )
-    stop = asyncio.Event()
-    dispatching = asyncio.create_task(dispatcher.run(stop))
-    try:
-        await server.serve()  # returns after SIGINT or SIGTERM
-    finally:
-        stop.set()  # then the dispatcher drains what is in flight
-        await dispatching
 
 
 @app.command()

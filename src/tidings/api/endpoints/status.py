@@ -155,8 +155,12 @@ def _for_fmt(record: Record, fmt: int, detail: int) -> Record:
     if detail == 0:
         keep = {"status", "last_date", "last_timestamp", "err", "id"}
         if fmt == 1:
-            multiple = any(k == "id" for k, _v in record)
-            keep = {"status", "last_timestamp", "err"} | ({"id", "phone"} if multiple else set())
+            # [choice] a multiple query's line ends with the id and then the phone.
+            values = dict(record)
+            names = ["status", "last_timestamp", "err"] + (
+                ["id", "phone"] if "id" in values else []
+            )
+            return [(name, values[name]) for name in names]
         return [(k, v) for k, v in record if k in keep]
     if fmt == 1:
         return [(k, v) for k, v in record if k not in ("last_date", "send_date")]
