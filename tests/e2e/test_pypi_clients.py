@@ -58,8 +58,9 @@ def test_smsc_client_send_with_uuid_id(live: Server) -> None:
     answer = api.default.send(
         phones="79161234567", mes="Привет из smsc-client", id=message_id, sender="Shop"
     )
-    assert answer.OK == "1 SMS"
-    assert answer.ID == str(message_id)
+    counted, echoed = answer.OK, answer.ID
+    assert counted == "1 SMS"
+    assert echoed == str(message_id)
     with live.store.db.tx(write=False) as tx:
         row = tx.one("SELECT text, client_id FROM messages WHERE account_id = ?", (acc.id,))
     # It sends UTF-8 without saying so: the text must arrive intact.
