@@ -60,6 +60,9 @@ class DispatchSettings(BaseModel):
     receipt_grace_min: int = 60
     retry_min_s: int = 5
     retry_max_s: int = 300
+    # Status callbacks: waits between attempts (the last one repeats), and attempts in all.
+    callback_backoff_s: list[int] = Field(default_factory=lambda: [5, 15, 60, 300, 900, 1800, 3600])
+    callback_attempts: int = 12
 
 
 class VirtualSettings(BaseModel):

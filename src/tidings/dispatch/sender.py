@@ -20,6 +20,7 @@ import structlog
 
 from tidings.channels.base import Channel, MessageStatus, Receipt, SubmitResult
 from tidings.config import DispatchSettings
+from tidings.dispatch.callbacks import CallbackSender
 from tidings.dispatch.claims import Claimed, TariffLookup, claim
 from tidings.dispatch.scheduler import Scheduler
 from tidings.domain.clock import Clock, to_ts
@@ -65,6 +66,9 @@ class Dispatcher:
         self._receipts: list[Receipt] = []
         self._parked: list[tuple[float, Receipt]] = []
         self._receipt_wake = asyncio.Event()
+        self._callbacks = CallbackSender(
+            db, clock, settings.callback_backoff_s, settings.callback_attempts
+        )
         self._stopping = False
         self._stop_seen = asyncio.Event()
         self._receipts_closed = False
@@ -78,6 +82,7 @@ class Dispatcher:
         tasks = [asyncio.create_task(self._lane_loop(lane)) for lane in self._lanes]
         tasks.append(asyncio.create_task(self._receipt_loop()))
         tasks.append(asyncio.create_task(self._housekeeping_loop()))
+        tasks.append(asyncio.create_task(self._callbacks.run(self._stop_seen)))
         await stop.wait()
         self._stopping = True
         self._stop_seen.set()
@@ -166,6 +171,7 @@ class Dispatcher:
                     tx, [c.row.id for c, _r in accepted], upstream, self._worker, now
                 )
             )
+            engine.enqueue_callbacks(tx, sorted(handed), engine.HANDED_OVER, 0)
             ids = [
                 (upstream, uid, c.row.id, part)
                 for c, r in accepted

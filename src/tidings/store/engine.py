@@ -441,6 +441,7 @@ class Finalised:
     status: int
     # False for test-mode messages: priced, never charged, so nothing to give back.
     charged: bool = True
+    err: int = 0
 
 
 def finalise(
@@ -464,14 +465,15 @@ def finalise(
             (status, err, now, *chunk, *from_statuses),
         )
         done.extend(
-            Finalised(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), status, not bool(r[5]))
+            Finalised(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), status, not bool(r[5]), err)
             for r in rows
         )
     return done
 
 
 def count_finals(tx: Tx, finals: Sequence[Finalised]) -> None:
-    """Keep run and list counters in step with messages that became final."""
+    """Keep run and list counters in step with messages that became final, and queue their
+    status callbacks."""
     per_run: dict[int, int] = {}
     delivered: dict[int, int] = {}
     for f in finals:
@@ -487,6 +489,11 @@ def count_finals(tx: Tx, finals: Sequence[Finalised]) -> None:
         "UPDATE jobs SET sms_ok = sms_ok + ? WHERE id = ?",
         [(n, job_pk) for job_pk, n in delivered.items()],
     )
+    by_change: dict[tuple[int, int], list[int]] = {}
+    for f in finals:
+        by_change.setdefault((f.status, f.err), []).append(f.message_id)
+    for (status, err), ids in by_change.items():
+        enqueue_callbacks(tx, ids, status, err)
 
 
 def count_sent(tx: Tx, per_job: dict[int, int], now: int) -> None:
@@ -621,3 +628,17 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 def set_parts(tx: Tx, rows: Sequence[tuple[int, int]]) -> None:
     """(parts, message id): the upstream split a message differently from our count."""
     tx.execute_many("UPDATE messages SET parts = ? WHERE id = ?", rows)
+
+
+def enqueue_callbacks(tx: Tx, message_ids: Sequence[int], status: int, err: int) -> None:
+    """Queue a status callback for each message whose account has a callback URL (one
+    statement per batch; accounts without a URL cost nothing more)."""
+    for chunk in _chunks(message_ids, 500):
+        tx.execute(
+            "INSERT INTO callbacks (account_id, message_id, status, err, at, next_at) "
+            "SELECT m.account_id, m.id, ?, ?, COALESCE(m.done_at, m.sent_at, m.created_at), "
+            "COALESCE(m.done_at, m.sent_at, m.created_at) FROM messages m "
+            "JOIN accounts a ON a.id = m.account_id "
+            f"WHERE m.id IN ({_marks(chunk)}) AND a.callback_url <> ''",
+            (status, err, *chunk),
+        )

@@ -147,6 +147,13 @@ class Store:
             )
         return changed > 0
 
+    def set_callback(self, account_id: int, url: str, secret: str) -> None:
+        with self.db.tx() as tx:
+            tx.execute(
+                "UPDATE accounts SET callback_url = ?, callback_secret = ? WHERE id = ?",
+                (url, secret, account_id),
+            )
+
     # ---- money ----------------------------------------------------------------------------
 
     def add_ledger_entry(
@@ -375,6 +382,14 @@ def _disable(tx: Tx, job_pk: int, now: datetime) -> None:
         (int(JobStatus.DISABLED), ts, job_pk),
     )
     stoppable = "job_pk = ? AND status = ? AND (lease_until IS NULL OR lease_until < ?)"
+    tx.execute(
+        "INSERT INTO callbacks (account_id, message_id, status, err, at, next_at) "
+        "SELECT m.account_id, m.id, ?, 0, ?, ? FROM messages m "
+        "JOIN accounts a ON a.id = m.account_id "
+        "WHERE a.callback_url <> '' AND m.job_pk = ? AND m.status = ? "
+        "AND (m.lease_until IS NULL OR m.lease_until < ?)",
+        (_MSG_STOPPED, ts, ts, job_pk, _MSG_WAITING, ts),
+    )
     # Stopped messages are final: count them towards their runs before stopping them.
     tx.execute(
         "UPDATE runs SET final_cnt = final_cnt + (SELECT COUNT(*) FROM messages "

@@ -76,6 +76,9 @@ accounts = Table(
     # Kept equal to SUM(ledger.amount_minor) in the same transaction as every ledger insert,
     # so a charge checks the balance without summing the whole ledger.
     Column("balance_minor", BigInteger, nullable=False, server_default="0"),
+    # Status changes are POSTed here when set, signed with HMAC-SHA256 under the secret.
+    Column("callback_url", String(500), nullable=False, server_default=""),
+    Column("callback_secret", String(64), nullable=False, server_default=""),
 )
 
 api_keys = Table(
@@ -340,4 +343,22 @@ blacklist = Table(
     Column("type", Integer, nullable=False, server_default="0"),
     Column("created_at", BigInteger, nullable=False),
     UniqueConstraint("account_id", "address"),
+)
+
+# Status changes waiting to be POSTed to the account's callback URL (retried with backoff).
+callbacks = Table(
+    "callbacks",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("err", Integer, nullable=False, server_default="0"),
+    Column("at", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_at", BigInteger, nullable=False),
+    Column("lease_until", BigInteger, nullable=True),
+    Column("done_at", BigInteger, nullable=True),
+    Column("last_error", String(255), nullable=False, server_default=""),
+    Index("ix_callbacks_due", "done_at", "next_at"),
 )
