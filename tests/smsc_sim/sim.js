@@ -1,0 +1,236 @@
+#!/usr/bin/env node
+// SMSC simulator for the Tidings SMPP tests, built on node-smpp (an implementation independent
+// of ours, so a codec mistake on our side cannot be "agreed with" by the peer).
+//
+// Usage: node sim.js '{"port": 0, "reply_delay_ms": 20}'    (or SIM_CONFIG='{...}' node sim.js)
+// Every event is one JSON line on stdout; the first is {"event":"ready","port":N}.
+// Options (all optional):
+//   port               TCP port on 127.0.0.1; 0 = any free port (reported in the ready line)
+//   system_id/password credentials accepted by bind_transceiver (default "tidings"/"secret");
+//                      anything else is answered with ESME_RBINDFAIL and the socket closed
+//   reply_delay_ms     delay before each submit_sm_resp
+//   throttle_every     answer every Nth submit_sm (counted over the whole run) ESME_RTHROTTLED
+//   drop_after         destroy the connection when the Nth submit_sm arrives, without answering
+//                      it nor anything still delayed (once per run)
+//   receipt_first      send the delivery receipt before the submit_sm_resp
+//   receipt_stat       stat of the receipts (default "DELIVRD")
+//   receipt_err        err of the receipts (default 0)
+//   receipt_ids        "hex" (default, same as submit_sm_resp) or "dec": form of the id in the
+//                      receipt text and receipted_message_id
+//   receipt_tlvs       false: send the receipt text only, without TLVs
+//   reject_dest        list of destination_addr answered with ESME_RINVDSTADR
+//   enquire_link_ms    the SMSC itself sends enquire_link this often
+//   id_start           first message id (default 1); ids are counted over the whole run
+//   unbind_after       the SMSC sends unbind after answering the Nth submit_sm (once per run)
+//   ignore_enquire_link  never answer the client's enquire_link (a peer that went silent)
+//   send_data_sm       right after a bind, send a data_sm (a PDU the client does not handle)
+//   send_mo            right after a bind, send this text as a mobile-originated deliver_sm
+'use strict';
+
+const smpp = require('smpp');
+
+const config = JSON.parse(process.argv[2] || process.env.SIM_CONFIG || '{}');
+const opt = {
+  port: 0,
+  system_id: 'tidings',
+  password: 'secret',
+  reply_delay_ms: 0,
+  throttle_every: 0,
+  drop_after: 0,
+  receipt_first: false,
+  receipt_stat: 'DELIVRD',
+  receipt_err: 0,
+  receipt_ids: 'hex',
+  receipt_tlvs: true,
+  reject_dest: [],
+  enquire_link_ms: 0,
+  id_start: 1,
+  unbind_after: 0,
+  ignore_enquire_link: false,
+  send_data_sm: false,
+  send_mo: null,
+  ...config,
+};
+
+const MESSAGE_STATE = {
+  ENROUTE: 1, DELIVRD: 2, EXPIRED: 3, DELETED: 4, UNDELIV: 5, ACCEPTD: 6, UNKNOWN: 7, REJECTD: 8,
+};
+
+// node-smpp decodes short_message and validity_period into objects; the tests want the exact
+// octets and strings we sent, so keep a copy of the raw value before its decode filter runs.
+function keepRaw(command, field, rawName) {
+  const filter = smpp.commands[command].params[field].filter;
+  const decode = filter.decode;
+  filter.decode = function (value, skipUdh) {
+    this[rawName] = value;
+    return decode.call(this, value, skipUdh);
+  };
+}
+// The message filter object is shared by every command, so wrap it once only.
+keepRaw('submit_sm', 'short_message', 'raw_short_message');
+keepRaw('submit_sm', 'validity_period', 'raw_validity_period');
+
+let submits = 0;
+let nextId = opt.id_start;
+let dropped = false;
+let unbound = false;
+let sessions = 0;
+
+function emit(event) {
+  process.stdout.write(JSON.stringify(event) + '\n');
+}
+
+function submitRecord(pdu, state) {
+  const systemId = state.systemId;
+  const sm = pdu.short_message || {};
+  const text = sm.message;
+  return {
+    event: 'submit_sm',
+    system_id: systemId,
+    session: state.session,
+    sequence: pdu.sequence_number,
+    service_type: pdu.service_type,
+    source_addr: pdu.source_addr,
+    source_addr_ton: pdu.source_addr_ton,
+    source_addr_npi: pdu.source_addr_npi,
+    destination_addr: pdu.destination_addr,
+    dest_addr_ton: pdu.dest_addr_ton,
+    dest_addr_npi: pdu.dest_addr_npi,
+    esm_class: pdu.esm_class,
+    protocol_id: pdu.protocol_id,
+    registered_delivery: pdu.registered_delivery,
+    validity_period: typeof pdu.raw_validity_period === 'string' ? pdu.raw_validity_period : '',
+    data_coding: pdu.data_coding,
+    short_message_hex: Buffer.from(pdu.raw_short_message || []).toString('hex'),
+    // node-smpp's own reading of the payload: UDH split off and text decoded per data_coding.
+    udh: (sm.udh || []).map((u) => Buffer.from(u).toString('hex')),
+    text: typeof text === 'string' ? text : null,
+    sar_msg_ref_num: pdu.sar_msg_ref_num,
+    sar_total_segments: pdu.sar_total_segments,
+    sar_segment_seqnum: pdu.sar_segment_seqnum,
+  };
+}
+
+function receiptFor(pdu, hexId) {
+  const id = opt.receipt_ids === 'dec' ? parseInt(hexId, 16).toString(10) : hexId;
+  const err = String(opt.receipt_err).padStart(3, '0');
+  const body = {
+    source_addr: pdu.destination_addr,
+    destination_addr: pdu.source_addr,
+    esm_class: smpp.ESM_CLASS.MC_DELIVERY_RECEIPT,
+    short_message: `id:${id} sub:001 dlvrd:001 submit date:2601151200 done date:2601151201 ` +
+      `stat:${opt.receipt_stat} err:${err} text:`,
+  };
+  if (opt.receipt_tlvs) {
+    body.receipted_message_id = id;
+    body.message_state = MESSAGE_STATE[opt.receipt_stat] || 7;
+  }
+  return body;
+}
+
+function answerSubmit(session, pdu) {
+  if (opt.reject_dest.includes(pdu.destination_addr)) {
+    return { command_status: smpp.ESME_RINVDSTADR };
+  }
+  if (opt.throttle_every && submits % opt.throttle_every === 0) {
+    return { command_status: smpp.ESME_RTHROTTLED };
+  }
+  const id = (nextId++).toString(16);
+  const wantsReceipt = (pdu.registered_delivery & 1) === 1;
+  const receipt = wantsReceipt ? receiptFor(pdu, id) : null;
+  return { message_id: id, receipt };
+}
+
+function onSubmit(session, state, pdu) {
+  submits += 1;
+  emit(submitRecord(pdu, state));
+  if (opt.drop_after && !dropped && submits === opt.drop_after) {
+    dropped = true;
+    emit({ event: 'drop', after: submits });
+    session.socket.destroy();
+    return;
+  }
+  const answer = answerSubmit(session, pdu);
+  const send = () => {
+    if (!session.socket.writable) return;
+    if (answer.command_status) {
+      session.send(pdu.response({ command_status: answer.command_status }));
+      return;
+    }
+    if (answer.receipt && opt.receipt_first) session.deliver_sm(answer.receipt);
+    session.send(pdu.response({ message_id: answer.message_id }));
+    if (answer.receipt && !opt.receipt_first) session.deliver_sm(answer.receipt);
+    if (opt.unbind_after && !unbound && submits >= opt.unbind_after) {
+      unbound = true;
+      session.unbind();
+    }
+  };
+  if (opt.reply_delay_ms > 0) setTimeout(send, opt.reply_delay_ms);
+  else send();
+}
+
+function onBind(session, state, pdu) {
+  const ok = pdu.system_id === opt.system_id && pdu.password === opt.password;
+  emit({
+    event: 'bind', session: state.session, system_id: pdu.system_id, ok,
+    interface_version: pdu.interface_version,
+  });
+  if (!ok) {
+    session.send(pdu.response({ command_status: smpp.ESME_RBINDFAIL }));
+    session.close();
+    return;
+  }
+  state.systemId = pdu.system_id;
+  session.send(pdu.response({ system_id: 'tidings-sim' }));
+  if (opt.send_data_sm) {
+    session.data_sm({ source_addr: '79161234567', destination_addr: 'Shop' });
+  }
+  if (opt.send_mo !== null) {
+    session.deliver_sm({
+      source_addr: '79161234567', destination_addr: 'Shop', short_message: opt.send_mo,
+    });
+  }
+  if (opt.enquire_link_ms > 0) {
+    state.timer = setInterval(() => session.enquire_link({}), opt.enquire_link_ms);
+  }
+}
+
+function onSession(session) {
+  session.socket.setNoDelay(true);
+  const state = { systemId: null, timer: null, session: ++sessions };
+  session.on('bind_transceiver', (pdu) => onBind(session, state, pdu));
+  session.on('submit_sm', (pdu) => onSubmit(session, state, pdu));
+  session.on('enquire_link', (pdu) => {
+    emit({ event: 'enquire_link', sequence: pdu.sequence_number });
+    if (!opt.ignore_enquire_link) session.send(pdu.response());
+  });
+  session.on('unbind_resp', () => emit({ event: 'unbind_resp' }));
+  session.on('generic_nack', (pdu) => {
+    emit({ event: 'generic_nack', status: pdu.command_status, sequence: pdu.sequence_number });
+  });
+  session.on('enquire_link_resp', (pdu) => {
+    emit({ event: 'enquire_link_resp', sequence: pdu.sequence_number });
+  });
+  session.on('deliver_sm_resp', (pdu) => {
+    emit({ event: 'deliver_sm_resp', status: pdu.command_status, sequence: pdu.sequence_number });
+  });
+  session.on('unbind', (pdu) => {
+    emit({ event: 'unbind' });
+    session.send(pdu.response());
+    session.close();
+  });
+  session.on('close', () => {
+    if (state.timer) clearInterval(state.timer);
+    emit({ event: 'close' });
+  });
+  session.on('error', (e) => emit({ event: 'error', message: String(e && e.message) }));
+}
+
+const server = smpp.createServer({}, onSession);
+server.listen(opt.port, '127.0.0.1', () => {
+  emit({ event: 'ready', port: server.address().port });
+});
+
+// The test runner stops us with SIGTERM; exit at once so no port or child is left behind.
+process.on('SIGTERM', () => process.exit(0));
+process.on('SIGINT', () => process.exit(0));
