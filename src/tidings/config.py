@@ -87,7 +87,22 @@ class SmppUpstreamSettings(BaseModel):
     long_mode: Literal["udh", "sar"] = "udh"
     prefixes: list[str] = Field(default_factory=list)
     enquire_link_s: float = 30.0
-    response_timeout_s: float = 30.0
+    response_timeout_s: float = 10.0
+    bind_timeout_s: float = 10.0
+    reconnect_min_s: float = 1.0
+    reconnect_max_s: float = 60.0
+    throttle_retries: int = 3
+    throttle_pause_min_s: float = 0.2
+    throttle_pause_max_s: float = 10.0
+    source_ton: int | None = None
+    source_npi: int | None = None
+    dest_ton: int = 1
+    dest_npi: int = 1
+    service_type: str = ""
+    # How the SMSC writes message ids in submit_sm_resp and in receipts: str, hex or dec.
+    resp_id_format: Literal["str", "hex", "dec"] = "str"
+    receipt_id_format: Literal["str", "hex", "dec"] = "str"
+    receipt_tz: str = "UTC"
 
 
 class SmtpUpstreamSettings(BaseModel):

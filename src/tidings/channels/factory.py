@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tidings.channels.base import Channel
+from tidings.channels.smpp import SmppChannel, SmppUpstream
 
 if TYPE_CHECKING:
     from tidings.config import Settings
 
 
 def upstream_channels(settings: Settings) -> list[tuple[Channel, int]]:
-    """(channel, window) for each configured SMPP and SMTP upstream."""
+    """(channel, window) for each configured SMPP and SMTP upstream. The dispatcher keeps at
+    most `window` messages of an upstream in flight: the window of each bind times the binds."""
     lanes: list[tuple[Channel, int]] = []
+    for upstream in settings.smpp:
+        config = SmppUpstream(**upstream.model_dump())
+        lanes.append((SmppChannel(config), config.window * config.binds))
     return lanes
