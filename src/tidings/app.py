@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 
 from tidings.api.app import build_app
 from tidings.api.context import Services
-from tidings.api.guards import ConcurrencyGuard, DuplicateGuard
+from tidings.api.guards import ConcurrencyGuard, RateGuard
 from tidings.channels.base import Channel
 from tidings.channels.factory import upstream_channels
 from tidings.channels.virtual import VirtualChannel
@@ -32,6 +32,7 @@ from tidings.domain.money import to_minor
 from tidings.domain.pricing import Tariff
 from tidings.domain.sends import SendService
 from tidings.store import migrate
+from tidings.store.contacts import ContactStore
 from tidings.store.db import open_database
 from tidings.store.messages import MessageStore
 from tidings.store.repository import Store
@@ -81,11 +82,21 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
         clock=clock,
         auth=Authenticator(store, CredentialCache(g.credential_cache_ttl_s)),
         abuse=AbuseGuard(store, limits, clock),
-        duplicates=DuplicateGuard(g.duplicate_window_s, clock),
+        duplicates=RateGuard(1, g.duplicate_window_s, "duplicate request, wait a minute", clock),
+        phone_repeats=RateGuard(
+            g.phones_identical_max, g.duplicate_window_s, "duplicate request, wait a minute", clock
+        ),
+        balance_requests=RateGuard(
+            g.balance_requests_max,
+            g.duplicate_window_s,
+            "too many balance requests, wait a minute",
+            clock,
+        ),
         concurrency=ConcurrencyGuard(g.max_concurrent_per_login),
         jobs=JobService(store),
         sends=SendService(messages, settings.dispatch.default_validity_min),
         messages=messages,
+        contacts=ContactStore(store.db),
     )
 
 

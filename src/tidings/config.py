@@ -24,6 +24,9 @@ class GuardSettings(BaseModel):
     error_streak_window_s: int = 10 * 60
     error_block_s: int = 10 * 60
     duplicate_window_s: int = 60
+    # Within that window: phones.php allows 3 identical requests, balance.php 10 requests.
+    phones_identical_max: int = 3
+    balance_requests_max: int = 10
     # "fifteen or more simultaneous requests under one login" are refused: 14 may run at once.
     max_concurrent_per_login: int = 14
     credential_cache_ttl_s: int = 60

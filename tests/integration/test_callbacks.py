@@ -42,8 +42,11 @@ class Receiver:
                     receiver.failures -= 1
                     if not failing:
                         receiver.received.append(
-                            (dict(parse_qsl(body.decode())),
-                             self.headers["X-Tidings-Signature"], body)
+                            (
+                                dict(parse_qsl(body.decode())),
+                                self.headers["X-Tidings-Signature"],
+                                body,
+                            )
                         )
                 self.send_response(500 if failing else 200)
                 self.end_headers()
@@ -80,14 +83,19 @@ def test_every_status_change_is_posted_signed_and_retried(store: Store) -> None:
     receiver.server.server_close()
     assert view(store, acc, job_id).status == 1
     changes = sorted((f["phone"], f["status"]) for f, _sig, _body in receiver.received)
-    assert changes == [("79161234567", "0"), ("79161234567", "1"),
-                       ("79161234568", "0"), ("79161234568", "1")]
+    assert changes == [
+        ("79161234567", "0"),
+        ("79161234567", "1"),
+        ("79161234568", "0"),
+        ("79161234568", "1"),
+    ]
     for fields, header, body in receiver.received:
         expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         assert header == f"sha256={expected}"
         text = f"{fields['id']}:{fields['phone']}:{fields['status']}:{fields['err']}:{fields['ts']}"
-        assert fields["sign"] == hmac.new(secret.encode(), text.encode(),
-                                          hashlib.sha256).hexdigest()
+        assert (
+            fields["sign"] == hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
+        )
     with store.db.tx(write=False) as tx:
         retried = tx.one("SELECT MAX(attempts) FROM callbacks")
     assert retried is not None and retried[0] >= 2

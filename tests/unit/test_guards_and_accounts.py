@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tidings.api.guards import ConcurrencyGuard, DuplicateGuard
+from tidings.api.guards import ConcurrencyGuard, RateGuard, request_identity
 from tidings.domain.accounts import (
     CredentialCache,
     hash_password,
@@ -108,20 +108,33 @@ def test_error_streak_blocks_and_success_resets_it() -> None:
         guard.check("a")
 
 
-def test_duplicate_guard_releases_a_key_when_the_action_fails() -> None:
+def test_rate_guard_releases_a_hit_when_the_action_fails() -> None:
     clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
-    guard = DuplicateGuard(60, clock)
-    key = guard.identity(1, "jobs", {"add": "1", "psw": "p1"})
-    assert key == guard.identity(1, "jobs", {"add": "1", "psw": "p2"})  # credentials ignored
-    assert key != guard.identity(2, "jobs", {"add": "1"})
-    with pytest.raises(ValueError), guard.once(key):
+    guard = RateGuard(1, 60, "duplicate request, wait a minute", clock)
+    key = request_identity(1, "jobs", {"add": "1", "psw": "p1"})
+    assert key == request_identity(1, "jobs", {"add": "1", "psw": "p2"})  # credentials aside
+    assert key != request_identity(2, "jobs", {"add": "1"})
+    with pytest.raises(ValueError), guard.hit(key):
         raise ValueError("failed")
-    with guard.once(key):
+    with guard.hit(key):
         pass
-    with pytest.raises(TooManyRequests), guard.once(key):
+    with pytest.raises(TooManyRequests), guard.hit(key):
         pass
     clock.advance(61)
-    with guard.once(key):
+    with guard.hit(key):
+        pass
+
+
+def test_rate_guard_allows_its_limit_within_the_window() -> None:
+    clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
+    guard = RateGuard(3, 60, "too many", clock)
+    for _ in range(3):
+        with guard.hit(b"k"):
+            clock.advance(10)
+    with pytest.raises(TooManyRequests, match="too many"), guard.hit(b"k"):
+        pass
+    clock.advance(31)  # the first hit has left the window
+    with guard.hit(b"k"):
         pass
 
 

@@ -21,11 +21,16 @@ from starlette.routing import Route
 
 from tidings.api import params as request_params
 from tidings.api.context import Call, ScriptHandler, Services
+from tidings.api.endpoints.balance import handle_balance
+from tidings.api.endpoints.get import handle_get
 from tidings.api.endpoints.jobs import handle_jobs
+from tidings.api.endpoints.phones import handle_phones
 from tidings.api.endpoints.send import handle_send
+from tidings.api.endpoints.senders import handle_senders
 from tidings.api.endpoints.status import handle_status
 from tidings.api.errors import error_code
 from tidings.api.formats import renderer_for
+from tidings.api.guards import request_identity
 from tidings.api.responses import api_response
 from tidings.errors import DomainError, InvalidParameter, IpBlocked
 
@@ -35,9 +40,14 @@ SCRIPTS: dict[str, ScriptHandler] = {
     "jobs": handle_jobs,
     "send": handle_send,
     "status": handle_status,
+    "balance": handle_balance,
+    "phones": handle_phones,
+    "senders": handle_senders,
+    "get": handle_get,
 }
 # Requests that change state are refused when repeated within a minute (error 9).
-_STATE_CHANGING = {"jobs": ("add", "del", "cancel")}
+# phones.php is not here: it allows three identical requests a minute (api/limits.py).
+_STATE_CHANGING = {"jobs": ("add", "del", "cancel"), "senders": ("add", "del")}
 
 
 def _sends(script: str, params: request_params.Params) -> bool:
@@ -212,7 +222,6 @@ def _call(
     guard: Any = nullcontext()
     actions = _STATE_CHANGING.get(script, ())
     if any(params.flag(action) for action in actions) or _sends(script, params):
-        key = services.duplicates.identity(account.id, script, params.values)
-        guard = services.duplicates.once(key)
+        guard = services.duplicates.hit(request_identity(account.id, script, params.values))
     with guard:
         return handler(call)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tidings.api.formats import Renderer
-from tidings.api.guards import ConcurrencyGuard, DuplicateGuard
+from tidings.api.guards import ConcurrencyGuard, RateGuard
 from tidings.api.params import Params
 from tidings.config import Settings
 from tidings.domain.accounts import Account
@@ -16,6 +16,7 @@ from tidings.domain.clock import Clock
 from tidings.domain.guards import AbuseGuard
 from tidings.domain.jobs import JobService
 from tidings.domain.sends import SendService
+from tidings.store.contacts import ContactStore
 from tidings.store.messages import MessageStore
 from tidings.store.repository import Store
 
@@ -27,11 +28,15 @@ class Services:
     clock: Clock
     auth: Authenticator
     abuse: AbuseGuard
-    duplicates: DuplicateGuard
+    # Error 9 limits: identical jobs.php/send.php requests, phones.php repeats, balance.php.
+    duplicates: RateGuard
+    phone_repeats: RateGuard
+    balance_requests: RateGuard
     concurrency: ConcurrencyGuard
     jobs: JobService
     sends: SendService
     messages: MessageStore
+    contacts: ContactStore
 
 
 @dataclass(frozen=True)

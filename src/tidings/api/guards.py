@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
@@ -18,43 +19,56 @@ from tidings.errors import TooManyRequests
 _NOT_IN_IDENTITY = frozenset({"login", "psw", "apikey"})
 
 
-class DuplicateGuard:
-    """Refuses the same state-changing request (account + parameters) within a window."""
+def request_identity(account_id: int, script: str, params: Mapping[str, str]) -> bytes:
+    """What makes two requests "the same": the account, the script and every parameter but
+    the credentials."""
+    digest = hashlib.sha256(f"{account_id}\x00{script}".encode())
+    for name in sorted(params):
+        if name not in _NOT_IN_IDENTITY:
+            digest.update(f"\x00{name}\x01{params[name]}".encode())
+    return digest.digest()
 
-    def __init__(self, window_s: float, clock: Clock) -> None:
+
+class RateGuard:
+    """At most `limit` requests per key within a sliding window (error 9 beyond it).
+
+    A request that fails is not counted (its hit is taken back), so a corrected retry goes
+    through. jobs.php and send.php allow 1 identical request a minute, phones.php 3 identical
+    ones, balance.php 10 balance requests (smsc-api.md §1.5).
+    """
+
+    def __init__(self, limit: int, window_s: float, description: str, clock: Clock) -> None:
+        self._limit = limit
         self._window = window_s
+        self._description = description
         self._clock = clock
-        self._seen: dict[bytes, float] = {}
+        self._hits: dict[bytes, deque[float]] = {}
         self._lock = threading.Lock()
 
-    @staticmethod
-    def identity(account_id: int, script: str, params: Mapping[str, str]) -> bytes:
-        digest = hashlib.sha256(f"{account_id}\x00{script}".encode())
-        for name in sorted(params):
-            if name not in _NOT_IN_IDENTITY:
-                digest.update(f"\x00{name}\x01{params[name]}".encode())
-        return digest.digest()
-
     @contextmanager
-    def once(self, key: bytes) -> Iterator[None]:
-        """Hold `key` for the window if the body succeeds; release it at once if it fails."""
+    def hit(self, key: bytes) -> Iterator[None]:
         now = self._clock.now().timestamp()
         with self._lock:
-            if self._seen.get(key, 0.0) > now:
-                raise TooManyRequests("duplicate request, wait a minute")
-            self._seen[key] = now + self._window
-            if len(self._seen) > 50_000:
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - self._window:
+                hits.popleft()
+            if len(hits) >= self._limit:
+                raise TooManyRequests(self._description)
+            hits.append(now)
+            if len(self._hits) > 50_000:
                 self._expire(now)
         try:
             yield
         except BaseException:
             with self._lock:
-                self._seen.pop(key, None)
+                counted = self._hits.get(key)
+                if counted and now in counted:
+                    counted.remove(now)
             raise
 
     def _expire(self, now: float) -> None:
-        for key in [k for k, until in self._seen.items() if until <= now]:
-            del self._seen[key]
+        for key in [k for k, h in self._hits.items() if not h or h[-1] <= now - self._window]:
+            del self._hits[key]
 
 
 class ConcurrencyGuard:

@@ -1,4 +1,4 @@
-"""`tidings` command line: serve, accounts, db."""
+"""`tidings` command line: serve, accounts, senders, db."""
 
 from __future__ import annotations
 
@@ -32,8 +32,10 @@ app = typer.Typer(
 )
 accounts_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+senders_app = typer.Typer(help="Sender names of accounts (operator).", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(db_app, name="db")
+app.add_typer(senders_app, name="senders")
 console = Console()
 
 DbOption = Annotated[
@@ -294,6 +296,26 @@ def _cidr(value: str) -> str:
         raise typer.Exit(1) from exc
 
 
+@accounts_app.command("callback")
+def accounts_callback(
+    login: str,
+    url: Annotated[str, typer.Argument(help="http(s) URL; empty to switch callbacks off")],
+    db: DbOption = None,
+) -> None:
+    """POST every status change of the account's messages to URL; prints the signing secret."""
+    if url and not url.startswith(("http://", "https://")):
+        console.print("[red]the callback URL must start with http:// or https://[/red]")
+        raise typer.Exit(1)
+    secret = secrets.token_hex(32) if url else ""
+    with _store(db) as store:
+        account = _account(store, login)
+        store.set_callback(account.id, url, secret)
+    if url:
+        print(secret)
+    else:
+        console.print(f"callbacks switched off for {login}")
+
+
 @accounts_app.command("credit")
 def accounts_credit(login: str, amount: str, db: DbOption = None) -> None:
     """Add money to the account (a negative amount debits it)."""
@@ -306,6 +328,24 @@ def accounts_credit(login: str, amount: str, db: DbOption = None) -> None:
             raise typer.Exit(1) from exc
         balance = store.add_ledger_entry(account.id, minor, "credit", "credit from CLI", _now())
         console.print(f"{login}: balance {format_money(balance)} {account.currency}")
+
+
+@senders_app.command("approve")
+def senders_approve(
+    login: str,
+    sender: str,
+    revoke: Annotated[bool, typer.Option("--revoke", help="Withdraw the approval.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Approve a sender name the account asked for (senders.php add=1)."""
+    from tidings.store.contacts import ContactStore
+
+    with _store(db) as store:
+        account = _account(store, login)
+        if not ContactStore(store.db).approve_sender(account.id, sender.strip(), not revoke):
+            console.print(f"[red]{login} has no sender {sender!r}[/red]")
+            raise typer.Exit(1)
+    console.print(f"{sender.strip()} {'pending' if revoke else 'approved'} for {login}")
 
 
 @db_app.command("upgrade")

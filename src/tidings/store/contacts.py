@@ -1,0 +1,417 @@
+"""Contacts, groups, group members, the blacklist and sender names (phones.php, senders.php).
+
+Every statement is scoped by account_id: a record of another account is never found, so it
+answers as "not found" and its existence is not revealed. Requests are all-or-nothing: every
+name they give is resolved first, and one missing name changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, TypeVar
+
+from tidings.domain.clock import to_ts
+from tidings.domain.contacts import (
+    BlacklistType,
+    BlacklistView,
+    ContactChange,
+    ContactKeys,
+    ContactView,
+    GroupType,
+    GroupView,
+    MoveMode,
+    NewContact,
+    SenderView,
+    matches,
+    next_group_num,
+)
+from tidings.errors import NotFound, OperationFailed, RecordError
+from tidings.store.db import Database, Tx
+
+T = TypeVar("T")
+# SQLite allows 32766 bound values per statement; stay far below for long lists.
+_CHUNK = 500
+# Rows read per round when `search` filters in Python (see `list_contacts`).
+_SCAN_BATCH = 1000
+# Class id of this store's PostgreSQL advisory locks (the second key is the account id).
+_LOCK_CLASS = 0x7C0
+
+
+def _chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" * len(values))
+
+
+class ContactStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @contextmanager
+    def _write(self, account_id: int) -> Iterator[Tx]:
+        """A write transaction that serialises the account's writes here, so "is this number
+        taken?" stays true until the insert. PostgreSQL: an advisory transaction lock per
+        account; SQLite needs none, BEGIN IMMEDIATE already serialises every writer."""
+        with self._db.tx() as tx:
+            if tx.dialect == "postgresql":
+                tx.one(
+                    "SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), CAST(? AS INTEGER))",
+                    (_LOCK_CLASS, account_id),
+                )
+            yield tx
+
+    # ---- contacts -------------------------------------------------------------------------
+
+    def add_contacts(
+        self,
+        account_id: int,
+        contacts: Sequence[NewContact],
+        group_ids: Sequence[int],
+        now: datetime,
+    ) -> list[int]:
+        with self._write(account_id) as tx:
+            _require_groups(tx, account_id, group_ids)
+            phones = [c.phone for c in contacts if c.phone is not None]
+            emails = [c.email for c in contacts if c.email is not None]
+            _refuse_taken(tx, account_id, "phone", phones, ())
+            _refuse_taken(tx, account_id, "email", emails, ())
+            ids: list[int] = []
+            for contact in contacts:
+                row = tx.one(
+                    "INSERT INTO contacts (account_id, phone, email, name, created_at) "
+                    "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                    (account_id, contact.phone, contact.email, contact.name, to_ts(now)),
+                )
+                assert row is not None
+                ids.append(int(row[0]))
+            _join(tx, ids, group_ids)
+        return ids
+
+    def change_contact(self, account_id: int, keys: ContactKeys, change: ContactChange) -> None:
+        with self._write(account_id) as tx:
+            ids = _resolve_contacts(tx, account_id, keys)
+            if change.phone is not None:
+                _refuse_taken(tx, account_id, "phone", [change.phone], ids)
+            if change.email is not None:
+                _refuse_taken(tx, account_id, "email", [change.email], ids)
+            fields = [
+                (column, value)
+                for column, value in (
+                    ("phone", change.phone),
+                    ("email", change.email),
+                    ("name", change.name),
+                )
+                if value is not None
+            ]
+            sets = ", ".join(f"{column} = ?" for column, _value in fields)
+            tx.execute(
+                f"UPDATE contacts SET {sets} WHERE account_id = ? AND id IN ({_marks(ids)})",
+                (*(value for _column, value in fields), account_id, *ids),
+            )
+
+    def delete_contacts(self, account_id: int, keys: ContactKeys) -> None:
+        with self._write(account_id) as tx:
+            ids = _resolve_contacts(tx, account_id, keys)
+            for chunk in _chunks(ids):
+                tx.execute(
+                    f"DELETE FROM group_members WHERE contact_id IN ({_marks(chunk)})", chunk
+                )
+                tx.execute(
+                    f"DELETE FROM contacts WHERE account_id = ? AND id IN ({_marks(chunk)})",
+                    (account_id, *chunk),
+                )
+
+    def list_contacts(
+        self,
+        account_id: int,
+        group_ids: Sequence[int],
+        after_id: int,
+        limit: int,
+        search: str | None,
+    ) -> list[ContactView]:
+        """Contacts with an id above `after_id`, in id order, at most `limit`.
+
+        `search` is matched in Python (domain.contacts.matches): SQL LIKE folds case
+        differently on SQLite and PostgreSQL, and the answer must not depend on the database.
+        """
+        sql = (
+            "SELECT c.id, COALESCE(c.phone, ''), COALESCE(c.email, ''), c.name FROM contacts c "
+            "WHERE c.account_id = ? AND c.id > ?"
+        )
+        if group_ids:
+            sql += (
+                " AND EXISTS (SELECT 1 FROM group_members gm WHERE gm.contact_id = c.id "
+                f"AND gm.group_id IN ({_marks(group_ids)}))"
+            )
+        sql += " ORDER BY c.id LIMIT ?"
+        batch = limit if search is None else _SCAN_BATCH
+        found: list[tuple[Any, ...]] = []
+        cursor = after_id
+        with self._db.tx(write=False) as tx:
+            _require_groups(tx, account_id, group_ids)
+            while len(found) < limit:
+                rows = tx.all(sql, (account_id, cursor, *group_ids, batch))
+                found += [r for r in rows if search is None or matches(search, r[1], r[2], r[3])]
+                if len(rows) < batch:
+                    break
+                cursor = int(rows[-1][0])
+            found = found[:limit]
+            groups = _groups_of(tx, [int(r[0]) for r in found])
+        return [
+            ContactView(int(r[0]), r[1], r[2], r[3], tuple(groups.get(int(r[0]), ())))
+            for r in found
+        ]
+
+    # ---- groups ---------------------------------------------------------------------------
+
+    def add_group(
+        self, account_id: int, name: str, num: int | None, kind: GroupType, now: datetime
+    ) -> int:
+        with self._write(account_id) as tx:
+            if num is None:
+                row = tx.one(
+                    "SELECT MAX(num) FROM contact_groups WHERE account_id = ?", (account_id,)
+                )
+                num = next_group_num(None if row is None or row[0] is None else int(row[0]))
+                if num is None:
+                    raise OperationFailed("no free group number")
+            else:
+                _refuse_taken_num(tx, account_id, num, None)
+            row = tx.one(
+                "INSERT INTO contact_groups (account_id, num, name, type, created_at) "
+                "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                (account_id, num, name, int(kind), to_ts(now)),
+            )
+        assert row is not None
+        return int(row[0])
+
+    def change_group(
+        self, account_id: int, group_id: int, name: str | None, num: int | None
+    ) -> None:
+        with self._write(account_id) as tx:
+            _require_groups(tx, account_id, [group_id])
+            if num is not None:
+                _refuse_taken_num(tx, account_id, num, group_id)
+                tx.execute("UPDATE contact_groups SET num = ? WHERE id = ?", (num, group_id))
+            if name is not None:
+                tx.execute("UPDATE contact_groups SET name = ? WHERE id = ?", (name, group_id))
+
+    def delete_groups(self, account_id: int, group_ids: Sequence[int]) -> None:
+        """The groups and their memberships go; their contacts stay."""
+        with self._write(account_id) as tx:
+            _require_groups(tx, account_id, group_ids)
+            for chunk in _chunks(group_ids):
+                marks = _marks(chunk)
+                tx.execute(f"DELETE FROM group_members WHERE group_id IN ({marks})", chunk)
+                tx.execute(
+                    f"DELETE FROM contact_groups WHERE account_id = ? AND id IN ({marks})",
+                    (account_id, *chunk),
+                )
+
+    def list_groups(self, account_id: int) -> list[GroupView]:
+        with self._db.tx(write=False) as tx:
+            rows = tx.all(
+                "SELECT g.id, g.num, g.name, g.type, (SELECT COUNT(*) FROM group_members gm "
+                "WHERE gm.group_id = g.id) FROM contact_groups g WHERE g.account_id = ? "
+                "ORDER BY g.id",
+                (account_id,),
+            )
+        return [GroupView(int(r[0]), int(r[1]), r[2], int(r[3]), int(r[4])) for r in rows]
+
+    def move(
+        self, account_id: int, keys: ContactKeys, group_ids: Sequence[int], mode: MoveMode
+    ) -> None:
+        with self._write(account_id) as tx:
+            _require_groups(tx, account_id, group_ids)
+            ids = _resolve_contacts(tx, account_id, keys)
+            marks = _marks(group_ids)
+            for chunk in _chunks(ids):
+                members = f"contact_id IN ({_marks(chunk)})"
+                if mode is MoveMode.MOVE:
+                    tx.execute(
+                        f"DELETE FROM group_members WHERE {members} AND group_id NOT IN ({marks})",
+                        (*chunk, *group_ids),
+                    )
+                elif mode is MoveMode.REMOVE:
+                    tx.execute(
+                        f"DELETE FROM group_members WHERE {members} AND group_id IN ({marks})",
+                        (*chunk, *group_ids),
+                    )
+            if mode is not MoveMode.REMOVE:
+                _join(tx, ids, group_ids)
+
+    # ---- blacklist ------------------------------------------------------------------------
+
+    def add_blacklist(
+        self, account_id: int, addresses: Sequence[str], kind: BlacklistType, now: datetime
+    ) -> list[int]:
+        """Stop-list the addresses; one already listed takes the new `type` and keeps its id."""
+        ids: list[int] = []
+        with self._write(account_id) as tx:
+            for address in addresses:
+                row = tx.one(
+                    "INSERT INTO blacklist (account_id, address, type, created_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (account_id, address) "
+                    "DO UPDATE SET type = excluded.type RETURNING id",
+                    (account_id, address, int(kind), to_ts(now)),
+                )
+                assert row is not None
+                ids.append(int(row[0]))
+        return ids
+
+    def delete_blacklist(self, account_id: int, addresses: Sequence[str]) -> None:
+        with self._write(account_id) as tx:
+            listed: set[str] = set()
+            for chunk in _chunks(addresses):
+                listed.update(
+                    r[0]
+                    for r in tx.all(
+                        "SELECT address FROM blacklist WHERE account_id = ? "
+                        f"AND address IN ({_marks(chunk)})",
+                        (account_id, *chunk),
+                    )
+                )
+            if listed != set(addresses):
+                raise NotFound("not in the blacklist")
+            for chunk in _chunks(addresses):
+                tx.execute(
+                    f"DELETE FROM blacklist WHERE account_id = ? AND address IN ({_marks(chunk)})",
+                    (account_id, *chunk),
+                )
+
+    def list_blacklist(self, account_id: int, after_id: int, limit: int) -> list[BlacklistView]:
+        with self._db.tx(write=False) as tx:
+            rows = tx.all(
+                "SELECT id, address, type FROM blacklist WHERE account_id = ? AND id > ? "
+                "ORDER BY id LIMIT ?",
+                (account_id, after_id, limit),
+            )
+        return [BlacklistView(int(r[0]), r[1], int(r[2])) for r in rows]
+
+    # ---- senders --------------------------------------------------------------------------
+
+    def senders(self, account_id: int, *, approved_only: bool) -> list[SenderView]:
+        sql = "SELECT id, name, approved FROM senders WHERE account_id = ?"
+        params: list[Any] = [account_id]
+        if approved_only:
+            sql += " AND approved = ?"
+            params.append(True)
+        with self._db.tx(write=False) as tx:
+            rows = tx.all(sql + " ORDER BY id", params)
+        return [SenderView(int(r[0]), r[1], bool(r[2])) for r in rows]
+
+    def add_sender(self, account_id: int, name: str, now: datetime) -> int:
+        """A new name waits for an operator's approval (`tidings senders approve`)."""
+        with self._write(account_id) as tx:
+            if tx.one(
+                "SELECT 1 FROM senders WHERE account_id = ? AND name = ?", (account_id, name)
+            ):
+                raise RecordError("sender already exists")
+            row = tx.one(
+                "INSERT INTO senders (account_id, name, approved, created_at) "
+                "VALUES (?, ?, ?, ?) RETURNING id",
+                (account_id, name, False, to_ts(now)),
+            )
+        assert row is not None
+        return int(row[0])
+
+    def delete_sender(
+        self, account_id: int, *, sender_id: int | None = None, name: str | None = None
+    ) -> None:
+        column, value = ("id", sender_id) if sender_id is not None else ("name", name)
+        with self._write(account_id) as tx:
+            deleted = tx.execute(
+                f"DELETE FROM senders WHERE account_id = ? AND {column} = ?", (account_id, value)
+            )
+        if deleted == 0:
+            raise NotFound("sender not found")
+
+    def approve_sender(self, account_id: int, name: str, approved: bool = True) -> bool:
+        """Set the operator's decision; False when the account has no such sender."""
+        with self._write(account_id) as tx:
+            changed = tx.execute(
+                "UPDATE senders SET approved = ? WHERE account_id = ? AND name = ?",
+                (approved, account_id, name),
+            )
+        return changed > 0
+
+
+def _require_groups(tx: Tx, account_id: int, group_ids: Sequence[int]) -> None:
+    found = 0
+    for chunk in _chunks(group_ids):
+        row = tx.one(
+            f"SELECT COUNT(*) FROM contact_groups WHERE account_id = ? AND id IN ({_marks(chunk)})",
+            (account_id, *chunk),
+        )
+        found += int(row[0]) if row else 0
+    if found != len(set(group_ids)):
+        raise NotFound("group not found")
+
+
+def _resolve_contacts(tx: Tx, account_id: int, keys: ContactKeys) -> list[int]:
+    """The ids of the named contacts; NotFound if any name matches none of the account's."""
+    column, values = "email", list[Any](keys.emails)
+    if keys.ids:
+        column, values = "id", list(keys.ids)
+    elif keys.phones:
+        column, values = "phone", list(keys.phones)
+    ids: dict[int, None] = {}
+    seen: set[Any] = set()
+    for chunk in _chunks(values):
+        for contact_id, value in tx.all(
+            f"SELECT id, {column} FROM contacts WHERE account_id = ? "
+            f"AND {column} IN ({_marks(chunk)}) ORDER BY id",
+            (account_id, *chunk),
+        ):
+            ids.setdefault(int(contact_id))
+            seen.add(value)
+    if len(seen) != len(set(values)):
+        raise NotFound("contact not found")
+    return list(ids)
+
+
+def _refuse_taken(
+    tx: Tx, account_id: int, column: str, values: Sequence[str], own: Sequence[int]
+) -> None:
+    """[choice] A phone or e-mail belongs to one contact of the account at most."""
+    exclude = f" AND id NOT IN ({_marks(own)})" if own else ""
+    for chunk in _chunks(values):
+        row = tx.one(
+            f"SELECT {column} FROM contacts WHERE account_id = ? "
+            f"AND {column} IN ({_marks(chunk)}){exclude} LIMIT 1",
+            (account_id, *chunk, *own),
+        )
+        if row is not None:
+            raise OperationFailed(f"contact already exists: {row[0]}")
+
+
+def _refuse_taken_num(tx: Tx, account_id: int, num: int, own: int | None) -> None:
+    row = tx.one(
+        "SELECT id FROM contact_groups WHERE account_id = ? AND num = ?", (account_id, num)
+    )
+    if row is not None and int(row[0]) != own:
+        raise OperationFailed("group number is taken")
+
+
+def _join(tx: Tx, contact_ids: Sequence[int], group_ids: Sequence[int]) -> None:
+    tx.execute_many(
+        "INSERT INTO group_members (group_id, contact_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        [(g, c) for c in contact_ids for g in group_ids],
+    )
+
+
+def _groups_of(tx: Tx, contact_ids: Sequence[int]) -> dict[int, list[int]]:
+    groups: dict[int, list[int]] = {}
+    for chunk in _chunks(contact_ids):
+        for contact_id, group_id in tx.all(
+            f"SELECT contact_id, group_id FROM group_members WHERE contact_id IN ({_marks(chunk)}) "
+            "ORDER BY contact_id, group_id",
+            chunk,
+        ):
+            groups.setdefault(int(contact_id), []).append(int(group_id))
+    return groups
