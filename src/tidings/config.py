@@ -106,6 +106,7 @@ class SmppUpstreamSettings(BaseModel):
     resp_id_format: Literal["str", "hex", "dec"] = "str"
     receipt_id_format: Literal["str", "hex", "dec"] = "str"
     receipt_tz: str = "UTC"
+    request_receipts: bool = True
 
 
 class SmtpUpstreamSettings(BaseModel):

@@ -106,42 +106,48 @@ class Dispatcher:
     # ---- sending ---------------------------------------------------------------------------
 
     async def _lane_loop(self, lane: Lane) -> None:
+        """Record the results that came back and claim as many new messages as that frees,
+        in one transaction, so a freed slot of the window is refilled after one round trip."""
         while True:
-            if lane.results:
-                await self._flush_results(lane)
-            if self._stopping:
-                if lane.in_flight == 0 and not lane.results:
-                    return
-            else:
-                budget = lane.window - lane.in_flight
-                if budget > 0 and await self._claim(lane, budget):
-                    continue
+            batch, lane.results = lane.results, []
+            budget = 0 if self._stopping else lane.window - (lane.in_flight - len(batch))
+            claimed: list[Claimed] = []
+            if batch or budget > 0:
+                claimed = await asyncio.to_thread(self._settle, lane.name, batch, budget)
+                lane.in_flight -= len(batch)
+                self.handed_over += sum(1 for _item, r in batch if r.accepted)
+                if batch and self._parked:
+                    self._receipt_wake.set()
+                for item in claimed:
+                    lane.in_flight += 1
+                    task = asyncio.create_task(self._submit(lane, item))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+            if self._stopping and lane.in_flight == 0 and not lane.results:
+                return
+            if claimed or lane.results:
+                continue
             lane.wake.clear()
-            if not lane.results:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(lane.wake.wait(), self._settings.tick_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(lane.wake.wait(), self._settings.tick_s)
 
-    async def _claim(self, lane: Lane, budget: int) -> bool:
-        outcome = await self._db_call(lambda: self._claim_tx(lane.name, budget))
-        for item in outcome:
-            lane.in_flight += 1
-            task = asyncio.create_task(self._submit(lane, item))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return bool(outcome)
-
-    def _claim_tx(self, channel: str, budget: int) -> list[Claimed]:
+    def _settle(
+        self, upstream: str, batch: list[tuple[Claimed, SubmitResult]], budget: int
+    ) -> list[Claimed]:
         with self._db.tx() as tx:
-            result = claim(
+            if batch:
+                self._record_results(tx, upstream, batch)
+            if budget <= 0:
+                return []
+            return claim(
                 tx,
-                channel,
+                upstream,
                 self._worker,
                 self._clock.now(),
                 budget,
                 self._settings.lease_s,
                 self._tariffs,
-            )
-        return result.claimed
+            ).claimed
 
     async def _submit(self, lane: Lane, item: Claimed) -> None:
         try:
@@ -152,58 +158,49 @@ class Dispatcher:
         lane.results.append((item, result))
         lane.wake.set()
 
-    async def _flush_results(self, lane: Lane) -> None:
-        batch, lane.results = lane.results, []
-        await self._db_call(lambda: self._record_results(lane.name, batch))
-        lane.in_flight -= len(batch)
-        self.handed_over += sum(1 for _item, r in batch if r.accepted)
-        if self._parked:
-            self._receipt_wake.set()
-
-    def _record_results(self, upstream: str, batch: list[tuple[Claimed, SubmitResult]]) -> None:
+    def _record_results(
+        self, tx: Tx, upstream: str, batch: list[tuple[Claimed, SubmitResult]]
+    ) -> None:
         now = to_ts(self._clock.now())
         accepted = [(c, r) for c, r in batch if r.accepted]
         failed = [(c, r) for c, r in batch if not r.accepted and not self._should_retry(r)]
         retried = [(c, r) for c, r in batch if not r.accepted and self._should_retry(r)]
-        with self._db.tx() as tx:
-            handed = set(
-                engine.mark_handed_over(
-                    tx, [c.row.id for c, _r in accepted], upstream, self._worker, now
-                )
+        handed = set(
+            engine.mark_handed_over(
+                tx, [c.row.id for c, _r in accepted], upstream, self._worker, now
             )
-            engine.enqueue_callbacks(tx, sorted(handed), engine.HANDED_OVER, 0)
-            ids = [
-                (upstream, uid, c.row.id, part)
+        )
+        engine.enqueue_callbacks(tx, sorted(handed), engine.HANDED_OVER, 0)
+        ids = [
+            (upstream, uid, c.row.id, part)
+            for c, r in accepted
+            if c.row.id in handed
+            for part, uid in enumerate(r.upstream_ids, 1)
+        ]
+        engine.record_upstream_ids(tx, ids)
+        engine.set_parts(
+            tx,
+            [
+                (len(r.upstream_ids), c.row.id)
                 for c, r in accepted
-                if c.row.id in handed
-                for part, uid in enumerate(r.upstream_ids, 1)
-            ]
-            engine.record_upstream_ids(tx, ids)
-            engine.set_parts(
-                tx,
-                [
-                    (len(r.upstream_ids), c.row.id)
-                    for c, r in accepted
-                    if c.row.id in handed and r.upstream_ids and len(r.upstream_ids) != c.row.parts
-                ],
+                if c.row.id in handed and r.upstream_ids and len(r.upstream_ids) != c.row.parts
+            ],
+        )
+        engine.count_sent(tx, _per_job(c for c, _r in accepted if c.row.id in handed), now)
+        finals: list[engine.Finalised] = []
+        for (status, err), ids_ in _group(
+            (c.row.id, r) for c, r in accepted if c.row.id in handed and r.final_status
+        ).items():
+            finals += engine.finalise(
+                tx, ids_, status, err, now, from_statuses=(engine.HANDED_OVER,)
             )
-            engine.count_sent(tx, _per_job(c for c, _r in accepted if c.row.id in handed), now)
-            finals: list[engine.Finalised] = []
-            for (status, err), ids_ in _group(
-                (c.row.id, r) for c, r in accepted if c.row.id in handed and r.final_status
-            ).items():
-                finals += engine.finalise(
-                    tx, ids_, status, err, now, from_statuses=(engine.HANDED_OVER,)
-                )
-            for (status, err), ids_ in _group((c.row.id, r) for c, r in failed).items():
-                done = engine.finalise(tx, ids_, status, err, now, from_statuses=(engine.WAITING,))
-                if err != AMBIGUOUS_ERR:
-                    engine.refund(tx, done, now)
-                finals += done
-            engine.postpone(
-                tx, [(c.row.id, now + self._backoff(c.row.attempts)) for c, _r in retried]
-            )
-            engine.count_finals(tx, finals)
+        for (status, err), ids_ in _group((c.row.id, r) for c, r in failed).items():
+            done = engine.finalise(tx, ids_, status, err, now, from_statuses=(engine.WAITING,))
+            if err != AMBIGUOUS_ERR:
+                engine.refund(tx, done, now)
+            finals += done
+        engine.postpone(tx, [(c.row.id, now + self._backoff(c.row.attempts)) for c, _r in retried])
+        engine.count_finals(tx, finals)
 
     def _should_retry(self, result: SubmitResult) -> bool:
         if not result.retry:

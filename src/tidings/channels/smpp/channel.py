@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
@@ -93,6 +93,9 @@ class SmppUpstream:
     receipt_id_format: IdFormat = "str"
     # Zone of the dates in receipt texts.
     receipt_tz: str = "UTC"
+    # Ask for delivery receipts (registered_delivery). Without them a message stays "handed
+    # over" (0) until its validity runs out and then counts as expired (3).
+    request_receipts: bool = True
 
     def __post_init__(self) -> None:
         # Config loaders hand over lists; keep the value immutable like the rest.
@@ -282,6 +285,8 @@ class SmppChannel:
     # --- submit -----------------------------------------------------------------------------
 
     async def submit(self, message: OutboundMessage) -> Result:
+        if not self.upstream.request_receipts:
+            message = replace(message, registered_delivery=False)
         try:
             parts = encode_message(message, self._encoding)
         except (EncodingError, P.PduError) as exc:
