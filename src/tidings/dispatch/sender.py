@@ -14,6 +14,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TypeVar
 
 import structlog
@@ -25,7 +26,7 @@ from tidings.dispatch.claims import Claimed, TariffLookup, claim
 from tidings.dispatch.scheduler import Scheduler
 from tidings.domain.clock import Clock, to_ts
 from tidings.store import engine
-from tidings.store.db import Database, Tx
+from tidings.store.db import Database, Tx, retrying
 
 log = structlog.get_logger("tidings.dispatcher")
 T = TypeVar("T")
@@ -101,7 +102,7 @@ class Dispatcher:
         log.info("dispatcher stopped", handed_over=self.handed_over)
 
     async def _db_call(self, fn: Callable[[], T]) -> T:
-        return await asyncio.to_thread(fn)
+        return await asyncio.to_thread(retrying, fn)
 
     # ---- sending ---------------------------------------------------------------------------
 
@@ -113,7 +114,9 @@ class Dispatcher:
             budget = 0 if self._stopping else lane.window - (lane.in_flight - len(batch))
             claimed: list[Claimed] = []
             if batch or budget > 0:
-                claimed = await asyncio.to_thread(self._settle, lane.name, batch, budget)
+                claimed = await asyncio.to_thread(
+                    retrying, partial(self._settle, lane.name, batch, budget)
+                )
                 lane.in_flight -= len(batch)
                 self.handed_over += sum(1 for _item, r in batch if r.accepted)
                 if batch and self._parked:
@@ -165,6 +168,13 @@ class Dispatcher:
         accepted = [(c, r) for c, r in batch if r.accepted]
         failed = [(c, r) for c, r in batch if not r.accepted and not self._should_retry(r)]
         retried = [(c, r) for c, r in batch if not r.accepted and self._should_retry(r)]
+        finals: list[engine.Finalised] = []
+        # Refunds first: accounts before lists, the order every transaction keeps.
+        for (status, err), ids_ in _group((c.row.id, r) for c, r in failed).items():
+            done = engine.finalise(tx, ids_, status, err, now, from_statuses=(engine.WAITING,))
+            if err != AMBIGUOUS_ERR:
+                engine.refund(tx, done, now)
+            finals += done
         handed = set(
             engine.mark_handed_over(
                 tx, [c.row.id for c, _r in accepted], upstream, self._worker, now
@@ -187,18 +197,12 @@ class Dispatcher:
             ],
         )
         engine.count_sent(tx, _per_job(c for c, _r in accepted if c.row.id in handed), now)
-        finals: list[engine.Finalised] = []
         for (status, err), ids_ in _group(
             (c.row.id, r) for c, r in accepted if c.row.id in handed and r.final_status
         ).items():
             finals += engine.finalise(
                 tx, ids_, status, err, now, from_statuses=(engine.HANDED_OVER,)
             )
-        for (status, err), ids_ in _group((c.row.id, r) for c, r in failed).items():
-            done = engine.finalise(tx, ids_, status, err, now, from_statuses=(engine.WAITING,))
-            if err != AMBIGUOUS_ERR:
-                engine.refund(tx, done, now)
-            finals += done
         engine.postpone(tx, [(c.row.id, now + self._backoff(c.row.attempts)) for c, _r in retried])
         engine.count_finals(tx, finals)
 

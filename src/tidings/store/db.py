@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 Row = tuple[Any, ...]
 Dialect = Literal["sqlite", "postgresql"]
@@ -203,3 +204,21 @@ def _batches(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence
             batch = []
     if batch:
         yield batch
+
+
+T = TypeVar("T")
+
+
+def retrying(fn: Callable[[], T], attempts: int = 5) -> T:
+    """Run a transaction function again when PostgreSQL aborted it as a deadlock victim or a
+    serialisation failure: the work was rolled back whole, so running it again is safe."""
+    from psycopg import errors
+
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except (errors.DeadlockDetected, errors.SerializationFailure):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
+    raise AssertionError("unreachable")
