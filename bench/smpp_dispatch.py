@@ -20,15 +20,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sim import Simulator  # noqa: E402
+from sim import Simulator
 
-from tidings.app import build_dispatcher, configure_logging, default_tariff  # noqa: E402
-from tidings.config import Settings  # noqa: E402
-from tidings.domain.accounts import hash_password  # noqa: E402
-from tidings.domain.jobs import JobService, MessageFormat, NewJob  # noqa: E402
-from tidings.store import migrate  # noqa: E402
-from tidings.store.db import open_database  # noqa: E402
-from tidings.store.repository import Store  # noqa: E402
+from tidings.app import build_dispatcher, configure_logging, default_tariff
+from tidings.config import Settings
+from tidings.domain.accounts import hash_password
+from tidings.domain.jobs import JobService, MessageFormat, NewJob
+from tidings.store import migrate
+from tidings.store.db import open_database
+from tidings.store.repository import Store
 
 
 def run_once(count: int, window: int, receipts: bool, delay_ms: int) -> float:
@@ -36,20 +36,39 @@ def run_once(count: int, window: int, receipts: bool, delay_ms: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         migrate.upgrade(url)
-        settings = Settings.model_validate({
-            "database_url": url, "dispatch": {"tick_s": 0.05},
-            "smpp": [{"name": "sim", "host": "127.0.0.1", "port": sim.port,
-                      "system_id": "tidings", "password": "secret", "window": window,
-                      "request_receipts": receipts}],
-        })
+        settings = Settings.model_validate(
+            {
+                "database_url": url,
+                "dispatch": {"tick_s": 0.05},
+                "smpp": [
+                    {
+                        "name": "sim",
+                        "host": "127.0.0.1",
+                        "port": sim.port,
+                        "system_id": "tidings",
+                        "password": "secret",
+                        "window": window,
+                        "request_receipts": receipts,
+                    }
+                ],
+            }
+        )
         store = Store(open_database(url), default_tariff(settings))
         now = datetime.now(UTC)
         account = store.create_account("bench", hash_password("bench"), now)
         store.add_ledger_entry(account.id, 10**12, "credit", "bench", now)
         addresses = [f"7916{n:07d}" for n in range(count)]
-        job = NewJob(name="bench", phones_text="", addresses=addresses, texts=None, groups=[],
-                     message="Benchmark message", fmt=MessageFormat.SMS, first_run=now,
-                     zone="Europe/Moscow")
+        job = NewJob(
+            name="bench",
+            phones_text="",
+            addresses=addresses,
+            texts=None,
+            groups=[],
+            message="Benchmark message",
+            fmt=MessageFormat.SMS,
+            first_run=now,
+            zone="Europe/Moscow",
+        )
         JobService(store).create(account, job, now, with_cost=False)
         wanted = "status IN (1, 3, 20, 22, 23, 24)" if receipts else "status <> -1"
         elapsed = asyncio.run(_drive(settings, store, wanted, count))
@@ -88,12 +107,16 @@ def main() -> None:
         count = min(n, 3000) if window == 1 else n
         with_receipts = run_once(count, window, True, 0)
         without = run_once(count, window, False, 0)
-        print(f"window {window:>2}: {with_receipts:8,.0f} msg/s with receipts | "
-              f"{without:8,.0f} submits/s without receipts")
+        print(
+            f"window {window:>2}: {with_receipts:8,.0f} msg/s with receipts | "
+            f"{without:8,.0f} submits/s without receipts"
+        )
     delayed = run_once(min(n, 10_000), 50, True, 20)
     ideal = 50 / 0.020
-    print(f"window 50, SMSC delay 20 ms: {delayed:,.0f} msg/s = {delayed / ideal:.0%} of "
-          f"window/RTT ({ideal:,.0f}/s)")
+    print(
+        f"window 50, SMSC delay 20 ms: {delayed:,.0f} msg/s = {delayed / ideal:.0%} of "
+        f"window/RTT ({ideal:,.0f}/s)"
+    )
 
 
 if __name__ == "__main__":
