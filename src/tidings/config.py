@@ -113,15 +113,18 @@ class SmtpUpstreamSettings(BaseModel):
     name: str
     host: str
     port: int = 25
-    username: str = ""
-    password: str = ""
+    username: str | None = None
+    password: str | None = None
     security: Literal["none", "starttls", "tls"] = "none"
     pool_size: int = 4
     timeout_s: float = 30.0
-    default_from: str = "noreply@localhost"
-    dkim_selector: str = ""
-    dkim_domain: str = ""
-    dkim_private_key_path: str = ""
+    default_from: str = "noreply@localhost.localdomain"
+    helo_name: str | None = None
+    ca_file: str | None = None
+    max_messages_per_connection: int = 100
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
+    dkim_private_key_path: str | None = None
 
 
 class Settings(BaseSettings):

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from tidings.channels.base import Channel
 from tidings.channels.smpp import SmppChannel, SmppUpstream
+from tidings.channels.smtp import SmtpChannel, SmtpUpstream
 
 if TYPE_CHECKING:
     from tidings.config import Settings
@@ -18,4 +19,8 @@ def upstream_channels(settings: Settings) -> list[tuple[Channel, int]]:
     for upstream in settings.smpp:
         config = SmppUpstream(**upstream.model_dump())
         lanes.append((SmppChannel(config), config.window * config.binds))
+    for relay in settings.smtp:
+        smtp = SmtpUpstream(**relay.model_dump())
+        # A few messages queued per pooled connection keep every connection busy.
+        lanes.append((SmtpChannel(smtp), smtp.pool_size * 8))
     return lanes
