@@ -100,6 +100,7 @@ def test_smsc_api_php_windows_1251_get_and_long_post(live: Server) -> None:
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     ).text
     sent_id, cnt, cost, balance = answer.split(",")
+    assert float(balance) == 1000 - 1.80 - 360
     assert (cnt, cost) == ("200", "360.00") and sent_id.isdigit()
     # A multi-id status query: one line per message (`\n`), each split by ",".
     lines = httpx.get(
