@@ -51,7 +51,8 @@ def main() -> None:
         url = args.pg or f"sqlite:///{Path(tmp) / 'fanout.db'}"
         migrate.upgrade(url)
         store = Store(open_database(url), default_tariff(Settings()))
-        store.create_account("fanout", hash_password("fanout"), _now())
+        account = store.create_account("fanout", hash_password("fanout"), _now())
+        store.add_ledger_entry(account.id, 10**10, "credit", "benchmark", _now())
         store.close()
         config = Path(tmp) / "tidings.toml"
         config.write_text(

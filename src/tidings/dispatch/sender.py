@@ -32,6 +32,7 @@ log = structlog.get_logger("tidings.dispatcher")
 T = TypeVar("T")
 AMBIGUOUS_ERR = 1001  # err of a message that may have reached the upstream before a crash
 PARK_LIMIT_S = 600  # how long a receipt waits for its message's submit to be recorded
+SWEEP_EVERY_S = 2.0  # expiry and dead dispatchers' leases: seconds matter, not milliseconds
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Dispatcher:
             db, clock, settings.callback_backoff_s, settings.callback_attempts
         )
         self._stopping = False
+        self._next_sweep = 0.0
         self._stop_seen = asyncio.Event()
         self._receipts_closed = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -305,7 +307,9 @@ class Dispatcher:
         while not self._stopping:
             try:
                 await self._db_call(self._scheduler.tick)
-                await self._db_call(self._sweep)
+                if time.monotonic() >= self._next_sweep:
+                    self._next_sweep = time.monotonic() + SWEEP_EVERY_S
+                    await self._db_call(self._sweep)
             except Exception:
                 log.exception("housekeeping failed")
             for lane in self._lanes:
@@ -318,11 +322,16 @@ class Dispatcher:
             await asyncio.wait_for(self._stop_seen.wait(), seconds)
 
     def _sweep(self) -> None:
-        """Expire what ran out of time; resolve leases of dispatchers that died."""
+        """Expire what ran out of time; resolve leases of dispatchers that died. Looked up
+        in a read transaction first: most sweeps find nothing and take no write lock."""
         now = to_ts(self._clock.now())
         grace = self._settings.receipt_grace_min * 60
-        with self._db.tx() as tx:
+        with self._db.tx(write=False) as tx:
             waiting, sent = engine.expired_ids(tx, now, grace, 1000)
+            stale = engine.stale_leases(tx, None, now, 1000)
+        if not (waiting or sent or stale):
+            return
+        with self._db.tx() as tx:
             finals = engine.finalise(
                 tx, waiting, MessageStatus.EXPIRED, 0, now, from_statuses=(engine.WAITING,)
             )
@@ -331,7 +340,7 @@ class Dispatcher:
                 tx, sent, MessageStatus.EXPIRED, 0, now, from_statuses=(engine.HANDED_OVER,)
             )
             engine.count_finals(tx, finals)
-            self._resolve_ambiguous(tx, engine.stale_leases(tx, None, now, 1000), now)
+            self._resolve_ambiguous(tx, stale, now)
 
     def _recover_own_leases(self) -> None:
         """After a crash this worker knows its leases are stale: resolve them at once."""

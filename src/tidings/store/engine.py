@@ -556,17 +556,18 @@ def expired_ids(tx: Tx, now: int, grace_s: int, limit: int) -> tuple[list[int], 
 
 def stale_leases(tx: Tx, owner: str | None, now: int, limit: int) -> list[int]:
     """Messages leased but never resolved: by `owner` (any lease time), or anybody's expired
-    lease (owner None)."""
+    lease (owner None). Both walk the small index of leased rows."""
     if owner is not None:
         rows = tx.all(
-            "SELECT id FROM messages WHERE status = ? AND lease_owner = ? LIMIT ?",
+            "SELECT id FROM messages WHERE lease_until IS NOT NULL AND status = ? "
+            "AND lease_owner = ? LIMIT ?",
             (WAITING, owner, limit),
         )
     else:
         rows = tx.all(
-            "SELECT id FROM messages WHERE status = ? AND lease_owner IS NOT NULL "
-            "AND lease_until < ? LIMIT ?",
-            (WAITING, now, limit),
+            "SELECT id FROM messages WHERE lease_until IS NOT NULL AND lease_until < ? "
+            "AND status = ? LIMIT ?",
+            (now, WAITING, limit),
         )
     return [int(r[0]) for r in rows]
 

@@ -237,6 +237,15 @@ messages = Table(
     Column("sent_at", BigInteger, nullable=True),
     Column("done_at", BigInteger, nullable=True),
     Index("ix_messages_claim", "channel", "status", "due_at"),
+    # The sweeper's scans: messages running out of time, and leases left by a dead dispatcher
+    # (few rows hold a lease at any moment, so that index stays small).
+    Index("ix_messages_expiry", "status", "valid_until"),
+    Index(
+        "ix_messages_leased",
+        "lease_until",
+        sqlite_where=text("lease_until IS NOT NULL"),
+        postgresql_where=text("lease_until IS NOT NULL"),
+    ),
     Index("ix_messages_account", "account_id", "id"),
     Index("ix_messages_job", "job_pk", "status"),
     Index("ix_messages_upstream", "upstream", "upstream_msg_id"),
