@@ -291,3 +291,10 @@ def test_parse_100k_russian_numbers_quickly() -> None:
     assert len(parsed.recipients) == 100_000
     assert parsed.recipients[12345] == "79160012345"
     assert elapsed < 1.5, f"100k numbers took {elapsed:.2f} s"
+
+
+@given(st.text(alphabet=st.sampled_from(list("79 ,;\r\n+-()aG5")), max_size=60))
+def test_joined_as_given_is_the_split_items_joined(raw: str) -> None:
+    from tidings.domain.phones import joined_as_given
+
+    assert joined_as_given(raw) == ",".join(split_recipients(raw))

@@ -8,7 +8,7 @@ pays for a `phonenumbers` parse (~15k/s).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache, partial
 
@@ -16,7 +16,9 @@ import phonenumbers
 from phonenumbers import PhoneNumber, PhoneNumberFormat, ValidationResult
 from phonenumbers.timezone import UNKNOWN_TIMEZONE, time_zones_for_number
 
-_SEPARATORS = re.compile(r"[,;\r\n]")
+_ITEM = re.compile(r"[^,;\r\n]+")
+# Separators with the blanks around them, and runs of them (empty items vanish).
+_JOINT = re.compile(r"\s*(?:[,;\r\n]\s*)+")
 GROUP_CODE = re.compile(r"^[Gg](\d{1,9})$", re.ASCII)
 
 # Punctuation people put in numbers: "+7 (916) 123-45-67", "8.916.123.45.67".
@@ -32,7 +34,20 @@ _FAST_NATIONAL_LEADS = frozenset("34789")
 
 def split_recipients(raw: str) -> list[str]:
     """Split a `phones` value on `,`, `;` and line breaks; keeps order and duplicates."""
-    return [item for part in _SEPARATORS.split(raw) if (item := part.strip())]
+    return list(iter_recipients(raw))
+
+
+def iter_recipients(raw: str) -> Iterator[str]:
+    """The items of a `phones` value one at a time (a million never become one big list)."""
+    for match in _ITEM.finditer(raw):
+        item = match.group().strip()
+        if item:
+            yield item
+
+
+def joined_as_given(raw: str) -> str:
+    """The recipients as given, joined by `,` (what get/get_all show as `phones`)."""
+    return _JOINT.sub(",", raw.strip()).strip(",")
 
 
 def group_number(item: str) -> int | None:
@@ -200,7 +215,7 @@ def parse_recipients(raw: str, *, mail: bool, default_region: str = "RU") -> Par
     recipients: dict[str, None] = {}  # dicts keep insertion order: dedup without losing it
     groups: dict[int, None] = {}
     rejected: list[str] = []
-    for item in split_recipients(raw):
+    for item in iter_recipients(raw):
         group = group_number(item) if item[0] in "Gg" else None
         if group is not None:
             groups.setdefault(group)

@@ -231,8 +231,7 @@ def _recipients(call: Call, mail: bool) -> tuple[str, list[str], list[str] | Non
     parsed = phone_rules.parse_recipients(raw, mail=mail, default_region=region)
     if not parsed.recipients and not parsed.groups:
         raise InvalidParameter("phones: no valid recipient")
-    given = ",".join(phone_rules.split_recipients(raw))
-    return given, parsed.recipients, None, parsed.groups
+    return phone_rules.joined_as_given(raw), parsed.recipients, None, parsed.groups
 
 
 def _record(view: JobView, fields: tuple[str, ...], call: Call) -> Record:
