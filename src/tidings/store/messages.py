@@ -132,18 +132,22 @@ class MessageStore:
 
     def find(self, account_id: int, client_id: str, address: str | None) -> MessageInfo | None:
         """The newest message of the account with this id (and number, when given). A
-        mailing-list message is found by its own message id."""
-        sql = (
-            f"SELECT {_INFO_COLUMNS} FROM messages m LEFT JOIN jobs j ON j.id = m.job_pk "
-            "WHERE m.account_id = ? AND (m.client_id = ? OR (m.client_id IS NULL AND "
-            "CAST(m.id AS TEXT) = ?))"
-        )
-        params: list[object] = [account_id, client_id, client_id]
-        if address:
-            sql += " AND m.address = ?"
-            params.append(address)
+        mailing-list message, which has no client id, is found by its own message id."""
+        base = f"SELECT {_INFO_COLUMNS} FROM messages m LEFT JOIN jobs j ON j.id = m.job_pk "
+        extra, params = ("", []) if not address else (" AND m.address = ?", [address])
         with self._db.tx(write=False) as tx:
-            row = tx.one(sql + " ORDER BY m.id DESC LIMIT 1", params)
+            row = tx.one(
+                base
+                + "WHERE m.account_id = ? AND m.client_id = ?"
+                + extra
+                + " ORDER BY m.id DESC LIMIT 1",
+                (account_id, client_id, *params),
+            )
+            if row is None and client_id.isdigit() and int(client_id) < 2**63:
+                row = tx.one(
+                    base + "WHERE m.id = ? AND m.account_id = ? AND m.client_id IS NULL" + extra,
+                    (int(client_id), account_id, *params),
+                )
         return None if row is None else MessageInfo(*row)
 
     def delete(self, account_id: int, message_id: int) -> bool:

@@ -249,6 +249,8 @@ messages = Table(
     Index("ix_messages_account", "account_id", "id"),
     Index("ix_messages_job", "job_pk", "status"),
     Index("ix_messages_upstream", "upstream", "upstream_msg_id"),
+    # status.php: the newest message with a client's id.
+    Index("ix_messages_client_id", "account_id", "client_id", "id"),
 )
 
 ledger = Table(

@@ -1,0 +1,172 @@
+"""Driver of bench/api_load.sh: prepares the store, runs `tidings serve`, runs wrk."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from tidings.app import default_tariff
+from tidings.config import Settings
+from tidings.domain.accounts import hash_password
+from tidings.store import migrate
+from tidings.store.db import open_database
+from tidings.store.repository import Store
+
+TIDINGS = str(Path(sys.executable).with_name("tidings"))
+PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+# Every request a different number and id, so none is refused as a duplicate (error 9).
+SEND_LUA = """
+counter = 0
+request = function()
+  counter = counter + 1
+  local path = string.format(
+    "/sys/send.php?login=load&psw=load&phones=7916%07d&mes=Load+test&id=%d", counter, counter)
+  return wrk.format("GET", path)
+end
+"""
+STATUS_LUA = """
+math.randomseed(42)
+request = function()
+  local n = math.random(1, {count})
+  return wrk.format("GET", string.format(
+    "/sys/status.php?login=load&psw=load&fmt=3&id=%d&phone=7916%07d", n, n % 10000000))
+end
+"""
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _prepare(url: str, messages: int) -> None:
+    migrate.upgrade(url)
+    store = Store(open_database(url), default_tariff(Settings()))
+    now = datetime.now(UTC)
+    acc = store.create_account("load", hash_password("load"), now, test_mode=True)
+    if messages:
+        ts = int(now.timestamp())
+        rows = (
+            (acc.id, f"7916{n % 10_000_000:07d}", "Load", 1, ts, str(n), ts)
+            for n in range(1, messages + 1)
+        )
+        with store.db.tx() as tx:
+            tx.insert_rows(
+                "messages",
+                ("account_id", "address", "text", "status", "due_at", "client_id", "created_at"),
+                rows,
+            )
+            if tx.dialect == "postgresql":
+                tx.execute("ANALYZE messages")
+    store.close()
+
+
+def _wrk(port: int, script: str, seconds: int = 10) -> str:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            "-c32",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            f.name,
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p50 = re.search(r"50%\s+([\d.]+\w+)", out)
+    p99 = re.search(r"99%\s+([\d.]+\w+)", out)
+    return (
+        f"{float(rps.group(1)) if rps else 0:,.0f} req/s, p50 "
+        f"{p50.group(1) if p50 else '?'}, p99 {p99.group(1) if p99 else '?'}"
+    )
+
+
+def _serve(url: str, script: str, label: str) -> None:
+    port = _port()
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "t.toml"
+        config.write_text('log_level = "warning"\n', encoding="utf-8")
+        proc = subprocess.Popen(
+            [TIDINGS, "serve", "--db", url, "--port", str(port), "--config", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            for _ in range(100):
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            httpx.get(f"http://127.0.0.1:{port}/sys/balance.php?login=load&psw=load")
+            print(f"{label}: {_wrk(port, script)}", flush=True)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
+def _pg_database() -> str:
+    name = f"tidings_load_{secrets.token_hex(4)}"
+    with psycopg.connect(PG, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return PG.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop(url: str) -> None:
+    with psycopg.connect(PG, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=10_000_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'load.db'}"
+        _prepare(url, 0)
+        _serve(url, SEND_LUA, "send.php, SQLite    ")
+    url = _pg_database()
+    try:
+        _prepare(url, 0)
+        _serve(url, SEND_LUA, "send.php, PostgreSQL")
+    finally:
+        _drop(url)
+    url = _pg_database()
+    try:
+        started = time.perf_counter()
+        _prepare(url, args.messages)
+        print(
+            f"{args.messages:,} messages loaded into PostgreSQL in "
+            f"{time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
+        _serve(
+            url,
+            STATUS_LUA.replace("{count}", str(args.messages)),
+            f"status.php over {args.messages:,} messages, PostgreSQL",
+        )
+    finally:
+        _drop(url)
+
+
+if __name__ == "__main__":
+    main()
