@@ -209,3 +209,17 @@ def test_tariff_per_account_with_country_and_prefix_prices(store: Store) -> None
     assert tariff.sms_part_price("79031234567") == 150  # country
     assert tariff.sms_part_price("4930123456") == 500  # default
     assert tariff.email_cost() == 3
+
+
+def test_migrations_match_the_schema(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`alembic check`: the newest migration builds exactly the schema the code declares."""
+    from alembic import command
+
+    url = fresh_database_url(backend, tmp_path_factory.mktemp("drift"))
+    try:
+        migrate.upgrade(url)
+        command.check(migrate.alembic_config(url))
+    finally:
+        drop_database(url)

@@ -20,10 +20,11 @@ _ACCOUNT_COLUMNS = (
     "tariff_id, default_sender"
 )
 _JOB_VIEW_COLUMNS = (
-    "job_id, name, subject, rpt, rptn, created_at, changed_at, need_date, last_sent, "
-    "phones_text, message, format, validity_min, period, freq, status, sender, phones_cnt, "
-    "cost_minor, sms_sent, sms_ok, is_mail"
+    "j.job_id, j.name, j.subject, j.rpt, j.rptn, j.created_at, j.changed_at, j.need_date, "
+    "j.last_sent, p.phones_text, j.message, j.format, j.validity_min, j.period, j.freq, "
+    "j.status, j.sender, j.phones_cnt, j.cost_minor, j.sms_sent, j.sms_ok, j.is_mail"
 )
+_JOB_VIEW_FROM = "FROM jobs j JOIN job_phones p ON p.job_pk = j.id"
 # Statuses of messages that were never handed to an upstream (and so never charged).
 _MSG_WAITING = -1
 _MSG_STOPPED = -2
@@ -268,15 +269,19 @@ class Store:
         with self.db.tx() as tx:
             job_id = self._claim_job_id(tx, account_id, job.job_id)
             row = tx.one(
-                "INSERT INTO jobs (account_id, job_id, name, phones_text, message, subject, "
+                "INSERT INTO jobs (account_id, job_id, name, message, subject, "
                 "sender, sender2, is_mail, format, rpt, rptn, zone, window_start, window_end, "
                 "period, freq, validity_min, translit, resend, extra, status, created_at, "
                 "changed_at, need_date, phones_cnt) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "RETURNING id",
                 _job_row(account_id, job_id, job, now),
             )
             assert row is not None
+            tx.execute(
+                "INSERT INTO job_phones (job_pk, phones_text) VALUES (?, ?)",
+                (row[0], job.phones_text),
+            )
             tx.insert_rows(
                 "job_recipients",
                 ("job_pk", "seq", "address", "group_num", "text"),
@@ -305,8 +310,8 @@ class Store:
     def get_job(self, account_id: int, job_id: int) -> JobView | None:
         with self.db.tx(write=False) as tx:
             row = tx.one(
-                f"SELECT {_JOB_VIEW_COLUMNS} FROM jobs "
-                "WHERE account_id = ? AND job_id = ? AND deleted_at IS NULL",
+                f"SELECT {_JOB_VIEW_COLUMNS} {_JOB_VIEW_FROM} "
+                "WHERE j.account_id = ? AND j.job_id = ? AND j.deleted_at IS NULL",
                 (account_id, job_id),
             )
         return _job_view(row) if row else None
@@ -314,16 +319,19 @@ class Store:
     def list_jobs(
         self, account_id: int, start: date | None, end: date | None, zone: str
     ) -> list[JobView]:
-        sql = f"SELECT {_JOB_VIEW_COLUMNS} FROM jobs WHERE account_id = ? AND deleted_at IS NULL"
+        sql = (
+            f"SELECT {_JOB_VIEW_COLUMNS} {_JOB_VIEW_FROM} "
+            "WHERE j.account_id = ? AND j.deleted_at IS NULL"
+        )
         params: list[Any] = [account_id]
         tz = ZoneInfo(zone)
         if start is not None:
-            sql += " AND created_at >= ?"
+            sql += " AND j.created_at >= ?"
             params.append(to_ts(datetime.combine(start, datetime.min.time(), tz)))
         if end is not None:
-            sql += " AND created_at < ?"
+            sql += " AND j.created_at < ?"
             params.append(to_ts(datetime.combine(end + timedelta(days=1), datetime.min.time(), tz)))
-        sql += " ORDER BY created_at DESC, job_id DESC"
+        sql += " ORDER BY j.created_at DESC, j.job_id DESC"
         with self.db.tx(write=False) as tx:
             rows = tx.all(sql, params)
         return [_job_view(r) for r in rows]
@@ -450,7 +458,6 @@ def _job_row(account_id: int, job_id: int, job: NewJob, now: datetime) -> tuple[
         account_id,
         job_id,
         job.name,
-        job.phones_text,
         job.message,
         job.subject,
         job.sender,

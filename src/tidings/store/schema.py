@@ -131,7 +131,6 @@ jobs = Table(
     # The id the client sees (given by it or assigned); unique per account among live lists.
     Column("job_id", BigInteger, nullable=False),
     Column("name", String(100), nullable=False),
-    Column("phones_text", Text, nullable=False),
     Column("message", Text, nullable=False),
     Column("subject", String(255), nullable=False, server_default=""),
     Column("sender", String(320), nullable=False, server_default=""),
@@ -172,6 +171,15 @@ jobs = Table(
     ),
     Index("ix_jobs_account_created", "account_id", "created_at"),
     Index("ix_jobs_due", "status", "need_date"),
+)
+
+# The recipients as given (can be megabytes): kept apart from the list's row, whose counters
+# change with every batch sent, so SQLite never rewrites them.
+job_phones = Table(
+    "job_phones",
+    metadata,
+    Column("job_pk", BigInteger, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("phones_text", Text, nullable=False),
 )
 
 job_recipients = Table(
