@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tidings.api.formats import renderer_for
 from tidings.api.formats.text import one_line
@@ -68,3 +70,16 @@ def test_multipart_fields_are_parameters_and_files_are_not() -> None:
         b"--b--\r\n"
     )
     assert body_pairs("multipart/form-data; boundary=b", body) == [("mes", b"hi")]
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40))
+def test_form_decoding_agrees_with_the_standard_library(text: str) -> None:
+    from urllib.parse import parse_qsl, urlencode
+
+    encoded = urlencode({"mes": text, "x": "a,b;c", "charset": "utf-8"}).encode()
+    ours = decode(body_pairs("application/x-www-form-urlencoded", encoded), []).values
+    assert ours == dict(parse_qsl(encoded.decode(), keep_blank_values=True))
+
+
+def test_percent_escapes_of_escapes_are_decoded_once() -> None:
+    assert decode(query_pairs(b"a=%252C&b=%2c%3B%2B+"), []).values == {"a": "%2C", "b": ",;+ "}

@@ -19,6 +19,7 @@ from phonenumbers.timezone import UNKNOWN_TIMEZONE, time_zones_for_number
 _ITEM = re.compile(r"[^,;\r\n]+")
 # Separators with the blanks around them, and runs of them (empty items vanish).
 _JOINT = re.compile(r"\s*(?:[,;\r\n]\s*)+")
+_UNTIDY = re.compile(r"\s|;|,,|^,|,$")
 GROUP_CODE = re.compile(r"^[Gg](\d{1,9})$", re.ASCII)
 
 # Punctuation people put in numbers: "+7 (916) 123-45-67", "8.916.123.45.67".
@@ -47,6 +48,8 @@ def iter_recipients(raw: str) -> Iterator[str]:
 
 def joined_as_given(raw: str) -> str:
     """The recipients as given, joined by `,` (what get/get_all show as `phones`)."""
+    if not _UNTIDY.search(raw):
+        return raw  # already "a,b,c": a million numbers are not copied piece by piece
     return _JOINT.sub(",", raw.strip()).strip(",")
 
 
