@@ -11,6 +11,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tidings.channels.smpp.channel import SmppUpstream
+from tidings.channels.smtp import SmtpUpstream
+
 DEFAULT_DATABASE_URL = "sqlite:///./tidings.db"
 
 
@@ -77,56 +80,6 @@ class VirtualSettings(BaseModel):
     failures: dict[int, float] = Field(default_factory=dict)
 
 
-class SmppUpstreamSettings(BaseModel):
-    name: str
-    host: str
-    port: int = 2775
-    system_id: str
-    password: str
-    system_type: str = ""
-    binds: int = 1
-    window: int = 50
-    throughput_per_bind: float = 0.0
-    long_mode: Literal["udh", "sar"] = "udh"
-    prefixes: list[str] = Field(default_factory=list)
-    enquire_link_s: float = 30.0
-    response_timeout_s: float = 10.0
-    bind_timeout_s: float = 10.0
-    reconnect_min_s: float = 1.0
-    reconnect_max_s: float = 60.0
-    throttle_retries: int = 3
-    throttle_pause_min_s: float = 0.2
-    throttle_pause_max_s: float = 10.0
-    source_ton: int | None = None
-    source_npi: int | None = None
-    dest_ton: int = 1
-    dest_npi: int = 1
-    service_type: str = ""
-    # How the SMSC writes message ids in submit_sm_resp and in receipts: str, hex or dec.
-    resp_id_format: Literal["str", "hex", "dec"] = "str"
-    receipt_id_format: Literal["str", "hex", "dec"] = "str"
-    receipt_tz: str = "UTC"
-    request_receipts: bool = True
-
-
-class SmtpUpstreamSettings(BaseModel):
-    name: str
-    host: str
-    port: int = 25
-    username: str | None = None
-    password: str | None = None
-    security: Literal["none", "starttls", "tls"] = "none"
-    pool_size: int = 4
-    timeout_s: float = 30.0
-    default_from: str = "noreply@localhost.localdomain"
-    helo_name: str | None = None
-    ca_file: str | None = None
-    max_messages_per_connection: int = 100
-    dkim_selector: str | None = None
-    dkim_domain: str | None = None
-    dkim_private_key_path: str | None = None
-
-
 class Settings(BaseSettings):
     """Everything the service needs to start. Validated once, at start."""
 
@@ -143,8 +96,9 @@ class Settings(BaseSettings):
     tariff: TariffSettings = Field(default_factory=TariffSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     virtual: VirtualSettings = Field(default_factory=VirtualSettings)
-    smpp: list[SmppUpstreamSettings] = Field(default_factory=list)
-    smtp: list[SmtpUpstreamSettings] = Field(default_factory=list)
+    # Upstreams are the channels' own config types, validated here ([[smpp]], [[smtp]]).
+    smpp: list[SmppUpstream] = Field(default_factory=list)
+    smtp: list[SmtpUpstream] = Field(default_factory=list)
 
 
 def load_settings(config_file: str | None = None, **overrides: Any) -> Settings:

@@ -69,7 +69,7 @@ class SmtpUpstream:
     security: Security = "none"
     pool_size: int = 4
     timeout_s: float = 30.0
-    default_from: str = ""
+    default_from: str = "noreply@localhost.localdomain"
     helo_name: str | None = None
     # A CA bundle to trust instead of the system's (a private relay with its own certificate).
     ca_file: str | None = None
