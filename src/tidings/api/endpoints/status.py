@@ -7,7 +7,6 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import phonenumbers
-from phonenumbers import carrier, geocoder
 
 from tidings.api.context import Call
 from tidings.api.formats import Record
@@ -183,6 +182,10 @@ def _text0(record: Record, detail: int, *, multiple: bool = False) -> str:
 
 @lru_cache(maxsize=4096)
 def _geography(address: str) -> tuple[str, str, str]:
+    # Imported on first use: the geocoding tables take ~100 MB, paid only by servers whose
+    # clients ask for all=2.
+    from phonenumbers import carrier, geocoder
+
     if not address.isdigit():
         return "", "", ""
     try:
