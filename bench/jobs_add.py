@@ -37,8 +37,9 @@ def serve(database_url: str) -> tuple[uvicorn.Server, str, Store]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app.http, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app.http, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.01)
@@ -61,9 +62,17 @@ def bench(label: str, database_url: str) -> None:
             add_times.append(time.perf_counter() - started)
             assert answer.startswith("OK, ID"), answer
         other = store.create_account("lists", hash_password("lists"), now)
-        job = NewJob(name="List", phones_text="79161234567", addresses=["79161234567"],
-                     texts=None, groups=[], message="Hello", fmt=MessageFormat.SMS,
-                     first_run=now, zone="Europe/Moscow")
+        job = NewJob(
+            name="List",
+            phones_text="79161234567",
+            addresses=["79161234567"],
+            texts=None,
+            groups=[],
+            message="Hello",
+            fmt=MessageFormat.SMS,
+            first_run=now,
+            zone="Europe/Moscow",
+        )
         for _ in range(LISTS):
             store.insert_job(other.id, job, now)
         list_auth = {"login": "lists", "psw": "lists", "get_all": "1", "fmt": "3"}
@@ -76,9 +85,11 @@ def bench(label: str, database_url: str) -> None:
         assert body.count(b'"id"') == LISTS
     server.should_exit = True
     store.close()
-    print(f"{label:11} add {PHONES:,} phones: median {statistics.median(add_times):.2f} s "
-          f"(best {min(add_times):.2f} s) | get_all over {LISTS:,} lists: median "
-          f"{statistics.median(all_times) * 1000:.0f} ms ({len(body) / 1e6:.1f} MB)")
+    print(
+        f"{label:11} add {PHONES:,} phones: median {statistics.median(add_times):.2f} s "
+        f"(best {min(add_times):.2f} s) | get_all over {LISTS:,} lists: median "
+        f"{statistics.median(all_times) * 1000:.0f} ms ({len(body) / 1e6:.1f} MB)"
+    )
 
 
 def main() -> None:

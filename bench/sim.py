@@ -16,12 +16,16 @@ class Simulator:
 
     def __init__(self, **options: Any) -> None:
         if not (SIM_DIR / "node_modules" / "smpp").exists():
-            subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=SIM_DIR,
-                           check=True)
+            subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=SIM_DIR, check=True
+            )
         self.submits = 0
         self._process = subprocess.Popen(
-            ["node", "sim.js", json.dumps({"port": 0, **options})], cwd=SIM_DIR,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            ["node", "sim.js", json.dumps({"port": 0, **options})],
+            cwd=SIM_DIR,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         assert self._process.stdout is not None
         ready = json.loads(self._process.stdout.readline())
