@@ -244,3 +244,70 @@ def test_delete_removes_a_finished_message_from_history(live: Server, ip: str) -
         live.call("status", ip, login=acc.login, psw=psw, id=12, phone="79161234567", fmt=3)
     )
     assert got["status"] == -3
+
+
+def _shape(fmt: int, code: int, description: str, reference: str | None = None) -> str:
+    tail = (
+        {0: f", ID - {reference}", 1: "", 2: f"<id>{reference}</id>", 3: f', "id": {reference}'}
+        if reference
+        else {0: "", 1: "", 2: "", 3: ""}
+    )
+    return {
+        0: f"ERROR = {code} ({description}){tail[0]}",
+        1: f"{reference or 0},-{code}",
+        2: f"<result><error>{description}</error><error_code>{code}</error_code>{tail[2]}</result>",
+        3: f'{{"error": "{description}", "error_code": {code}{tail[3]}}}',
+    }[fmt]
+
+
+@pytest.mark.parametrize("fmt", [0, 1, 2, 3])
+def test_every_send_error_code_in_every_fmt(live: Server, fmt: int) -> None:
+    ip = f"2001:db8:5e4d::{fmt}"
+    poor, poor_psw = live.account(balance="0.50", test_mode=False)
+    strict, strict_psw = live.account(test_mode=False)
+    live.store.add_sender(strict.id, "Shop", True, live.clock.now())
+    listed, listed_psw = live.account()
+    with live.store.db.tx() as tx:
+        tx.execute(
+            "INSERT INTO blacklist (account_id, address, type, created_at) VALUES (?, ?, 0, 0)",
+            (listed.id, "79161234567"),
+        )
+    cases = [
+        (dict(login=poor.login, psw="wrong"), 2, "authorise error"),
+        (dict(login=poor.login, psw=poor_psw), 3, "no money"),
+        (dict(login=strict.login, psw=strict_psw, sender="Other"), 6, "message is denied"),
+        (dict(login=listed.login, psw=listed_psw), 8, "can't to deliver"),
+    ]
+    for auth, code, description in cases:
+        got = live.call("send", ip, id=77, fmt=fmt, **ONE, **auth)
+        assert got == _shape(fmt, code, description, "77"), (code, got)
+    ok, ok_psw = live.account()
+    live.call("send", ip, login=ok.login, psw=ok_psw, id=78, fmt=fmt, **ONE)
+    assert live.call("send", ip, login=ok.login, psw=ok_psw, id=78, fmt=fmt, **ONE) == _shape(
+        fmt, 9, "duplicate request, wait a minute", "78"
+    )
+    blocked = f"2001:db8:b10c:5e4d::{fmt}"
+    live.store.block_ip(blocked, int(time.time()) + 600, "test")
+    assert live.call("send", blocked, login=ok.login, psw=ok_psw, fmt=fmt, **ONE) == _shape(
+        fmt, 4, "ip is blocked"
+    )
+
+
+@pytest.mark.parametrize("fmt", [0, 1, 2, 3])
+def test_status_and_get_errors_in_every_fmt(live: Server, fmt: int) -> None:
+    ip = f"2001:db8:57a7::{fmt}"
+    acc, psw = live.account()
+    auth = {"login": acc.login, "psw": psw, "fmt": fmt}
+    assert live.call("status", ip, **auth, id=1, phone="79161234567", all=3) == _shape(
+        fmt, 1, "all must be 0, 1 or 2"
+    )
+    assert live.call("status", ip, **auth, id=1, phone="79161234567", **{"del": 1}) == _shape(
+        fmt, 5, "message cannot be deleted"
+    )
+    assert live.call("get", ip, **auth, get_messages=1, cnt=0) == _shape(fmt, 1, "cnt: 1..1000")
+    assert live.call("get", ip, **auth, get_stat=1, start="1.1.2026") == _shape(
+        fmt, 5, "invalid date format"
+    )
+    assert live.call("status", ip, login=acc.login, psw="bad", fmt=fmt, id=1) == _shape(
+        fmt, 2, "authorise error"
+    )

@@ -25,7 +25,7 @@ from tidings.api.endpoints.balance import handle_balance
 from tidings.api.endpoints.get import handle_get
 from tidings.api.endpoints.jobs import handle_jobs
 from tidings.api.endpoints.phones import handle_phones
-from tidings.api.endpoints.send import handle_send
+from tidings.api.endpoints.send import SEND_ID, handle_send
 from tidings.api.endpoints.senders import handle_senders
 from tidings.api.endpoints.status import handle_status
 from tidings.api.errors import error_code
@@ -48,6 +48,14 @@ SCRIPTS: dict[str, ScriptHandler] = {
 # Requests that change state are refused when repeated within a minute (error 9).
 # phones.php is not here: it allows three identical requests a minute (api/limits.py).
 _STATE_CHANGING = {"jobs": ("add", "del", "cancel"), "senders": ("add", "del")}
+
+
+def _reference(script: str, params: request_params.Params | None) -> str | None:
+    """send.php echoes the client's id in every error (`ERROR = N (…), ID - <id>`)."""
+    if script != "send" or params is None:
+        return None
+    value = params.text("id").strip()
+    return value if value and SEND_ID.match(value) else None
 
 
 def _sends(script: str, params: request_params.Params) -> bool:
@@ -180,7 +188,8 @@ def _process(
         services.abuse.request_succeeded(client_ip)
     except DomainError as error:
         out.code = error_code(error)
-        out.body = renderer_for(out.fmt).error(out.code, error.description, error.reference)
+        reference = error.reference or _reference(script, params)
+        out.body = renderer_for(out.fmt).error(out.code, error.description, reference)
         if not isinstance(error, IpBlocked):
             services.abuse.request_failed(client_ip)
     finally:

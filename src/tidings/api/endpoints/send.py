@@ -30,7 +30,7 @@ from tidings.domain.sends import NewSend, Quote, SendService
 from tidings.errors import DomainError, InvalidNumber, InvalidParameter
 
 # [choice] a client id: an integer 1…2147483647 or up to 40 of [A-Za-z0-9._-] (UUIDs too).
-_CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
+SEND_ID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 
 
 def handle_send(call: Call) -> str:
@@ -88,7 +88,7 @@ def _client_id(value: str | None) -> str | None:
     text = (value or "").strip()
     if not text:
         return None
-    if not _CLIENT_ID.match(text):
+    if not SEND_ID.match(text):
         raise InvalidParameter("id: up to 40 characters A-Z a-z 0-9 . _ -")
     return text
 
