@@ -55,7 +55,8 @@ class Relay:
 
     messages: list[Received] = field(default_factory=list)
     rcpt_replies: dict[str, str] = field(default_factory=dict)
-    # "rcpt" or "data": close the connection at that command instead of answering.
+    # "rcpt" or "data": close the connection at that command instead of answering;
+    # "mail-once": do so at the next MAIL FROM only.
     hang_up_at: str = ""
     # Seconds to sit on DATA before answering: keeps a submit in flight.
     data_delay: float = 0.0
@@ -80,6 +81,16 @@ class Relay:
         self.peak_connections = max(self.peak_connections, len(self.open_peers))
         self.servers.append(server)
         return responses
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self.hang_up_at == "mail-once":
+            self.hang_up_at = ""
+            server.transport.close()
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -577,6 +588,33 @@ def test_a_connection_the_relay_dropped_while_idle_is_replaced(
 
     assert all(delivered(r) for r in results)
     assert len(relay.all_peers) == 2
+
+
+def test_a_pooled_connection_that_dies_at_mail_from_is_replaced_without_failing_the_message(
+    plain_relay: Controller, relay: Relay
+) -> None:
+    up = upstream(plain_relay.port, pool_size=1)
+
+    async def work(channel: SmtpChannel) -> list[SubmitResult]:
+        first = await channel.submit(mail(1, "a@example.org"))
+        relay.hang_up_at = "mail-once"
+        return [first, await channel.submit(mail(2, "b@example.org"))]
+
+    results = run(with_channel(up, work))
+
+    assert all(delivered(r) for r in results)
+    assert sorted(relay.by_recipient()) == ["a@example.org", "b@example.org"]
+    assert len(relay.all_peers) == 2
+
+
+def test_a_fresh_connection_that_dies_at_mail_from_is_retried_as_not_sent(
+    plain_relay: Controller, relay: Relay
+) -> None:
+    relay.hang_up_at = "mail-once"
+    [result] = send_all(upstream(plain_relay.port), [mail(1, "a@example.org")])
+
+    assert not result.accepted and result.retry
+    assert "at MAIL, the message was not sent" in result.detail
 
 
 def test_stop_with_drain_answers_every_submit_in_flight_then_quits(

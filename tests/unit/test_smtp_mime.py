@@ -60,7 +60,12 @@ def test_a_long_cyrillic_subject_survives_encoding_and_folding() -> None:
     assert max(len(line) for line in head.split(b"\r\n")) <= 78
 
 
-@given(st.text(min_size=1, max_size=200).filter(lambda s: s.strip() == s and s.isprintable()))
+# "=?" is left out: an ASCII subject that happens to spell an encoded word is decoded by readers.
+@given(
+    st.text(min_size=1, max_size=200).filter(
+        lambda s: s.strip() == s and s.isprintable() and "=?" not in s
+    )
+)
 def test_any_printable_subject_comes_back_as_sent(subject: str) -> None:
     _, msg = rendered(mail(subject=subject))
 

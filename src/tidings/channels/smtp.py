@@ -83,10 +83,8 @@ class SmtpUpstream:
     def __post_init__(self) -> None:
         if self.security not in ("none", "starttls", "tls"):
             raise ValueError(f"security must be none, starttls or tls, not {self.security!r}")
-        if self.pool_size < 1 or self.max_messages_per_connection < 1:
-            raise ValueError("pool_size and max_messages_per_connection must be at least 1")
-        if self.template_cache_size < 1:
-            raise ValueError("template_cache_size must be at least 1")
+        if min(self.pool_size, self.max_messages_per_connection, self.template_cache_size) < 1:
+            raise ValueError("pool_size and the other counts must be at least 1")
         if "@" not in parseaddr(self.default_from)[1]:
             raise ValueError(f"default_from must be an e-mail address, not {self.default_from!r}")
         if (self.username is None) != (self.password is None):
@@ -275,15 +273,24 @@ class _Slot:
 
     def drop(self) -> None:
         if self.client is not None:
-            self.client.close()
+            _abort(self.client)
         self.client = None
 
     async def quit(self, timeout_s: float) -> None:
         if self.client is not None and self.client.is_connected:
-            # The relay may have hung up first; there is nothing to tell anyone then.
+            # Not client.quit(): that closes TLS gracefully, see _abort. The relay may have hung
+            # up first; there is nothing to tell anyone then.
             with contextlib.suppress(aiosmtplib.SMTPException, OSError):
-                await self.client.quit(timeout=timeout_s)
+                await self.client.execute_command(b"QUIT", timeout=timeout_s)
         self.drop()
+
+
+def _abort(client: aiosmtplib.SMTP) -> None:
+    """Close at once. A graceful TLS close waits for the relay's close_notify, which a relay
+    that has answered QUIT (or failed us) may never send; the socket then outlives the loop."""
+    if isinstance(client.transport, asyncio.Transport):
+        client.transport.abort()
+    client.close()
 
 
 @dataclass(frozen=True)
@@ -295,8 +302,8 @@ class _Envelope:
     message_id: str
 
 
-class _StaleConnection(Exception):
-    """A reused connection turned out dead before this message's MAIL FROM got an answer."""
+# What _attempt returns when a reused connection died before MAIL FROM got an answer.
+_STALE = SubmitResult(accepted=False, retry=True, detail="stale pooled connection, not sent")
 
 
 class SmtpChannel:
@@ -382,28 +389,21 @@ class SmtpChannel:
 
     def _sign(self, data: bytes) -> bytes:
         assert self._dkim is not None
-        selector, domain, key = self._dkim
+        relaxed = (b"relaxed", b"relaxed")  # survives relays that re-fold headers
         signature: bytes = dkim.sign(
-            data,
-            selector,
-            domain,
-            key,
-            include_headers=_DKIM_HEADERS,
-            canonicalize=(b"relaxed", b"relaxed"),
+            data, *self._dkim, include_headers=_DKIM_HEADERS, canonicalize=relaxed
         )
         return signature
 
     async def _send(self, slot: _Slot, envelope: _Envelope) -> SubmitResult:
         # A pooled connection the relay dropped while idle fails at MAIL, before anything of this
         # message was sent: try once more on a fresh connection before reporting.
-        if slot.client is not None:
-            try:
-                return await self._attempt(slot, envelope, stale_possible=True)
-            except _StaleConnection:
-                pass
-        return await self._attempt(slot, envelope, stale_possible=False)
+        result = await self._attempt(slot, envelope, may_be_stale=slot.client is not None)
+        if result is _STALE:
+            result = await self._attempt(slot, envelope, may_be_stale=False)
+        return result
 
-    async def _attempt(self, slot: _Slot, env: _Envelope, *, stale_possible: bool) -> SubmitResult:
+    async def _attempt(self, slot: _Slot, env: _Envelope, *, may_be_stale: bool) -> SubmitResult:
         try:
             client = await self._connected(slot)
         except (aiosmtplib.SMTPException, OSError) as exc:
@@ -426,8 +426,8 @@ class SmtpChannel:
             return refusal_result(stage, exc.code, exc.message)
         except (aiosmtplib.SMTPException, OSError) as exc:
             slot.drop()
-            if stage == "MAIL" and stale_possible:
-                raise _StaleConnection from exc
+            if stage == "MAIL" and may_be_stale:
+                return _STALE
             return _connection_lost(stage, exc)
         except BaseException:
             slot.drop()  # cancelled mid-dialogue: the connection state is unknown
@@ -451,19 +451,23 @@ class SmtpChannel:
         client = aiosmtplib.SMTP(
             hostname=up.host,
             port=up.port,
-            username=up.username,
-            password=up.password,
             local_hostname=up.helo_name,
             timeout=up.timeout_s,
             use_tls=up.security == "tls",
-            start_tls=up.security == "starttls",
+            start_tls=False,
             cert_bundle=up.ca_file,
         )
         try:
             await client.connect()
+            # STARTTLS and AUTH here rather than inside connect(), which on failure closes TLS
+            # gracefully and so can leave the socket open (see _abort).
+            if up.security == "starttls":
+                await client.starttls()
+            if up.username is not None and up.password is not None:
+                await client.login(up.username, up.password)
             await _greet(client)
         except BaseException:
-            client.close()
+            _abort(client)
             raise
         slot.client, slot.sent = client, 0
         return client
