@@ -146,6 +146,10 @@ def test_two_dispatchers_share_one_run_without_duplicates(
     workers = [dispatcher(url, config, f"worker-{n}", log) for n in (1, 2)]
     try:
         wait(lambda: view(store, acc, job_id).status == 1, 120, "the run to finish")
+    except AssertionError:
+        # Say where it stopped: statuses in the store, and what the SMSC saw.
+        events = Counter(e["event"] for e in sim.events)
+        raise AssertionError(f"stuck at {statuses(store, acc)}; SMSC events {events}") from None
     finally:
         for proc in workers:
             stop(proc)

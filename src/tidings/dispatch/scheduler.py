@@ -149,6 +149,7 @@ class Scheduler:
             over = engine.finished_runs(tx)
         for run_id, job_pk in over:
             with self._db.tx() as tx:
+                engine.lock_job(tx, job_pk)
                 if engine.finish_run(tx, run_id, to_ts(now)):
                     self._after_run(tx, job_pk, now)
         return len(over)

@@ -116,9 +116,7 @@ class Dispatcher:
             budget = 0 if self._stopping else lane.window - (lane.in_flight - len(batch))
             claimed: list[Claimed] = []
             if batch or budget > 0:
-                claimed = await asyncio.to_thread(
-                    retrying, partial(self._settle, lane.name, batch, budget)
-                )
+                claimed = await asyncio.to_thread(self._settle, lane.name, batch, budget)
                 lane.in_flight -= len(batch)
                 self.handed_over += sum(1 for _item, r in batch if r.accepted)
                 if batch and self._parked:
@@ -139,11 +137,21 @@ class Dispatcher:
     def _settle(
         self, upstream: str, batch: list[tuple[Claimed, SubmitResult]], budget: int
     ) -> list[Claimed]:
+        """Record the results, then claim: two short transactions, each retried whole if
+        PostgreSQL picks it as a deadlock victim (a single one held account and list locks
+        together for longer, and two dispatchers then deadlocked often)."""
+        if batch:
+            retrying(partial(self._record_results_tx, upstream, batch))
+        if budget <= 0:
+            return []
+        return retrying(partial(self._claim_tx, upstream, budget))
+
+    def _record_results_tx(self, upstream: str, batch: list[tuple[Claimed, SubmitResult]]) -> None:
         with self._db.tx() as tx:
-            if batch:
-                self._record_results(tx, upstream, batch)
-            if budget <= 0:
-                return []
+            self._record_results(tx, upstream, batch)
+
+    def _claim_tx(self, upstream: str, budget: int) -> list[Claimed]:
+        with self._db.tx() as tx:
             return claim(
                 tx,
                 upstream,
@@ -231,8 +239,17 @@ class Dispatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._receipt_wake.wait(), 0.05)
             self._receipt_wake.clear()
+            await self._flush_receipts_safely()
+        await self._flush_receipts_safely()
+
+    async def _flush_receipts_safely(self) -> None:
+        """A failed flush keeps its receipts for the next round: none is dropped, and the
+        loop never dies."""
+        try:
             await self._flush_receipts()
-        await self._flush_receipts()
+        except Exception:
+            log.exception("recording receipts failed; will retry")
+            await asyncio.sleep(0.5)
 
     async def _flush_receipts(self) -> None:
         if not self._receipts and not self._parked:
@@ -241,7 +258,11 @@ class Dispatcher:
         parked, self._parked = self._parked, []
         batch.extend(r for _t, r in parked)
         first_seen = {id(r): t for t, r in parked}
-        unmatched = await self._db_call(lambda: self._record_receipts(batch))
+        try:
+            unmatched = await self._db_call(lambda: self._record_receipts(batch))
+        except Exception:
+            self._receipts[:0] = batch  # keep them for the next round
+            raise
         now = time.monotonic()
         for receipt in unmatched:
             seen = first_seen.get(id(receipt), now)

@@ -485,12 +485,13 @@ def count_finals(tx: Tx, finals: Sequence[Finalised]) -> None:
         if f.status == DELIVERED and f.job_pk is not None:
             delivered[f.job_pk] = delivered.get(f.job_pk, 0) + 1
     tx.execute_many(
-        "UPDATE runs SET final_cnt = final_cnt + ? WHERE id = ?",
-        [(n, run_id) for run_id, n in per_run.items()],
-    )
-    tx.execute_many(
         "UPDATE jobs SET sms_ok = sms_ok + ? WHERE id = ?",
         [(n, job_pk) for job_pk, n in delivered.items()],
+    )
+    # Lists before runs: the order every transaction takes its row locks in.
+    tx.execute_many(
+        "UPDATE runs SET final_cnt = final_cnt + ? WHERE id = ?",
+        [(n, run_id) for run_id, n in per_run.items()],
     )
     by_change: dict[tuple[int, int], list[int]] = {}
     for f in finals:
@@ -587,6 +588,12 @@ def release(tx: Tx, ids: Sequence[int]) -> None:
 def finished_runs(tx: Tx) -> list[tuple[int, int]]:
     rows = tx.all("SELECT id, job_pk FROM runs WHERE status = 0 AND final_cnt >= recipients_cnt")
     return [(int(r[0]), int(r[1])) for r in rows]
+
+
+def lock_job(tx: Tx, job_pk: int) -> None:
+    """Take the list's row lock first (PostgreSQL), keeping the lock order lists → runs."""
+    if tx.dialect == "postgresql":
+        tx.one("SELECT id FROM jobs WHERE id = ? FOR UPDATE", (job_pk,))
 
 
 def finish_run(tx: Tx, run_id: int, now: int) -> bool:
