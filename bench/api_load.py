@@ -73,14 +73,14 @@ def _prepare(url: str, messages: int) -> None:
     store.close()
 
 
-def _wrk(port: int, script: str, seconds: int = 10) -> str:
+def _wrk(port: int, script: str, connections: int, seconds: int = 10) -> str:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
     out = subprocess.run(
         [
             "wrk",
             "-t2",
-            "-c32",
+            f"-c{connections}",
             f"-d{seconds}s",
             "--latency",
             "-s",
@@ -100,7 +100,7 @@ def _wrk(port: int, script: str, seconds: int = 10) -> str:
     )
 
 
-def _serve(url: str, script: str, label: str) -> None:
+def _serve(url: str, script: str, label: str, connections: int = 32) -> None:
     port = _port()
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "t.toml"
@@ -118,7 +118,10 @@ def _serve(url: str, script: str, label: str) -> None:
                 except httpx.TransportError:
                     time.sleep(0.1)
             httpx.get(f"http://127.0.0.1:{port}/sys/balance.php?login=load&psw=load")
-            print(f"{label}: {_wrk(port, script)}", flush=True)
+            print(
+                f"{label} ({connections} connections): {_wrk(port, script, connections)}",
+                flush=True,
+            )
         finally:
             proc.terminate()
             proc.wait(30)
@@ -163,6 +166,7 @@ def main() -> None:
             url,
             STATUS_LUA.replace("{count}", str(args.messages)),
             f"status.php over {args.messages:,} messages, PostgreSQL",
+            connections=4,
         )
     finally:
         _drop(url)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Protocol
 
 from tidings.domain.accounts import (
@@ -25,10 +27,33 @@ class AuthStore(Protocol):
     def allowed_ips(self, account_id: int) -> list[str]: ...
 
 
+# An account's settings and allowlist are reused this long (seconds): a request does not pay
+# two more queries, and an operator's change still applies within moments.
+PROFILE_TTL_S = 5.0
+
+
 class Authenticator:
     def __init__(self, store: AuthStore, cache: CredentialCache) -> None:
         self._store = store
         self._cache = cache
+        self._profiles: dict[int, tuple[float, Account, list[str]]] = {}
+        self._lock = threading.Lock()
+
+    def _profile(self, account_id: int) -> tuple[Account, list[str]] | None:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._profiles.get(account_id)
+        if cached is not None and cached[0] > now:
+            return cached[1], cached[2]
+        account = self._store.account(account_id)
+        if account is None:
+            return None
+        cidrs = self._store.allowed_ips(account_id)
+        with self._lock:
+            if len(self._profiles) > 100_000:
+                self._profiles.clear()
+            self._profiles[account_id] = (now + PROFILE_TTL_S, account, cidrs)
+        return account, cidrs
 
     def authenticate(self, login: str, psw: str, apikey: str) -> Account:
         """An `apikey`, or an empty login with the key in `psw`, or login + password."""
@@ -40,14 +65,15 @@ class Authenticator:
             account_id = self._by_password(login, psw)
         else:
             raise AuthenticationFailed("authorise error")
-        account = self._store.account(account_id)
-        if account is None:
+        profile = self._profile(account_id)
+        if profile is None:
             raise AuthenticationFailed("authorise error")
-        return account
+        return profile[0]
 
     def check_ip(self, account: Account, client_ip: str) -> bool:
         """Raise if the account has an allowlist without this IP; True if the IP is on it."""
-        cidrs = self._store.allowed_ips(account.id)
+        profile = self._profile(account.id)
+        cidrs = profile[1] if profile else []
         if not ip_allowed(cidrs, client_ip):
             raise IpNotAllowed("authorise error")
         return bool(cidrs)

@@ -7,12 +7,15 @@ streak of failed requests is per process (it only needs to catch a runaway clien
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
 from tidings.domain.clock import Clock, to_ts
 from tidings.errors import IpBlocked
+
+BLOCK_CACHE_S = 1.0
 
 
 class GuardStore(Protocol):
@@ -40,19 +43,40 @@ class AbuseGuard:
         self._limits = limits
         self._clock = clock
         self._streaks: dict[str, deque[int]] = {}
+        self._blocks: dict[str, tuple[float, int | None]] = {}
         self._lock = threading.Lock()
 
     def check(self, ip: str) -> None:
-        until = self._store.ip_blocked_until(ip)
+        until = self._blocked_until(ip)
         if until is not None and until > to_ts(self._clock.now()):
             raise IpBlocked("ip is blocked")
+
+    def _blocked_until(self, ip: str) -> int | None:
+        """The store's answer, reused for a second: blocks made by another process are seen
+        within that second, this process's own at once (see _block)."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._blocks.get(ip)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        until = self._store.ip_blocked_until(ip)
+        with self._lock:
+            if len(self._blocks) > 100_000:
+                self._blocks.clear()
+            self._blocks[ip] = (now + BLOCK_CACHE_S, until)
+        return until
+
+    def _block(self, ip: str, until: int, reason: str) -> None:
+        self._store.block_ip(ip, until, reason)
+        with self._lock:
+            self._blocks[ip] = (time.monotonic() + BLOCK_CACHE_S, until)
 
     def auth_failed(self, ip: str) -> None:
         now = to_ts(self._clock.now())
         limits = self._limits
         count = self._store.record_auth_failure(ip, now, now - limits.auth_failures_window_s)
         if count >= limits.auth_failures_max:
-            self._store.block_ip(ip, now + limits.auth_block_s, "auth failures")
+            self._block(ip, now + limits.auth_block_s, "auth failures")
 
     def request_failed(self, ip: str) -> None:
         """A request that ended in an error; 100 in a row within 10 minutes block the IP."""
@@ -67,7 +91,7 @@ class AbuseGuard:
             if blocked:
                 streak.clear()
         if blocked:
-            self._store.block_ip(ip, now + limits.error_block_s, "error streak")
+            self._block(ip, now + limits.error_block_s, "error streak")
 
     def request_succeeded(self, ip: str) -> None:
         with self._lock:

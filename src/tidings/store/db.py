@@ -89,6 +89,9 @@ class SqliteDatabase:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        # Writers of this process queue here, in turn, instead of polling SQLite's lock with
+        # growing sleeps (which left some requests waiting a second under load).
+        self._writer = threading.Lock()
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -105,10 +108,19 @@ class SqliteDatabase:
 
     @contextmanager
     def tx(self, *, write: bool = True) -> Iterator[SqliteTx]:
+        if not write:
+            with self._transaction("BEGIN") as tx:
+                yield tx
+            return
+        # IMMEDIATE takes the write lock up front, so a transaction never fails half-way on
+        # a lock upgrade; readers use a deferred transaction and never block writers.
+        with self._writer, self._transaction("BEGIN IMMEDIATE") as tx:
+            yield tx
+
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[SqliteTx]:
         conn = self._connection()
-        # IMMEDIATE takes the write lock up front, so a transaction never fails half-way
-        # on a lock upgrade; readers use a deferred transaction and never block writers.
-        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        conn.execute(begin)
         try:
             yield SqliteTx(conn)
         except BaseException:
