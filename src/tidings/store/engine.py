@@ -529,18 +529,6 @@ def add_parts_done(tx: Tx, increments: Sequence[tuple[int, int]]) -> None:
     tx.execute_many("UPDATE messages SET parts_done = parts_done + ? WHERE id = ?", increments)
 
 
-def job_pks_of(tx: Tx, message_ids: Sequence[int]) -> dict[int, int]:
-    """Handed-over messages per list (for `sms_sent`)."""
-    per_job: dict[int, int] = {}
-    for chunk in _chunks(message_ids, 500):
-        for (job_pk,) in tx.all(
-            f"SELECT job_pk FROM messages WHERE id IN ({_marks(chunk)}) AND job_pk IS NOT NULL",
-            tuple(chunk),
-        ):
-            per_job[int(job_pk)] = per_job.get(int(job_pk), 0) + 1
-    return per_job
-
-
 # ---- sweeping and finishing ------------------------------------------------------------
 
 
