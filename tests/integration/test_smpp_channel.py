@@ -182,9 +182,10 @@ def test_dropped_connection_mid_window(start_sim: StartSim) -> None:
     assert took < 3.0  # nothing waited for the 5 s response timeout
     ambiguous = [r for r in results if not r.accepted]
     accepted = [r for r in results if r.accepted]
-    # The 50 submits on the wire when the SMSC hung up are unknowable; the 50 still waiting for
-    # a window slot were never written, so they went out on the new bind.
-    assert len(ambiguous) == 50 and len(accepted) == 50
+    # The submits on the wire when the SMSC hung up at the 30th are unknowable: at least those
+    # 30, at most a window (how many more were written first depends on timing); the rest were
+    # never written, so they went out on the new bind.
+    assert 30 <= len(ambiguous) <= 50 and len(accepted) == 100 - len(ambiguous)
     assert all(r.retry and r.detail.startswith("ambiguous") for r in ambiguous)
     assert all(r.accepted for r in later)
     assert len([b for b in sim.of("bind") if b["ok"]]) == 2
