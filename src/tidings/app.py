@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import structlog
 import uvicorn
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
 from tidings.api.app import build_app
 from tidings.api.context import Services
@@ -139,7 +140,14 @@ def build_dispatcher(
 def build_application(settings: Settings, clock: Clock | None = None) -> Application:
     store = open_store(settings)
     services = build_services(settings, store, clock)
-    return Application(services=services, http=build_app(services))
+    return Application(services=services, http=build_app(services, extra_routes(services)))
+
+
+def extra_routes(services: Services) -> list[BaseRoute]:
+    """Everything served beside the /sys API. Order matters: the cabinet is mounted at `/`
+    and must come last."""
+    routes: list[BaseRoute] = []
+    return routes
 
 
 def configure_logging(level: str = "info") -> None:

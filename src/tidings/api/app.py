@@ -8,7 +8,7 @@ requested `fmt`; an unexpected failure is logged and answered as an error, never
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from typing import Any
 
@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from tidings.api import params as request_params
 from tidings.api.context import Call, ScriptHandler, Services
@@ -82,7 +82,9 @@ class Outcome:
         self.login = ""
 
 
-def build_app(services: Services) -> Starlette:
+def build_app(services: Services, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """The /sys scripts and health check, then `extra_routes` (metrics, OpenAPI, the web
+    cabinet mounted at `/` last, so it never shadows an API path)."""
     async def sys_script(request: Request) -> Response:
         script = request.path_params["script"]
         handler = SCRIPTS.get(script)
@@ -96,6 +98,7 @@ def build_app(services: Services) -> Starlette:
     routes = [
         Route("/sys/{script}.php", sys_script, methods=["GET", "POST"]),
         Route("/healthz", healthz),
+        *extra_routes,
     ]
     return Starlette(routes=routes)
 
