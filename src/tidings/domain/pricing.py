@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from tidings.domain.money import to_minor
 from tidings.domain.phones import region_of
+from tidings.errors import InvalidParameter
 
 
 @dataclass(frozen=True)
@@ -41,3 +43,48 @@ class Tariff:
 
     def email_cost(self) -> int:
         return self.email_price_minor
+
+
+# ---- tariffs kept in the store (the operator's admin pages) ---------------------------------
+
+MAX_TARIFF_NAME = 64  # tariffs.name
+
+
+@dataclass(frozen=True)
+class TariffRecord:
+    """A stored tariff, by name, with how many accounts pay by it."""
+
+    id: int
+    name: str
+    tariff: Tariff
+    accounts: int
+
+
+def tariff_name(raw: str | None) -> str:
+    name = (raw or "").strip()
+    if not name:
+        raise InvalidParameter("name: required")
+    if len(name) > MAX_TARIFF_NAME:
+        raise InvalidParameter(f"name: at most {MAX_TARIFF_NAME} characters")
+    return name
+
+
+def country_code(raw: str | None) -> str:
+    """A two-letter ISO 3166 region code, upper case ("ru" → "RU")."""
+    code = (raw or "").strip().upper()
+    if len(code) != 2 or not (code.isascii() and code.isalpha()):
+        raise InvalidParameter("country: a two-letter code such as RU")
+    return code
+
+
+def price(raw: str | None, param: str) -> int:
+    """A price in minor units from a decimal string; never negative."""
+    if not (raw or "").strip():
+        raise InvalidParameter(f"{param}: required")
+    try:
+        minor = to_minor(raw or "")
+    except InvalidParameter as exc:
+        raise InvalidParameter(f"{param}: not an amount") from exc
+    if minor < 0:
+        raise InvalidParameter(f"{param}: must not be negative")
+    return minor

@@ -167,6 +167,37 @@ class ContactStore:
             for r in found
         ]
 
+    def contact(self, account_id: int, contact_id: int) -> ContactView | None:
+        """One of the account's contacts (None: no such contact, or another account's)."""
+        with self._db.tx(write=False) as tx:
+            row = tx.one(
+                "SELECT id, COALESCE(phone, ''), COALESCE(email, ''), name FROM contacts "
+                "WHERE account_id = ? AND id = ?",
+                (account_id, contact_id),
+            )
+            if row is None:
+                return None
+            groups = _groups_of(tx, [int(row[0])])
+        return ContactView(int(row[0]), row[1], row[2], row[3], tuple(groups.get(int(row[0]), ())))
+
+    def count_contacts(self, account_id: int) -> int:
+        with self._db.tx(write=False) as tx:
+            row = tx.one("SELECT COUNT(*) FROM contacts WHERE account_id = ?", (account_id,))
+        return int(row[0]) if row else 0
+
+    def iter_contacts(
+        self, account_id: int, group_ids: Sequence[int] = (), batch: int = _SCAN_BATCH
+    ) -> Iterator[ContactView]:
+        """Every contact (of the groups, when given) in id order, read a batch per short
+        transaction: an export of any size holds neither a transaction nor the whole list."""
+        after = 0
+        while True:
+            page = self.list_contacts(account_id, group_ids, after, batch, None)
+            yield from page
+            if len(page) < batch:
+                return
+            after = page[-1].id
+
     # ---- groups ---------------------------------------------------------------------------
 
     def add_group(
@@ -222,6 +253,19 @@ class ContactStore:
                 (account_id,),
             )
         return [GroupView(int(r[0]), int(r[1]), r[2], int(r[3]), int(r[4])) for r in rows]
+
+    def group(self, account_id: int, group_id: int) -> GroupView | None:
+        """One of the account's groups (None: no such group, or another account's)."""
+        with self._db.tx(write=False) as tx:
+            row = tx.one(
+                "SELECT g.id, g.num, g.name, g.type, (SELECT COUNT(*) FROM group_members gm "
+                "WHERE gm.group_id = g.id) FROM contact_groups g WHERE g.account_id = ? "
+                "AND g.id = ?",
+                (account_id, group_id),
+            )
+        if row is None:
+            return None
+        return GroupView(int(row[0]), int(row[1]), row[2], int(row[3]), int(row[4]))
 
     def move(
         self, account_id: int, keys: ContactKeys, group_ids: Sequence[int], mode: MoveMode
