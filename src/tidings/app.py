@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import structlog
 import uvicorn
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Mount
 
 from tidings.api.app import build_app
 from tidings.api.context import Services
@@ -37,6 +37,7 @@ from tidings.store.contacts import ContactStore
 from tidings.store.db import open_database
 from tidings.store.messages import MessageStore
 from tidings.store.repository import Store
+from tidings.web.app import build_web_app
 
 
 def default_tariff(settings: Settings) -> Tariff:
@@ -147,6 +148,7 @@ def extra_routes(services: Services) -> list[BaseRoute]:
     """Everything served beside the /sys API. Order matters: the cabinet is mounted at `/`
     and must come last."""
     routes: list[BaseRoute] = []
+    routes.append(Mount("/", app=build_web_app(services)))  # the web cabinet: keep it last
     return routes
 
 

@@ -80,6 +80,18 @@ class VirtualSettings(BaseModel):
     failures: dict[int, float] = Field(default_factory=dict)
 
 
+class WebSettings(BaseModel):
+    """The web cabinet at `/`."""
+
+    # Signs the session cookie. Empty: a random secret per process, so sessions end when the
+    # process restarts and are not shared between processes; set it when several API
+    # processes serve the cabinet behind one address.
+    session_secret: str = ""
+    # Send the cookie only over HTTPS (switch on behind a TLS-terminating proxy).
+    cookie_secure: bool = False
+    session_max_age_s: int = 12 * 60 * 60
+
+
 class Settings(BaseSettings):
     """Everything the service needs to start. Validated once, at start."""
 
@@ -96,6 +108,7 @@ class Settings(BaseSettings):
     tariff: TariffSettings = Field(default_factory=TariffSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     virtual: VirtualSettings = Field(default_factory=VirtualSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     # Upstreams are the channels' own config types, validated here ([[smpp]], [[smtp]]).
     smpp: list[SmppUpstream] = Field(default_factory=list)
     smtp: list[SmtpUpstream] = Field(default_factory=list)

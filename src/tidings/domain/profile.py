@@ -1,0 +1,94 @@
+"""An account's own settings in the cabinet: API keys, allowed IPs, the callback URL."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from tidings.domain.accounts import Account, api_key_hash, generate_api_key, parse_cidr
+from tidings.errors import InvalidParameter, NotFound, RecordError
+
+MAX_CALLBACK_URL = 500
+
+
+@dataclass(frozen=True)
+class ApiKeyView:
+    id: int
+    # The first characters of the key, so its owner can tell keys apart; never the key.
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ProfileStore(Protocol):
+    def api_keys(self, account_id: int) -> list[ApiKeyView]: ...
+
+    def add_api_key(self, account_id: int, key_hash: str, prefix: str, now: datetime) -> None: ...
+
+    def revoke_api_key(self, account_id: int, key_id: int, now: datetime) -> bool:
+        """Revoke a live key of the account; False if it has no such live key."""
+
+    def allowed_ips(self, account_id: int) -> list[str]: ...
+
+    def allow_ip(self, account_id: int, cidr: str) -> bool: ...
+
+    def deny_ip(self, account_id: int, cidr: str) -> bool: ...
+
+    def callback_url(self, account_id: int) -> str: ...
+
+    def set_callback(self, account_id: int, url: str, secret: str) -> None: ...
+
+
+class ProfileService:
+    def __init__(self, store: ProfileStore) -> None:
+        self._store = store
+
+    def api_keys(self, account: Account) -> list[ApiKeyView]:
+        return self._store.api_keys(account.id)
+
+    def issue_api_key(self, account: Account, now: datetime) -> str:
+        """A new key; only its hash is kept, so this is the one time it can be shown."""
+        key = generate_api_key()
+        self._store.add_api_key(account.id, api_key_hash(key), key[:8], now)
+        return key
+
+    def revoke_api_key(self, account: Account, key_id: int, now: datetime) -> None:
+        if not self._store.revoke_api_key(account.id, key_id, now):
+            raise NotFound("API key not found")
+
+    def allowed_ips(self, account: Account) -> list[str]:
+        return self._store.allowed_ips(account.id)
+
+    def allow_ip(self, account: Account, value: str) -> str:
+        cidr = parse_cidr(value)
+        if not self._store.allow_ip(account.id, cidr):
+            raise RecordError(f"{cidr} is already allowed")
+        return cidr
+
+    def deny_ip(self, account: Account, cidr: str) -> None:
+        if not self._store.deny_ip(account.id, cidr):
+            raise NotFound("address not found")
+
+    def callback_url(self, account: Account) -> str:
+        return self._store.callback_url(account.id)
+
+    def set_callback(self, account: Account, url: str) -> str:
+        """Set (or, with an empty URL, switch off) status callbacks; return the new signing
+        secret ("" when switched off)."""
+        url = url.strip()
+        if url:
+            check_callback_url(url)
+        secret = secrets.token_hex(32) if url else ""
+        self._store.set_callback(account.id, url, secret)
+        return secret
+
+
+def check_callback_url(url: str) -> None:
+    if len(url) > MAX_CALLBACK_URL:
+        raise InvalidParameter(f"callback URL: at most {MAX_CALLBACK_URL} characters")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidParameter("callback URL: an http:// or https:// address")

@@ -1,0 +1,160 @@
+"""Read models of the web cabinet: progress of mailing lists, their recipients, the ledger.
+
+Every query is scoped by account_id, so another account's list reads as empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tidings.domain.clock import from_ts
+from tidings.store.db import Database
+
+# A list's messages belong to its row; the row is found by the account's own list number.
+_JOB_PK = "(SELECT id FROM jobs WHERE account_id = ? AND job_id = ? AND deleted_at IS NULL)"
+_CSV_BATCH = 2000
+_CHART_BUCKETS = 48
+
+
+@dataclass(frozen=True)
+class RecipientRow:
+    message_id: int
+    address: str
+    status: int
+    err: int
+    parts: int
+    cost_minor: int
+    sent_at: datetime | None
+    done_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    id: int
+    created_at: datetime
+    amount_minor: int
+    kind: str
+    memo: str
+
+
+@dataclass(frozen=True)
+class TimelinePoint:
+    at: datetime
+    delivered: int
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class ReportStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def status_counts(self, account_id: int, job_ids: Sequence[int]) -> dict[int, dict[int, int]]:
+        """Messages per status of each list (list number → status → count)."""
+        if not job_ids:
+            return {}
+        marks = ", ".join("?" * len(job_ids))
+        with self._db.tx(write=False) as tx:
+            rows = tx.all(
+                "SELECT j.job_id, m.status, COUNT(*) FROM messages m "
+                "JOIN jobs j ON j.id = m.job_pk "
+                f"WHERE j.account_id = ? AND j.job_id IN ({marks}) AND j.deleted_at IS NULL "
+                "GROUP BY j.job_id, m.status",
+                (account_id, *job_ids),
+            )
+        counts: dict[int, dict[int, int]] = {}
+        for job_id, status, count in rows:
+            counts.setdefault(int(job_id), {})[int(status)] = int(count)
+        return counts
+
+    def delivery_timeline(self, account_id: int, job_id: int) -> list[TimelinePoint]:
+        """Deliveries over time in at most 48 equal buckets, oldest first."""
+        where = f"m.job_pk = {_JOB_PK} AND m.status IN (1, 2) AND m.done_at IS NOT NULL"
+        params: tuple[Any, ...] = (account_id, job_id)
+        with self._db.tx(write=False) as tx:
+            span = tx.one(
+                f"SELECT MIN(m.done_at), MAX(m.done_at) FROM messages m WHERE {where}", params
+            )
+            if span is None or span[0] is None:
+                return []
+            first, last = int(span[0]), int(span[1])
+            width = max(1, -(-(last - first + 1) // _CHART_BUCKETS))
+            rows = tx.all(
+                f"SELECT (m.done_at - ?) / ?, COUNT(*) FROM messages m WHERE {where} "
+                "GROUP BY 1 ORDER BY 1",
+                (first, width, *params),
+            )
+        points = []
+        for bucket, count in rows:
+            at = from_ts(first + int(bucket) * width)
+            assert at is not None
+            points.append(TimelinePoint(at, int(count)))
+        return points
+
+    def recipients(
+        self, account_id: int, job_id: int, search: str, offset: int, limit: int
+    ) -> list[RecipientRow]:
+        """One page of a list's messages, optionally only addresses containing `search`."""
+        sql = (
+            "SELECT id, address, status, err, parts, cost_minor, sent_at, done_at "
+            f"FROM messages WHERE job_pk = {_JOB_PK} AND account_id = ?"
+        )
+        params: list[Any] = [account_id, job_id, account_id]
+        if search:
+            sql += " AND address LIKE ? ESCAPE '\\'"
+            params.append(f"%{_like_escaped(search)}%")
+        sql += " ORDER BY id LIMIT ? OFFSET ?"
+        params += [limit, offset]
+        with self._db.tx(write=False) as tx:
+            rows = tx.all(sql, params)
+        return [_recipient(r) for r in rows]
+
+    def iter_recipients(self, account_id: int, job_id: int) -> Iterator[RecipientRow]:
+        """Every message of a list in batches (for the CSV export: memory stays flat)."""
+        after = 0
+        while True:
+            with self._db.tx(write=False) as tx:
+                rows = tx.all(
+                    "SELECT id, address, status, err, parts, cost_minor, sent_at, done_at "
+                    f"FROM messages WHERE job_pk = {_JOB_PK} AND account_id = ? AND id > ? "
+                    "ORDER BY id LIMIT ?",
+                    (account_id, job_id, account_id, after, _CSV_BATCH),
+                )
+            if not rows:
+                return
+            for row in rows:
+                yield _recipient(row)
+            after = int(rows[-1][0])
+
+    def ledger(self, account_id: int, offset: int, limit: int) -> list[LedgerRow]:
+        """One page of the account's ledger, newest first."""
+        with self._db.tx(write=False) as tx:
+            rows = tx.all(
+                "SELECT id, created_at, amount_minor, kind, memo FROM ledger "
+                "WHERE account_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+                (account_id, limit, offset),
+            )
+        out = []
+        for r in rows:
+            at = from_ts(r[1])
+            assert at is not None
+            out.append(LedgerRow(int(r[0]), at, int(r[2]), r[3], r[4]))
+        return out
+
+
+def _recipient(row: Sequence[Any]) -> RecipientRow:
+    return RecipientRow(
+        message_id=int(row[0]),
+        address=row[1],
+        status=int(row[2]),
+        err=int(row[3]),
+        parts=int(row[4]),
+        cost_minor=int(row[5]),
+        sent_at=from_ts(row[6]),
+        done_at=from_ts(row[7]),
+    )

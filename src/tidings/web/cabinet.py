@@ -1,0 +1,203 @@
+"""How every cabinet page is served: who is signed in, the CSRF check on each POST, rendering.
+
+A page module writes plain functions `(Visit) -> Response` and registers them with
+`cabinet.page(...)` (GET, signed in) or `cabinet.action(...)` (POST: CSRF token checked
+first, then signed in). The functions run in a worker thread: the store is synchronous.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from jinja2 import Environment
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute
+
+from tidings.api.context import Services
+from tidings.domain.accounts import Account
+from tidings.domain.profile import ProfileService
+from tidings.errors import DomainError, NotFound
+from tidings.store.reports import ReportStore
+from tidings.web import session
+
+Handler = Callable[["Visit"], Response]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    title: str
+    path: str
+    operator_only: bool = False
+
+
+@dataclass(frozen=True)
+class PageModule:
+    """What one page module adds: menu entries and its routes."""
+
+    nav: tuple[NavItem, ...]
+    routes: Callable[[Cabinet], list[BaseRoute]]
+
+
+@dataclass
+class Cabinet:
+    """What the pages share: the domain services, the cabinet's own read models, templates."""
+
+    services: Services
+    templates: Environment
+    profile: ProfileService
+    reports: ReportStore
+    nav: list[NavItem] = field(default_factory=list)
+
+    def page(self, handler: Handler) -> Endpoint:
+        """A GET page for a signed-in account; others are sent to the sign-in page."""
+
+        async def endpoint(request: Request) -> Response:
+            account = await run_in_threadpool(self._signed_in, request)
+            if account is None:
+                return _to_sign_in(request)
+            visit = Visit(self, request, account, FormData(), self.services.clock.now())
+            return await run_in_threadpool(_guarded, handler, visit)
+
+        return endpoint
+
+    def action(self, handler: Handler) -> Endpoint:
+        """A form POST: without the session's CSRF token nothing runs (403)."""
+
+        async def endpoint(request: Request) -> Response:
+            form = await request.form()
+            if not session.csrf_valid(request, form):
+                return self.forbidden(request)
+            account = await run_in_threadpool(self._signed_in, request)
+            if account is None:
+                return _to_sign_in(request)
+            visit = Visit(self, request, account, form, self.services.clock.now())
+            return await run_in_threadpool(_guarded, handler, visit)
+
+        return endpoint
+
+    def public_action(self, handler: Callable[[Request, FormData], Response]) -> Endpoint:
+        """A form POST that needs no account (sign-in), CSRF-checked all the same."""
+
+        async def endpoint(request: Request) -> Response:
+            form = await request.form()
+            if not session.csrf_valid(request, form):
+                return self.forbidden(request)
+            return await run_in_threadpool(handler, request, form)
+
+        return endpoint
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        account: Account | None = None,
+        status_code: int = 200,
+        **context: Any,
+    ) -> HTMLResponse:
+        nav = [n for n in self.nav if account and (account.is_operator or not n.operator_only)]
+        body = self.templates.get_template(template).render(
+            request=request,
+            path=request.url.path,
+            account=account,
+            nav=nav,
+            csrf=session.csrf_token(request),
+            # A one-shot message is shown by the next full page, never by an htmx fragment.
+            flash="" if request.headers.get("hx-request") else session.take_flash(request),
+            **context,
+        )
+        return HTMLResponse(body, status_code=status_code)
+
+    def forbidden(self, request: Request) -> HTMLResponse:
+        return self.render(
+            request,
+            "error.html",
+            status_code=403,
+            title="Forbidden",
+            message="The form has expired or did not come from this site. Reload the page "
+            "and try again.",
+        )
+
+    def _signed_in(self, request: Request) -> Account | None:
+        account_id = session.account_id(request)
+        if account_id is None:
+            return None
+        account = self.services.store.account(account_id)
+        if account is None:
+            session.sign_out(request)
+        return account
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One request of a signed-in account."""
+
+    cabinet: Cabinet
+    request: Request
+    account: Account
+    form: FormData
+    now: datetime
+
+    @property
+    def services(self) -> Services:
+        return self.cabinet.services
+
+    @property
+    def query(self) -> Mapping[str, str]:
+        return self.request.query_params
+
+    @property
+    def is_htmx(self) -> bool:
+        return self.request.headers.get("hx-request") == "true"
+
+    def field(self, name: str) -> str:
+        value = self.form.get(name)
+        return value if isinstance(value, str) else ""
+
+    def path_int(self, name: str) -> int:
+        """An integer path parameter; anything else is a page that does not exist."""
+        raw = str(self.request.path_params.get(name, ""))
+        if not raw.isdigit() or len(raw) > 12:
+            raise NotFound("page not found")
+        return int(raw)
+
+    def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        return self.cabinet.render(
+            self.request, template, self.account, status_code=status_code, **context
+        )
+
+    def redirect(self, path: str, flash: str = "") -> Response:
+        """After a POST: back to a page (htmx follows HX-Redirect; a plain form the 303)."""
+        if flash:
+            session.flash(self.request, flash)
+        if self.is_htmx:
+            return Response(status_code=204, headers={"HX-Redirect": path})
+        return RedirectResponse(path, status_code=303)
+
+
+def _guarded(handler: Handler, visit: Visit) -> Response:
+    """Domain errors a page did not handle itself: not found → 404, the rest → 400."""
+    try:
+        return handler(visit)
+    except NotFound:
+        return visit.render(
+            "error.html", status_code=404, title="Not found", message="There is no such page."
+        )
+    except DomainError as error:
+        return visit.render(
+            "error.html", status_code=400, title="Cannot do that", message=error.description
+        )
+
+
+def _to_sign_in(request: Request) -> Response:
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=401, headers={"HX-Redirect": "/signin"})
+    if request.method == "GET":
+        return RedirectResponse("/signin", status_code=303)
+    return Response("sign in first", status_code=401)

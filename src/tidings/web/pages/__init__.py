@@ -1,0 +1,11 @@
+"""The cabinet's pages, one module each, exporting `PAGE` (menu entries and routes).
+
+A new page module is added to PAGES; its templates go under `templates/<module>/`.
+"""
+
+from __future__ import annotations
+
+from tidings.web.cabinet import PageModule
+from tidings.web.pages import account, auth, lists
+
+PAGES: tuple[PageModule, ...] = (auth.PAGE, lists.PAGE, account.PAGE)

@@ -1,0 +1,47 @@
+// Live character / encoding / SMS-parts counter for the message box (no library).
+// The server computes the same figures in the cost preview; those are authoritative.
+(function () {
+  "use strict";
+  var BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+  var EXTENSION = "\f^{}\\[~]|€";
+
+  function count(text) {
+    // A "~~~" line starts a comment that is stored, not sent.
+    var cut = text.search(/(^|\r?\n)[ \t]*~~~[ \t]*(\r?\n|$)/);
+    if (cut >= 0) { text = text.slice(0, cut); }
+    var chars = Array.from(text);
+    var gsm = chars.every(function (c) { return BASIC.indexOf(c) >= 0 || EXTENSION.indexOf(c) >= 0; });
+    var weight = gsm
+      ? function (c) { return EXTENSION.indexOf(c) >= 0 ? 2 : 1; }
+      : function (c) { return c.codePointAt(0) > 0xFFFF ? 2 : 1; };
+    var single = gsm ? 160 : 70, multi = gsm ? 153 : 67;
+    var units = chars.reduce(function (n, c) { return n + weight(c); }, 0);
+    var parts = 1;
+    if (units > single) {
+      // Split like the server: never between the halves of an escape or a surrogate pair.
+      var used = 0;
+      chars.forEach(function (c) {
+        var w = weight(c);
+        if (used + w > multi) { parts += 1; used = 0; }
+        used += w;
+      });
+    }
+    return { chars: chars.length, encoding: gsm ? "GSM-7" : "UCS-2", parts: parts };
+  }
+
+  function bind(box) {
+    var out = document.getElementById(box.dataset.counter);
+    function update() {
+      var c = count(box.value);
+      out.textContent = c.chars + " characters · " + c.encoding + " · " + c.parts +
+        (c.parts === 1 ? " SMS part" : " SMS parts");
+    }
+    box.addEventListener("input", update);
+    update();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("textarea[data-counter]").forEach(bind);
+  });
+})();

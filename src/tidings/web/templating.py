@@ -1,0 +1,30 @@
+"""The cabinet's Jinja2 environment: autoescaped templates from this package, and filters
+that show the domain's values the way a person reads them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from tidings.domain.money import format_money
+from tidings.domain.schedule import format_local
+
+
+def local_time(value: datetime | None, zone: str) -> str:
+    return format_local(value, ZoneInfo(zone)) if value is not None else "—"
+
+
+def build_templates() -> Environment:
+    env = Environment(
+        loader=PackageLoader("tidings.web", "templates"),
+        # Everything shown is escaped: names, texts and numbers come from users.
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["money"] = format_money
+    env.filters["local"] = local_time
+    return env
