@@ -32,6 +32,7 @@ from tidings.domain.jobs import JobService
 from tidings.domain.money import to_minor
 from tidings.domain.pricing import Tariff
 from tidings.domain.sends import SendService
+from tidings.ops.routes import ops_routes
 from tidings.store import migrate
 from tidings.store.contacts import ContactStore
 from tidings.store.db import open_database
@@ -148,6 +149,7 @@ def extra_routes(services: Services) -> list[BaseRoute]:
     """Everything served beside the /sys API. Order matters: the cabinet is mounted at `/`
     and must come last."""
     routes: list[BaseRoute] = []
+    routes += ops_routes(services.store, services.settings.database_url)  # /metrics, /readyz
     routes.append(Mount("/", app=build_web_app(services)))  # the web cabinet: keep it last
     return routes
 

@@ -32,8 +32,9 @@ class WebUser:
             self.csrf = csrf_of(response.text)
         return response
 
-    def post(self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True,
-             **kwargs: Any) -> httpx.Response:  # fmt: skip
+    def post(
+        self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kwargs: Any
+    ) -> httpx.Response:
         form = dict(data or {})
         if csrf:
             form["csrf_token"] = self.csrf

@@ -34,6 +34,7 @@ from tidings.api.formats import renderer_for
 from tidings.api.guards import request_identity
 from tidings.api.responses import api_response
 from tidings.errors import DomainError, InvalidParameter, IpBlocked
+from tidings.ops.metrics import record_request
 
 log = structlog.get_logger("tidings.api")
 T = TypeVar("T")
@@ -147,6 +148,7 @@ async def _serve(
     finally:
         if slot:
             services.concurrency.leave(login_hint)
+    record_request(script, out.code, started)
     log.info(
         "request",
         script=script,

@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from tidings.cli.operator import print_live_state
+from tidings.cli.operator import register as register_operator_commands
 from tidings.config import Settings, load_settings
 from tidings.domain.accounts import (
     Account,
@@ -163,7 +165,7 @@ def dispatcher(
 
 @app.command()
 def upstreams(db: DbOption = None, config: ConfigOption = None) -> None:
-    """List the configured upstreams."""
+    """List the configured upstreams and their live state (as the dispatchers report it)."""
     settings = _settings(db, config)
     table = Table("name", "kind", "address", "window", "binds", "routes")
     table.add_row(
@@ -186,6 +188,7 @@ def upstreams(db: DbOption = None, config: ConfigOption = None) -> None:
     for m in settings.smtp:
         table.add_row(m.name, "smtp", f"{m.host}:{m.port}", str(m.pool_size), "-", "e-mail")
     console.print(table)
+    print_live_state(settings)
 
 
 def _ensure_demo_account(store: Store, settings: Settings) -> None:
@@ -355,6 +358,9 @@ def db_upgrade(db: DbOption = None) -> None:
 
     migrate.upgrade(_settings(db).database_url)
     console.print("database is up to date")
+
+
+register_operator_commands(app)
 
 
 def main() -> None:

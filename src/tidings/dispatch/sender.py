@@ -23,9 +23,10 @@ from tidings.channels.base import Channel, MessageStatus, Receipt, SubmitResult
 from tidings.config import DispatchSettings
 from tidings.dispatch.callbacks import CallbackSender
 from tidings.dispatch.claims import Claimed, TariffLookup, claim
+from tidings.dispatch.lane_state import REPORT_EVERY_S, LaneStats
 from tidings.dispatch.scheduler import Scheduler
 from tidings.domain.clock import Clock, to_ts
-from tidings.store import engine
+from tidings.store import engine, operations
 from tidings.store.db import Database, Tx, retrying
 
 log = structlog.get_logger("tidings.dispatcher")
@@ -45,6 +46,10 @@ class Lane:
     in_flight: int = 0
     results: list[tuple[Claimed, SubmitResult]] = field(default_factory=list)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    stats: LaneStats = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.stats = LaneStats(self.name, self.channel, self.window)
 
 
 class Dispatcher:
@@ -86,6 +91,7 @@ class Dispatcher:
         tasks.append(asyncio.create_task(self._receipt_loop()))
         tasks.append(asyncio.create_task(self._housekeeping_loop()))
         tasks.append(asyncio.create_task(self._callbacks.run(self._stop_seen)))
+        tasks.append(asyncio.create_task(self._state_loop()))
         await stop.wait()
         self._stopping = True
         self._stop_seen.set()
@@ -101,6 +107,9 @@ class Dispatcher:
         self._receipts_closed = True
         self._receipt_wake.set()
         await asyncio.gather(*tasks[len(self._lanes) :])
+        for lane in self._lanes:
+            lane.stats.finished()
+        await self._report_states()
         log.info("dispatcher stopped", handed_over=self.handed_over)
 
     async def _db_call(self, fn: Callable[[], T]) -> T:
@@ -118,6 +127,7 @@ class Dispatcher:
             if batch or budget > 0:
                 claimed = await asyncio.to_thread(self._settle, lane.name, batch, budget)
                 lane.in_flight -= len(batch)
+                lane.stats.results(batch, lane.in_flight + len(claimed))
                 self.handed_over += sum(1 for _item, r in batch if r.accepted)
                 if batch and self._parked:
                     self._receipt_wake.set()
@@ -321,6 +331,21 @@ class Dispatcher:
                 tx, ids, status, err, now, from_statuses=(engine.HANDED_OVER,)
             )
         return finals
+
+    # ---- live state for the operator --------------------------------------------------------
+
+    async def _state_loop(self) -> None:
+        while not self._stopping:
+            await self._report_states()
+            await self._sleep(REPORT_EVERY_S)
+
+    async def _report_states(self) -> None:
+        """One upsert per lane into upstream_states (a failure only costs one report)."""
+        reports = [lane.stats.report(self._worker, lane.in_flight) for lane in self._lanes]
+        try:
+            await asyncio.to_thread(operations.write_upstream_states, self._db, reports)
+        except Exception:
+            log.exception("writing the upstream states failed")
 
     # ---- housekeeping ----------------------------------------------------------------------
 

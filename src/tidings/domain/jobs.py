@@ -11,7 +11,13 @@ from typing import Protocol
 from tidings.domain.accounts import Account
 from tidings.domain.pricing import Tariff
 from tidings.domain.schedule import HourWindow
-from tidings.domain.sms import binary_segment_count, segment_count, split_comment, transliterate
+from tidings.domain.sms import (
+    Encoding,
+    binary_segment_count,
+    segment_count,
+    split_comment,
+    transliterate,
+)
 from tidings.errors import InvalidParameter, NotFound, RecordError
 
 MAX_JOB_ID = 2_147_483_647
@@ -35,6 +41,10 @@ class MessageFormat(enum.IntEnum):
     BIN_HEX = 5
     PING = 6
     MAIL = 8
+
+    @property
+    def is_binary(self) -> bool:
+        return self in (MessageFormat.BIN, MessageFormat.BIN_HEX)
 
 
 @dataclass(frozen=True)
@@ -129,15 +139,44 @@ class Created:
     cost_minor: int | None
 
 
+@dataclass(frozen=True)
+class Preview:
+    """What a list will be before it is created: its text as sent and one run's cost."""
+
+    recipients: int
+    groups: Sequence[int]
+    characters: int
+    encoding: Encoding
+    parts: int
+    cost_minor: int
+
+
 class JobService:
     def __init__(self, store: JobStore) -> None:
         self._store = store
 
     def create(self, account: Account, job: NewJob, now: datetime, *, with_cost: bool) -> Created:
-        job = self._resolve_template(account, job)
-        self._check_sender(account, job)
+        job = self._checked(account, job)
         cost = self.run_cost(account, job) if with_cost else None
         return Created(self._store.insert_job(account.id, job, now), cost)
+
+    def preview(self, account: Account, job: NewJob) -> Preview:
+        """Everything `create` checks, and the cost `cost=1` reports, without storing."""
+        job = self._checked(account, job)
+        body = transliterate(split_comment(job.message)[0], job.translit)
+        return Preview(
+            recipients=len(job.addresses),
+            groups=job.groups,
+            characters=len(body),
+            encoding=Encoding.BINARY if job.fmt.is_binary else segment_count(body).encoding,
+            parts=message_parts(job.message, job.fmt, job.translit),
+            cost_minor=self.run_cost(account, job),
+        )
+
+    def _checked(self, account: Account, job: NewJob) -> NewJob:
+        job = self._resolve_template(account, job)
+        self._check_sender(account, job)
+        return job
 
     def get(self, account: Account, job_id: int) -> JobView:
         view = self._store.get_job(account.id, job_id)

@@ -7,12 +7,13 @@ name they give is resolved first, and one missing name changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
 from tidings.domain.clock import to_ts
+from tidings.domain.contact_import import ContactRow, ImportReport, RejectedRow
 from tidings.domain.contacts import (
     BlacklistType,
     BlacklistView,
@@ -28,6 +29,7 @@ from tidings.domain.contacts import (
     next_group_num,
 )
 from tidings.errors import NotFound, OperationFailed, RecordError
+from tidings.store import contact_import
 from tidings.store.db import Database, Tx
 
 T = TypeVar("T")
@@ -197,6 +199,55 @@ class ContactStore:
             if len(page) < batch:
                 return
             after = page[-1].id
+
+    def import_contacts(
+        self,
+        account_id: int,
+        rows: Iterable[ContactRow | RejectedRow],
+        group_ids: Sequence[int],
+        now: datetime,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportReport:
+        """Import parsed CSV rows (tidings.domain.contact_import.read_contacts), streamed in
+        batches of 1,000, one transaction each; `progress` gets the rows read so far after
+        each batch. Every contact joins `group_ids` (ids) and the group its row names."""
+        report = ImportReport()
+        with self._db.tx(write=False) as tx:
+            _require_groups(tx, account_id, group_ids)
+            rows_ = tx.all("SELECT num, id FROM contact_groups WHERE account_id = ?", (account_id,))
+            groups = {int(num): int(group_id) for num, group_id in rows_}
+        seen = 0
+        batch: list[ContactRow] = []
+        for row in rows:
+            seen += 1
+            if isinstance(row, RejectedRow):
+                report.reject(row)
+            else:
+                batch.append(row)
+            if len(batch) >= contact_import.BATCH:
+                self._import_batch(account_id, batch, groups, group_ids, now, report)
+                batch = []
+                if progress is not None:
+                    progress(seen)
+        if batch:
+            self._import_batch(account_id, batch, groups, group_ids, now, report)
+        if progress is not None:
+            progress(seen)
+        return report
+
+    def _import_batch(
+        self,
+        account_id: int,
+        batch: list[ContactRow],
+        groups: dict[int, int],
+        group_ids: Sequence[int],
+        now: datetime,
+        report: ImportReport,
+    ) -> None:
+        with self._write(account_id) as tx:
+            contact_import.import_batch(
+                tx, account_id, batch, groups, group_ids, to_ts(now), report
+            )
 
     # ---- groups ---------------------------------------------------------------------------
 

@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 from tidings.domain.accounts import Account, PasswordHashes
 from tidings.domain.clock import from_ts, to_ts
 from tidings.domain.jobs import MAX_JOB_ID, JobStatus, JobView, NewJob
+from tidings.domain.operations import JobProgress, UpstreamState
 from tidings.domain.pricing import Tariff, TariffRecord
 from tidings.errors import NotFound, RecordError
+from tidings.store import operations
 from tidings.store.db import Database, Row, Tx
 
 _ACCOUNT_COLUMNS = (
@@ -37,6 +39,16 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    # ---- operations -----------------------------------------------------------------------
+
+    def upstream_states(self) -> list[UpstreamState]:
+        """Live state of every upstream as each dispatcher last reported it (every ~2 s)."""
+        return operations.upstream_states(self.db)
+
+    def job_progress(self, account_id: int, limit: int = 1000) -> list[JobProgress]:
+        """The account's lists, newest first, with waiting/sent/delivered/failed counts."""
+        return operations.job_progress(self.db, account_id, limit)
 
     # ---- accounts -------------------------------------------------------------------------
 

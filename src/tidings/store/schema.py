@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -380,4 +381,25 @@ callbacks = Table(
     Column("done_at", BigInteger, nullable=True),
     Column("last_error", String(255), nullable=False, server_default=""),
     Index("ix_callbacks_due", "done_at", "next_at"),
+)
+
+# Live state of each dispatcher's upstreams ("lanes"), one row per (upstream, worker), upserted
+# every ~2 s by the dispatcher; read by `tidings upstreams`, /metrics and the admin page.
+upstream_states = Table(
+    "upstream_states",
+    metadata,
+    Column("upstream", String(64), primary_key=True),
+    Column("worker_id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False, server_default=""),
+    Column("bound", Boolean, nullable=False, server_default=text("false")),
+    Column("binds_live", Integer, nullable=False, server_default="0"),
+    Column("binds_total", Integer, nullable=False, server_default="0"),
+    Column("in_flight", Integer, nullable=False, server_default="0"),
+    Column("window_size", Integer, nullable=False, server_default="0"),
+    # Messages handed over per second over the last reporting interval.
+    Column("rate", Float, nullable=False, server_default="0"),
+    Column("submitted", BigInteger, nullable=False, server_default="0"),
+    Column("last_error", String(500), nullable=False, server_default=""),
+    Column("last_error_at", BigInteger, nullable=True),
+    Column("updated_at", BigInteger, nullable=False),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from tidings.api.context import Call
@@ -14,7 +14,9 @@ from tidings.api.endpoints.common import (
     translit,
 )
 from tidings.api.formats import Record
+from tidings.api.params import Params
 from tidings.domain import phones as phone_rules
+from tidings.domain.accounts import Account
 from tidings.domain.jobs import MAX_JOB_ID, JobView, MessageFormat, NewJob
 from tidings.domain.money import format_money
 from tidings.domain.schedule import (
@@ -133,16 +135,20 @@ def _cost_flag(value: str | None) -> bool:
 
 def parse_new_job(call: Call) -> NewJob:
     """Validate every `add` parameter (jobs.md §1); nothing is stored before this passes."""
-    p = call.params
-    fmt = message_format(call.params)
+    return new_job(call.params, call.account, call.now)
+
+
+def new_job(p: Params, account: Account, now: datetime) -> NewJob:
+    """The `add` parameters as a NewJob (the web cabinet's create form sends the same)."""
+    fmt = message_format(p)
     mail = fmt is MessageFormat.MAIL
     name = _name(p.get("name"))
-    zone = parse_tz(p.get("tz"), ZoneInfo(call.account.timezone))
-    first = parse_time(p.get("time"), zone, call.now)
+    zone = parse_tz(p.get("tz"), ZoneInfo(account.timezone))
+    first = parse_time(p.get("time"), zone, now)
     period, freq = parse_period(p.get("period")), parse_freq(p.get("freq"))
     validate_spread(period, freq)
-    message, template_id = _message(call, fmt)
-    phones_text, addresses, texts, groups = _recipients(call, mail)
+    message, template_id = _message(p, fmt)
+    phones_text, addresses, texts, groups = _recipients(p, account.region, mail)
     subject = p.text("subj").strip()
     if mail and not subject:
         raise InvalidParameter("subj: required for an e-mail mailing list")
@@ -195,8 +201,7 @@ def _job_id(value: str | None, *, required: bool) -> int | None:
     return int(text)
 
 
-def _message(call: Call, fmt: MessageFormat) -> tuple[str, int | None]:
-    p = call.params
+def _message(p: Params, fmt: MessageFormat) -> tuple[str, int | None]:
     mes = p.text("mes")
     tpl = p.text("tpl").strip()
     has_list = bool(p.text("list").strip())
@@ -216,10 +221,10 @@ def _message(call: Call, fmt: MessageFormat) -> tuple[str, int | None]:
     return mes, None
 
 
-def _recipients(call: Call, mail: bool) -> tuple[str, list[str], list[str] | None, list[int]]:
+def _recipients(
+    p: Params, region: str, mail: bool
+) -> tuple[str, list[str], list[str] | None, list[int]]:
     """(phones as given, normalised addresses, per-recipient texts or None, group numbers)."""
-    p = call.params
-    region = call.account.region
     listing = p.text("list")
     if listing.strip():
         if p.text("phones").strip():

@@ -3,15 +3,168 @@ sender names."""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from typing import Any
 
-from tidings.web.cabinet import Cabinet, NavItem, PageModule
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
-NAV: tuple[NavItem, ...] = ()
+from tidings.api.endpoints.common import sender as sender_rule
+from tidings.errors import DomainError, InvalidParameter
+from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
+
+NAV = (
+    NavItem("Balance", "/account/balance"),
+    NavItem("Senders", "/account/senders"),
+    NavItem("API keys", "/account/keys"),
+    NavItem("Allowed IPs", "/account/ips"),
+    NavItem("Callback", "/account/callback"),
+)
+LEDGER_PAGE = 50
+LEDGER_KINDS = {"credit": "top-up", "charge": "charge", "refund": "refund"}
 
 
 def routes(cabinet: Cabinet) -> list[BaseRoute]:
-    return []
+    return [
+        Route("/account/balance", cabinet.page(balance), methods=["GET"]),
+        Route("/account/senders", cabinet.page(senders), methods=["GET"]),
+        Route("/account/senders", cabinet.action(add_sender), methods=["POST"]),
+        Route(
+            "/account/senders/{sender_id}/delete", cabinet.action(delete_sender), methods=["POST"]
+        ),
+        Route("/account/keys", cabinet.page(keys), methods=["GET"]),
+        Route("/account/keys", cabinet.action(create_key), methods=["POST"]),
+        Route("/account/keys/{key_id}/revoke", cabinet.action(revoke_key), methods=["POST"]),
+        Route("/account/ips", cabinet.page(ips), methods=["GET"]),
+        Route("/account/ips", cabinet.action(allow_ip), methods=["POST"]),
+        Route("/account/ips/delete", cabinet.action(deny_ip), methods=["POST"]),
+        Route("/account/callback", cabinet.page(callback), methods=["GET"]),
+        Route("/account/callback", cabinet.action(set_callback), methods=["POST"]),
+    ]
+
+
+# ---- balance and ledger -------------------------------------------------------------------
+
+
+def balance(visit: Visit) -> Response:
+    raw = visit.query.get("offset", "")
+    offset = min(int(raw), 10_000_000) if raw.isdigit() else 0
+    rows = visit.cabinet.reports.ledger(visit.account.id, offset, LEDGER_PAGE + 1)
+    return visit.render(
+        "account/balance.html",
+        balance=visit.services.store.balance(visit.account.id),
+        rows=rows[:LEDGER_PAGE],
+        has_next=len(rows) > LEDGER_PAGE,
+        offset=offset,
+        limit=LEDGER_PAGE,
+        kinds=LEDGER_KINDS,
+    )
+
+
+# ---- senders ------------------------------------------------------------------------------
+
+
+def _senders_page(visit: Visit, **context: Any) -> Response:
+    names = visit.services.contacts.senders(visit.account.id, approved_only=False)
+    context.setdefault("error", "")
+    return visit.render("account/senders.html", senders=names, **context)
+
+
+def senders(visit: Visit) -> Response:
+    return _senders_page(visit)
+
+
+def add_sender(visit: Visit) -> Response:
+    raw = visit.field("sender")
+    try:
+        # The rule senders.php and jobs.php apply to a sender name.
+        name = sender_rule(raw, "@" in raw, "sender")
+        if not name:
+            raise InvalidParameter("sender: required")
+        visit.services.contacts.add_sender(visit.account.id, name, visit.now)
+    except DomainError as error:
+        return _senders_page(visit, error=error.description, value=raw)
+    return visit.redirect("/account/senders", f"Sender {name} added; it waits for approval.")
+
+
+def delete_sender(visit: Visit) -> Response:
+    visit.services.contacts.delete_sender(visit.account.id, sender_id=visit.path_int("sender_id"))
+    return visit.redirect("/account/senders", "Sender deleted.")
+
+
+# ---- API keys -----------------------------------------------------------------------------
+
+
+def keys(visit: Visit) -> Response:
+    return visit.render(
+        "account/keys.html", keys=visit.cabinet.profile.api_keys(visit.account), new_key=""
+    )
+
+
+def create_key(visit: Visit) -> Response:
+    """The key is shown in this response only: just its hash is stored."""
+    key = visit.cabinet.profile.issue_api_key(visit.account, visit.now)
+    return visit.render(
+        "account/keys.html", keys=visit.cabinet.profile.api_keys(visit.account), new_key=key
+    )
+
+
+def revoke_key(visit: Visit) -> Response:
+    visit.cabinet.profile.revoke_api_key(visit.account, visit.path_int("key_id"), visit.now)
+    return visit.redirect("/account/keys", "API key revoked.")
+
+
+# ---- allowed IPs --------------------------------------------------------------------------
+
+
+def _ips_page(visit: Visit, **context: Any) -> Response:
+    context.setdefault("error", "")
+    context.setdefault("value", "")
+    return visit.render(
+        "account/ips.html", cidrs=visit.cabinet.profile.allowed_ips(visit.account), **context
+    )
+
+
+def ips(visit: Visit) -> Response:
+    return _ips_page(visit)
+
+
+def allow_ip(visit: Visit) -> Response:
+    try:
+        cidr = visit.cabinet.profile.allow_ip(visit.account, visit.field("cidr"))
+    except DomainError as error:
+        return _ips_page(visit, error=error.description, value=visit.field("cidr"))
+    return visit.redirect("/account/ips", f"{cidr} allowed.")
+
+
+def deny_ip(visit: Visit) -> Response:
+    cidr = visit.field("cidr")
+    visit.cabinet.profile.deny_ip(visit.account, cidr)
+    return visit.redirect("/account/ips", f"{cidr} removed.")
+
+
+# ---- callback URL -------------------------------------------------------------------------
+
+
+def _callback_page(visit: Visit, **context: Any) -> Response:
+    context.setdefault("error", "")
+    context.setdefault("secret", "")
+    url = visit.cabinet.profile.callback_url(visit.account)
+    context.setdefault("value", url)
+    return visit.render("account/callback.html", url=url, **context)
+
+
+def callback(visit: Visit) -> Response:
+    return _callback_page(visit)
+
+
+def set_callback(visit: Visit) -> Response:
+    """The signing secret is shown in this response only."""
+    url = visit.field("url")
+    try:
+        secret = visit.cabinet.profile.set_callback(visit.account, url)
+    except DomainError as error:
+        return _callback_page(visit, error=error.description, value=url)
+    return _callback_page(visit, secret=secret)
 
 
 PAGE = PageModule(NAV, routes)

@@ -3,24 +3,84 @@ list's page (counts, chart, recipients, CSV), cancel and delete."""
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from tidings.domain.jobs import JobView
+from tidings.api.endpoints.jobs import new_job
+from tidings.api.params import Params
+from tidings.domain.jobs import JobView, NewJob
+from tidings.domain.money import format_money
 from tidings.domain.progress import Progress, progress
+from tidings.domain.schedule import Repeat, format_local
+from tidings.errors import DomainError
+from tidings.store.reports import RecipientRow
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
+from tidings.web.chart import timeline_chart
 
 NAV = (NavItem("Mailing lists", "/lists"),)
-STATUS_NAMES = {-2: "disabled", -1: "waiting", 0: "sending", 1: "finished"}
+JOB_STATUS = {-2: "disabled", -1: "waiting", 0: "sending", 1: "finished"}
+MESSAGE_STATUS = {
+    -2: "stopped",
+    -1: "waiting",
+    0: "sent",
+    1: "delivered",
+    2: "read",
+    3: "expired",
+    20: "undeliverable",
+    22: "wrong number",
+    23: "prohibited",
+    24: "insufficient funds",
+    25: "unavailable number",
+}
+REPEATS = {
+    Repeat.NONE: "once",
+    Repeat.HOURLY: "every hour",
+    Repeat.DAILY: "every day",
+    Repeat.WORKDAYS: "on workdays",
+    Repeat.WEEKENDS: "at weekends",
+    Repeat.WEEKLY: "every week",
+    Repeat.MONTHLY: "every month",
+    Repeat.YEARLY: "every year",
+}
+# The create form's fields are the jobs.php `add` parameters of the same names.
+FORM_FIELDS = (
+    "name",
+    "phones",
+    "mes",
+    "time",
+    "rpt",
+    "rptn",
+    "period",
+    "freq",
+    "valid",
+    "sender",
+    "translit",
+)
+PAGE_SIZE = 50
 
 
 def routes(cabinet: Cabinet) -> list[BaseRoute]:
     return [
         Route("/lists", cabinet.page(index), methods=["GET"]),
         Route("/lists/rows", cabinet.page(rows), methods=["GET"]),
+        Route("/lists/new", cabinet.page(new_form), methods=["GET"]),
+        Route("/lists/preview", cabinet.action(preview), methods=["POST"]),
+        Route("/lists/new", cabinet.action(create), methods=["POST"]),
+        Route("/lists/{job_id}", cabinet.page(detail), methods=["GET"]),
+        Route("/lists/{job_id}/progress", cabinet.page(detail_progress), methods=["GET"]),
+        Route("/lists/{job_id}/recipients.csv", cabinet.page(export_csv), methods=["GET"]),
+        Route("/lists/{job_id}/cancel", cabinet.action(cancel), methods=["POST"]),
+        Route("/lists/{job_id}/delete", cabinet.action(delete), methods=["POST"]),
     ]
+
+
+# ---- the table ----------------------------------------------------------------------------
 
 
 def _table(visit: Visit) -> dict[str, Any]:
@@ -29,7 +89,7 @@ def _table(visit: Visit) -> dict[str, Any]:
     lines: list[tuple[JobView, Progress]] = [
         (job, progress(counts.get(job.job_id, {}), job.phones_cnt)) for job in jobs
     ]
-    return {"lines": lines, "status_names": STATUS_NAMES}
+    return {"lines": lines, "status_names": JOB_STATUS}
 
 
 def index(visit: Visit) -> Response:
@@ -39,6 +99,150 @@ def index(visit: Visit) -> Response:
 def rows(visit: Visit) -> Response:
     """The table body alone: the page polls it, so progress moves without a reload."""
     return visit.render("lists/rows.html", **_table(visit))
+
+
+# ---- creating -----------------------------------------------------------------------------
+
+
+def new_form(visit: Visit) -> Response:
+    groups = visit.services.contacts.list_groups(visit.account.id)
+    return visit.render(
+        "lists/new.html", groups=groups, repeats=REPEATS, values={f: "" for f in FORM_FIELDS}
+    )
+
+
+def _new_job(visit: Visit) -> NewJob:
+    """The form as jobs.php `add` parameters: the API's own validation applies."""
+    values = {name: visit.field(name) for name in FORM_FIELDS}
+    groups = [f"G{g}" for g in visit.form.getlist("groups") if isinstance(g, str) and g.isdigit()]
+    values["phones"] = ",".join(p for p in (values["phones"].strip(), *groups) if p)
+    return new_job(Params(values, "utf-8"), visit.account, visit.now)
+
+
+def preview(visit: Visit) -> Response:
+    try:
+        job = _new_job(visit)
+        summary = visit.services.jobs.preview(visit.account, job)
+    except DomainError as error:
+        return visit.render("lists/preview.html", error=error.description)
+    zone = ZoneInfo(visit.account.timezone)
+    return visit.render(
+        "lists/preview.html",
+        error="",
+        job=job,
+        summary=summary,
+        first_run=format_local(job.first_run, zone),
+        repeat=REPEATS.get(Repeat(job.rpt), ""),
+    )
+
+
+def create(visit: Visit) -> Response:
+    try:
+        job = _new_job(visit)
+        created = visit.services.jobs.create(visit.account, job, visit.now, with_cost=False)
+    except DomainError as error:
+        return visit.render("lists/preview.html", error=error.description)
+    return visit.redirect(f"/lists/{created.job_id}", f"Mailing list {created.job_id} created.")
+
+
+# ---- one list -----------------------------------------------------------------------------
+
+
+def _progress(visit: Visit, job: JobView) -> tuple[Progress, dict[int, int]]:
+    counts = visit.cabinet.reports.status_counts(visit.account.id, [job.job_id])
+    by_status = counts.get(job.job_id, {})
+    return progress(by_status, job.phones_cnt), by_status
+
+
+def detail(visit: Visit) -> Response:
+    job = visit.services.jobs.get(visit.account, visit.path_int("job_id"))
+    search = visit.query.get("q", "").strip()[:64]
+    offset = _offset(visit.query.get("offset", ""))
+    recipients = visit.cabinet.reports.recipients(
+        visit.account.id, job.job_id, search, offset, PAGE_SIZE + 1
+    )
+    timeline = visit.cabinet.reports.delivery_timeline(visit.account.id, job.job_id)
+    done, by_status = _progress(visit, job)
+    return visit.render(
+        "lists/detail.html",
+        job=job,
+        p=done,
+        by_status=sorted(by_status.items()),
+        status_names=JOB_STATUS,
+        message_status=MESSAGE_STATUS,
+        repeat=REPEATS.get(Repeat(job.rpt), str(job.rpt)),
+        recipients=recipients[:PAGE_SIZE],
+        has_next=len(recipients) > PAGE_SIZE,
+        offset=offset,
+        limit=PAGE_SIZE,
+        search=search,
+        chart=timeline_chart(timeline, ZoneInfo(visit.account.timezone)),
+    )
+
+
+def detail_progress(visit: Visit) -> Response:
+    job = visit.services.jobs.get(visit.account, visit.path_int("job_id"))
+    done, by_status = _progress(visit, job)
+    return visit.render(
+        "lists/detail_progress.html",
+        job=job,
+        p=done,
+        by_status=sorted(by_status.items()),
+        status_names=JOB_STATUS,
+        message_status=MESSAGE_STATUS,
+    )
+
+
+def export_csv(visit: Visit) -> Response:
+    """Every recipient's status, streamed in batches (a million rows never sit in memory)."""
+    job = visit.services.jobs.get(visit.account, visit.path_int("job_id"))
+    rows = visit.cabinet.reports.iter_recipients(visit.account.id, job.job_id)
+    zone = ZoneInfo(visit.account.timezone)
+    return StreamingResponse(
+        _csv_lines(rows, zone),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="list-{job.job_id}.csv"'},
+    )
+
+
+def _csv_lines(rows: Iterator[RecipientRow], zone: ZoneInfo) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["phone", "status", "status_name", "error", "parts", "cost", "sent", "done"])
+    for n, row in enumerate(rows, 1):
+        writer.writerow(
+            [
+                row.address,
+                row.status,
+                MESSAGE_STATUS.get(row.status, ""),
+                row.err,
+                row.parts,
+                format_money(row.cost_minor),
+                format_local(row.sent_at, zone),
+                format_local(row.done_at, zone),
+            ]
+        )
+        if n % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def cancel(visit: Visit) -> Response:
+    job_id = visit.path_int("job_id")
+    visit.services.jobs.cancel(visit.account, job_id, visit.now)
+    return visit.redirect(f"/lists/{job_id}", f"Mailing list {job_id} cancelled.")
+
+
+def delete(visit: Visit) -> Response:
+    job_id = visit.path_int("job_id")
+    visit.services.jobs.delete(visit.account, job_id, visit.now)
+    return visit.redirect("/lists", f"Mailing list {job_id} deleted.")
+
+
+def _offset(raw: str) -> int:
+    return min(int(raw), 10_000_000) if raw.isdigit() else 0
 
 
 PAGE = PageModule(NAV, routes)

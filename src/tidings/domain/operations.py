@@ -1,0 +1,67 @@
+"""Values the operator's tools show: live upstream state and mailing-list progress.
+
+Pure data: the store fills them, the CLI, /metrics and the web cabinet render them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+# A dispatcher reports every ~2 s; a row older than this belongs to one that stopped or died.
+STALE_AFTER_S = 10.0
+
+
+@dataclass(frozen=True)
+class UpstreamState:
+    """One upstream as one dispatcher (worker) sees it."""
+
+    upstream: str
+    worker_id: str
+    kind: str  # "virtual", "smpp", "smtp"
+    bound: bool
+    binds_live: int
+    binds_total: int
+    in_flight: int
+    window: int
+    rate: float  # messages handed over per second over the last interval
+    submitted: int  # handed over since the dispatcher started
+    last_error: str
+    last_error_at: datetime | None
+    updated_at: datetime
+
+    def stale(self, now: datetime) -> bool:
+        return (now - self.updated_at).total_seconds() > STALE_AFTER_S
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    """Per-status message counts of one mailing list (all its runs)."""
+
+    job_id: int
+    name: str
+    status: int
+    recipients: int
+    waiting: int  # not handed over yet (-1)
+    sent: int  # handed over, no final status yet (0)
+    delivered: int  # 1, 2
+    failed: int  # every other final status (stopped -2 included)
+
+    @property
+    def total(self) -> int:
+        return self.waiting + self.sent + self.delivered + self.failed
+
+    @property
+    def done(self) -> int:
+        return self.delivered + self.failed
+
+
+def progress_bucket(status: int) -> str:
+    """Which progress column a message status counts in."""
+    if status == -1:
+        return "waiting"
+    if status == 0:
+        return "sent"
+    if status in (1, 2):
+        return "delivered"
+    return "failed"

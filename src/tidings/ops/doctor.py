@@ -1,0 +1,127 @@
+"""`tidings doctor`: is this node able to work? Each check says OK or FAIL with a reason."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from tidings.channels.smpp.channel import SmppUpstream
+from tidings.channels.smpp.session import SmppSession
+from tidings.channels.smtp import SmtpUpstream
+from tidings.config import Settings
+from tidings.ops.health import head_revision
+from tidings.store.db import open_database
+from tidings.store.operations import schema_revision
+
+TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def config_check(load: Callable[[], Settings]) -> tuple[Check, Settings | None]:
+    try:
+        settings = load()
+    except Exception as exc:
+        return Check("config", False, _reason(exc)), None
+    upstreams = len(settings.smpp) + len(settings.smtp)
+    return Check("config", True, f"loaded; {upstreams} upstream(s) configured"), settings
+
+
+def store_checks(database_url: str) -> list[Check]:
+    """Reachable (a trivial query), and migrated to the revision this code expects."""
+    safe_url = database_url.split("@")[-1] if "@" in database_url else database_url
+    missing = sqlite_file_missing(database_url)
+    if missing:
+        return [Check("store", False, f"database file {missing} does not exist")]
+    try:
+        db = open_database(database_url)
+    except Exception as exc:
+        return [Check("store", False, _reason(exc))]
+    try:
+        revision = schema_revision(db)
+    except Exception as exc:
+        return [Check("store", False, f"{safe_url}: {_reason(exc)}")]
+    finally:
+        db.close()
+    checks = [Check("store", True, f"{safe_url} answers")]
+    head = head_revision()
+    if revision == head:
+        checks.append(Check("migrations", True, f"at head ({head})"))
+    else:
+        got = revision or "never migrated"
+        checks.append(Check("migrations", False, f"at {got}, expected {head}: tidings db upgrade"))
+    return checks
+
+
+async def smpp_check(upstream: SmppUpstream, timeout_s: float = TIMEOUT_S) -> Check:
+    """TCP connect and bind_transceiver (then unbind) with a short timeout."""
+    name = f"smpp {upstream.name} {upstream.host}:{upstream.port}"
+    config = replace(
+        upstream.session_config(), bind_timeout_s=timeout_s, response_timeout_s=timeout_s
+    )
+    session = SmppSession(config)
+    try:
+        await asyncio.wait_for(session.open(), timeout_s + 1)
+    except Exception as exc:
+        await session.close(drain=False)
+        return Check(name, False, _reason(exc))
+    await session.close(drain=False)
+    return Check(name, True, f"bound as {upstream.system_id}")
+
+
+async def smtp_check(relay: SmtpUpstream, timeout_s: float = TIMEOUT_S) -> Check:
+    """TCP connect and read the greeting (no message is sent)."""
+    name = f"smtp {relay.name} {relay.host}:{relay.port}"
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(relay.host, relay.port, ssl=relay.security == "tls"),
+            timeout_s,
+        )
+    except Exception as exc:
+        return Check(name, False, _reason(exc))
+    try:
+        greeting = await asyncio.wait_for(reader.readline(), timeout_s)
+    except Exception as exc:
+        return Check(name, False, f"no greeting: {_reason(exc)}")
+    finally:
+        writer.close()
+    text = greeting.decode("ascii", "replace").strip()
+    if not text.startswith("220"):
+        return Check(name, False, f"unexpected greeting {text[:80]!r}")
+    return Check(name, True, text[:80])
+
+
+def sqlite_file_missing(database_url: str) -> str | None:
+    """The path of a SQLite database whose file is not there (opening it would create it)."""
+    path = database_url.removeprefix("sqlite:///")
+    if path == database_url or not path or path == ":memory:" or os.path.exists(path):
+        return None
+    return path
+
+
+async def upstream_checks(settings: Settings, timeout_s: float = TIMEOUT_S) -> list[Check]:
+    checks = [smpp_check(u, timeout_s) for u in settings.smpp]
+    checks += [smtp_check(r, timeout_s) for r in settings.smtp]
+    return list(await asyncio.gather(*checks))
+
+
+def run_checks(load: Callable[[], Settings], timeout_s: float = TIMEOUT_S) -> list[Check]:
+    config, settings = config_check(load)
+    if settings is None:
+        return [config]
+    checks = [config, *store_checks(settings.database_url)]
+    return checks + asyncio.run(upstream_checks(settings, timeout_s))
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if not text and isinstance(exc, TimeoutError):
+        text = "timed out"
+    return (f"{type(exc).__name__}: {text}" if text else type(exc).__name__)[:300]

@@ -1,0 +1,204 @@
+"""Queries of the operator's tools: live upstream state, list progress, readiness, and the
+store-side figures of /metrics. Kept apart from the hot paths."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tidings.domain.clock import from_ts
+from tidings.domain.operations import JobProgress, UpstreamState, progress_bucket
+from tidings.store.db import Database, Row, Tx
+
+_STATE_COLUMNS = (
+    "upstream, worker_id, kind, bound, binds_live, binds_total, in_flight, window_size, rate, "
+    "submitted, last_error, last_error_at, updated_at"
+)
+
+
+@dataclass(frozen=True)
+class StateReport:
+    """What a dispatcher writes about one of its upstreams (times in unix seconds)."""
+
+    upstream: str
+    worker_id: str
+    kind: str
+    bound: bool
+    binds_live: int
+    binds_total: int
+    in_flight: int
+    window: int
+    rate: float
+    submitted: int
+    last_error: str
+    last_error_at: int | None
+    updated_at: int
+
+
+def write_upstream_states(db: Database, reports: Sequence[StateReport]) -> None:
+    """One upsert per upstream, all in one short transaction."""
+    if not reports:
+        return
+    with db.tx() as tx:
+        tx.execute_many(
+            f"INSERT INTO upstream_states ({_STATE_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (upstream, worker_id) DO UPDATE SET kind = excluded.kind, "
+            "bound = excluded.bound, binds_live = excluded.binds_live, "
+            "binds_total = excluded.binds_total, in_flight = excluded.in_flight, "
+            "window_size = excluded.window_size, rate = excluded.rate, "
+            "submitted = excluded.submitted, last_error = excluded.last_error, "
+            "last_error_at = excluded.last_error_at, updated_at = excluded.updated_at",
+            [
+                (
+                    r.upstream,
+                    r.worker_id,
+                    r.kind,
+                    r.bound,
+                    r.binds_live,
+                    r.binds_total,
+                    r.in_flight,
+                    r.window,
+                    r.rate,
+                    r.submitted,
+                    r.last_error[:500],
+                    r.last_error_at,
+                    r.updated_at,
+                )
+                for r in reports
+            ],
+        )
+
+
+def upstream_states(db: Database) -> list[UpstreamState]:
+    with db.tx(write=False) as tx:
+        rows = tx.all(f"SELECT {_STATE_COLUMNS} FROM upstream_states ORDER BY upstream, worker_id")
+    return [_state(r) for r in rows]
+
+
+def _state(r: Row) -> UpstreamState:
+    updated = from_ts(r[12])
+    assert updated is not None
+    return UpstreamState(
+        upstream=r[0],
+        worker_id=r[1],
+        kind=r[2],
+        bound=bool(r[3]),
+        binds_live=int(r[4]),
+        binds_total=int(r[5]),
+        in_flight=int(r[6]),
+        window=int(r[7]),
+        rate=float(r[8]),
+        submitted=int(r[9]),
+        last_error=r[10],
+        last_error_at=from_ts(r[11]),
+        updated_at=updated,
+    )
+
+
+def job_progress(db: Database, account_id: int, limit: int = 1000) -> list[JobProgress]:
+    """The account's live lists, newest first, with their messages counted per status
+    (one grouped query over the (job_pk, status) index)."""
+    with db.tx(write=False) as tx:
+        jobs = tx.all(
+            "SELECT id, job_id, name, status, phones_cnt FROM jobs "
+            "WHERE account_id = ? AND deleted_at IS NULL "
+            "ORDER BY created_at DESC, job_id DESC LIMIT ?",
+            (account_id, limit),
+        )
+        counts = _status_counts(tx, [int(j[0]) for j in jobs])
+    result = []
+    for pk, job_id, name, status, recipients in jobs:
+        buckets = counts.get(int(pk), {})
+        result.append(
+            JobProgress(
+                job_id=int(job_id),
+                name=name,
+                status=int(status),
+                recipients=int(recipients),
+                waiting=buckets.get("waiting", 0),
+                sent=buckets.get("sent", 0),
+                delivered=buckets.get("delivered", 0),
+                failed=buckets.get("failed", 0),
+            )
+        )
+    return result
+
+
+def _status_counts(tx: Tx, job_pks: Sequence[int]) -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[str, int]] = {}
+    for start in range(0, len(job_pks), 500):
+        chunk = job_pks[start : start + 500]
+        rows = tx.all(
+            "SELECT job_pk, status, COUNT(*) FROM messages "
+            f"WHERE job_pk IN ({', '.join('?' * len(chunk))}) GROUP BY job_pk, status",
+            chunk,
+        )
+        for pk, status, n in rows:
+            bucket = counts.setdefault(int(pk), {})
+            key = progress_bucket(int(status))
+            bucket[key] = bucket.get(key, 0) + int(n)
+    return counts
+
+
+def schema_revision(db: Database) -> str | None:
+    """The Alembic revision the database is at (None: never migrated)."""
+    with db.tx(write=False) as tx:
+        table = tx.one(
+            "SELECT 1 FROM information_schema.tables WHERE table_name = 'alembic_version'"
+            if tx.dialect == "postgresql"
+            else "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        )
+        if table is None:
+            return None
+        row = tx.one("SELECT version_num FROM alembic_version")
+    return str(row[0]) if row else None
+
+
+@dataclass(frozen=True)
+class LiveFigures:
+    """Store-side series of /metrics that stay cheap at any size (index ranges over the
+    messages not yet final, a scan of the small accounts table)."""
+
+    pending: dict[int, int]  # status (-1 waiting, 0 handed over) → messages
+    queue: dict[str, int]  # upstream → messages due and waiting to be claimed
+    balances: int  # sum of every account's balance (minor units)
+
+
+@dataclass(frozen=True)
+class TotalFigures:
+    """Store-side series that read every message and ledger row (measured on PostgreSQL,
+    10M messages + 10M ledger rows, 2 busy cores: 1.7 s and 3.6 s)."""
+
+    final: dict[int, int]  # final status → messages
+    ledger: dict[str, tuple[int, int]]  # kind → (sum of amounts in minor units, entries)
+
+
+def live_figures(db: Database, now: int) -> LiveFigures:
+    with db.tx(write=False) as tx:
+        pending = tx.all(
+            "SELECT status, COUNT(*) FROM messages WHERE status IN (-1, 0) GROUP BY status"
+        )
+        queue = tx.all(
+            "SELECT channel, COUNT(*) FROM messages WHERE status = -1 AND due_at <= ? "
+            "AND (lease_until IS NULL OR lease_until < ?) GROUP BY channel",
+            (now, now),
+        )
+        balances = tx.one("SELECT COALESCE(SUM(balance_minor), 0) FROM accounts")
+    return LiveFigures(
+        pending={int(s): int(n) for s, n in pending},
+        queue={str(c): int(n) for c, n in queue},
+        balances=int(balances[0]) if balances else 0,
+    )
+
+
+def total_figures(db: Database) -> TotalFigures:
+    with db.tx(write=False) as tx:
+        final = tx.all(
+            "SELECT status, COUNT(*) FROM messages WHERE status NOT IN (-1, 0) GROUP BY status"
+        )
+        ledger = tx.all("SELECT kind, SUM(amount_minor), COUNT(*) FROM ledger GROUP BY kind")
+    return TotalFigures(
+        final={int(s): int(n) for s, n in final},
+        ledger={str(k): (int(a or 0), int(n)) for k, a, n in ledger},
+    )

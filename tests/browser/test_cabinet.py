@@ -1,0 +1,161 @@
+"""The cabinet in a real browser (Debian Chromium via Playwright) against a live server:
+API, dispatcher and the virtual upstream of test mode. Screenshots go to artifacts/."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import ARTIFACTS
+from tests.conftest import Server
+from tidings.domain.accounts import api_key_hash
+
+README_SCREENSHOT = Path(__file__).parents[2] / "docs" / "img" / "cabinet.png"
+# The README's screenshot is a tracked file: rewritten only when asked for.
+UPDATE_README_SCREENSHOT = os.environ.get("TIDINGS_UPDATE_SCREENSHOT") == "1"
+
+
+@pytest.fixture
+def page(browser: Any, live: Server, request: pytest.FixtureRequest) -> Iterator[Page]:
+    assert isinstance(browser, Browser)
+    context = browser.new_context(base_url=live.url, viewport={"width": 1280, "height": 800})
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    yield tab
+    context.close()
+
+
+def _shot(page: Page, name: str, backend: str) -> Path:
+    path = ARTIFACTS / f"{name}-{backend}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def _sign_in(page: Page, live: Server) -> tuple[int, str]:
+    acc, psw = live.account(balance="50")
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/signin$"))
+    page.get_by_label("Login").fill(acc.login)
+    page.get_by_label("Password").fill(psw)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/lists$"))
+    expect(page.get_by_role("heading", name="Mailing lists")).to_be_visible()
+    expect(page.get_by_text(acc.login)).to_be_visible()
+    return acc.id, acc.login
+
+
+def test_sign_in_with_a_wrong_password_then_the_right_one(page: Page, live: Server) -> None:
+    acc, psw = live.account()
+    page.goto("/signin")
+    page.get_by_label("Login").fill(acc.login)
+    page.get_by_label("Password").fill("not it")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("Wrong login or password.")
+    page.get_by_label("Password").fill(psw)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/lists$"))
+
+
+def test_create_a_list_of_three_and_watch_it_finish(page: Page, live: Server, backend: str) -> None:
+    _sign_in(page, live)
+    page.get_by_role("link", name="New mailing list").click()
+    page.get_by_label("Name").fill("Весенняя акция")
+    page.get_by_label("Recipients").fill("79161234567\n79161234568\n79161234569")
+    page.get_by_label("Message").fill("Скидка 20% до воскресенья")
+    # The live counter, computed in the page as the text is typed.
+    expect(page.locator("#mes-counter")).to_have_text("25 characters · UCS-2 · 1 SMS part")
+    page.get_by_role("button", name="Preview cost").click()
+    preview = page.locator("#preview")
+    expect(preview).to_contain_text("25 characters · UCS-2 · 1 SMS part")
+    expect(page.locator("#cost")).to_have_text("5.40 RUB")  # 3 × 1.80
+    _shot(page, "cost-preview", backend)
+    page.get_by_role("button", name="Create mailing list").click()
+    expect(page).to_have_url(re.compile(r"/lists/\d+$"))
+    job_id = page.url.rsplit("/", 1)[1]
+
+    page.get_by_role("link", name="Mailing lists").click()
+    page.evaluate("window.notReloaded = true")
+    row = page.locator(f"#list-{job_id}")
+    expect(row).to_have_attribute("data-status", "finished")
+    bar = row.get_by_role("progressbar")
+    expect(bar).to_have_attribute("aria-valuenow", "100")
+    expect(row).to_contain_text("delivered 3")
+    assert page.evaluate("window.notReloaded") is True  # htmx refreshed the rows in place
+    _shot(page, "lists-finished", backend)
+    if UPDATE_README_SCREENSHOT and backend == "sqlite":
+        _readme_screenshot(page, live)
+
+    page.locator(f"#list-{job_id}").get_by_role("link", name="Весенняя акция").click()
+    expect(page.locator("#job-status")).to_have_text("finished")
+    expect(page.locator("table.recipients tbody tr")).to_have_count(3)
+    expect(page.locator("svg.chart")).to_be_visible()
+    _shot(page, "list-page", backend)
+
+
+def _readme_screenshot(page: Page, live: Server) -> None:
+    """The lists page with a few more lists beside the finished one, for the README."""
+    login = page.locator(".who span").first.inner_text().split()[0]
+    acc = live.store.account_by_login(login)
+    assert acc is not None
+    live.store.add_api_key(acc.id, api_key_hash("tk_readme_shot"), "tk_readm", live.clock.now())
+    phones = ",".join(f"7916{n:07d}" for n in range(1, 41))
+    for name, extra in (
+        ("Напоминание о записи к врачу", {"time": "+240"}),
+        ("Weekly digest", {"time": "+60", "rpt": "5"}),
+        ("Акция «Чёрная пятница»", {}),
+    ):
+        live.call(
+            "jobs",
+            apikey="tk_readme_shot",
+            add=1,
+            name=name,
+            phones=phones,
+            mes="Скидки до 50% только сегодня!",
+            charset="utf-8",
+            **extra,
+        )
+    page.reload()
+    expect(page.locator("tbody#list-rows tr")).to_have_count(4)
+    page.wait_for_timeout(2500)  # one more poll: the newest list is under way
+    page.set_viewport_size({"width": 1280, "height": 440})
+    README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(README_SCREENSHOT))
+
+
+def test_progress_moves_without_reload(page: Page, live: Server, backend: str) -> None:
+    """A list that starts in a minute is waiting; cancelled from its page, the table shows
+    it disabled without the page being reloaded."""
+    _sign_in(page, live)
+    page.goto("/lists/new")
+    page.get_by_label("Name").fill("Later")
+    page.get_by_label("Recipients").fill("79161234567")
+    page.get_by_label("Message").fill("Hello")
+    page.get_by_label("Start").fill("+1")
+    page.get_by_role("button", name="Preview cost").click()
+    page.get_by_role("button", name="Create mailing list").click()
+    expect(page.locator("#job-status")).to_have_text("waiting")
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#job-status")).to_have_text("disabled")
+    expect(page.get_by_role("status")).to_contain_text("cancelled")
+
+
+def test_revoke_an_api_key(page: Page, live: Server, backend: str) -> None:
+    _sign_in(page, live)
+    page.get_by_role("link", name="API keys").click()
+    page.get_by_role("button", name="Create API key").click()
+    key = page.locator("#new-key .secret").inner_text()
+    assert key.startswith("tk_")
+    assert live.call("jobs", apikey=key, get_all=1) == "NO JOBS"
+    _shot(page, "api-key-created", backend)
+    page.get_by_role("button", name="Revoke").click()
+    expect(page.get_by_role("status")).to_have_text("API key revoked.")
+    expect(page.locator("table.keys")).to_contain_text("revoked")
+    expect(page.locator("#new-key")).to_have_count(0)  # shown once only
+    assert live.call("jobs", apikey=key, get_all=1) == "ERROR = 2 (authorise error)"
+    _shot(page, "api-key-revoked", backend)
