@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Mount
 from tidings.api.app import build_app
 from tidings.api.context import Services
 from tidings.api.guards import ConcurrencyGuard, RateGuard
+from tidings.api.openapi import openapi_routes
 from tidings.channels.base import Channel
 from tidings.channels.factory import upstream_channels
 from tidings.channels.virtual import VirtualChannel
@@ -150,6 +151,7 @@ def extra_routes(services: Services) -> list[BaseRoute]:
     and must come last."""
     routes: list[BaseRoute] = []
     routes += ops_routes(services.store, services.settings.database_url)  # /metrics, /readyz
+    routes += openapi_routes()  # /openapi.yaml and /docs
     routes.append(Mount("/", app=build_web_app(services)))  # the web cabinet: keep it last
     return routes
 

@@ -176,6 +176,14 @@ def _fmt_hint(raw: bytes | None) -> int:
         return 0
 
 
+def _read_hints(out: Outcome, pairs: request_params.RawPairs) -> None:
+    """`fmt` and `charset` are ASCII in every charset: read them before anything can fail, so
+    that an error in the body or its text is answered in the fmt and charset asked for."""
+    values = dict(pairs)
+    out.fmt = _fmt_hint(values.get("fmt"))
+    out.codec, out.label = request_params.answer_charset(values.get("charset"))
+
+
 def _process(
     services: Services,
     script: str,
@@ -192,9 +200,9 @@ def _process(
     params: request_params.Params | None = None
     slot_login = ""
     try:
+        _read_hints(out, query)
         pairs = request_params.body_pairs(headers.get("content-type", ""), body)
-        # `fmt` is ASCII in every charset: a body's fmt also shapes a charset error.
-        out.fmt = _fmt_hint(dict([*query, *pairs]).get("fmt"))
+        _read_hints(out, [*query, *pairs])
         params = request_params.decode(query, pairs)
         out.codec, out.label = params.codec, params.charset_label
         out.fmt = _fmt_hint(params.text("fmt").encode("latin-1", "replace"))

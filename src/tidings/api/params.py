@@ -48,6 +48,14 @@ class Params:
         return self.values.get(name, "").strip() == "1"
 
 
+def answer_charset(raw: bytes | None) -> tuple[str, str]:
+    """(codec, label) of the answer for a raw `charset` value; the default when it is absent
+    or unknown (the error about it is then answered in the default)."""
+    label = (raw or b"").decode("latin-1").strip().lower()
+    codec = _CHARSETS.get(label, "cp1251")
+    return codec, _LABELS[codec]
+
+
 def query_pairs(query: bytes) -> RawPairs:
     return _urlencoded_pairs(query)
 

@@ -143,7 +143,8 @@ class MessageStore:
                 + " ORDER BY m.id DESC LIMIT 1",
                 (account_id, client_id, *params),
             )
-            if row is None and client_id.isdigit() and int(client_id) < 2**63:
+            # ASCII digits only: `²`.isdigit() is true but int() refuses it.
+            if row is None and client_id.isascii() and client_id.isdigit() and len(client_id) < 19:
                 row = tx.one(
                     base + "WHERE m.id = ? AND m.account_id = ? AND m.client_id IS NULL" + extra,
                     (int(client_id), account_id, *params),

@@ -17,6 +17,19 @@ _SENDER_DIGITS = re.compile(r"^\+?\d{1,15}$")
 _HEX = re.compile(r"^(?:[0-9A-Fa-f]{2})*$")
 
 
+# The largest integer a number parameter may name (a 64-bit row id); more is never a record.
+MAX_NUMBER = 2**63 - 1
+
+
+def parse_uint(text: str, limit: int = MAX_NUMBER) -> int | None:
+    """An ASCII decimal 0…limit, else None. `str.isdigit` alone lets in `²` and `٣` (which
+    int() rejects or reads) and 5000-digit numbers (int() refuses over 4300 digits)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(limit)):
+        return None
+    number = int(text)
+    return number if number <= limit else None
+
+
 def message_format(p: Params) -> MessageFormat:
     for flag in UNSUPPORTED_FLAGS:
         if p.text(flag).strip() not in ("", "0"):

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tidings.api.context import Call
+from tidings.api.endpoints.common import parse_uint
 from tidings.api.endpoints.status import STATUS_NAMES
 from tidings.api.formats import Record
 from tidings.domain import phones as phone_rules
@@ -135,9 +136,10 @@ def _int(value: str | None, name: str) -> int | None:
     text = (value or "").strip()
     if not text:
         return None
-    if not text.isdigit():
+    number = parse_uint(text)
+    if number is None:
         raise InvalidParameter(f"{name}: a number")
-    return int(text)
+    return number
 
 
 def _stat(call: Call) -> str:

@@ -10,6 +10,7 @@ from tidings.api.endpoints.common import (
     check_text,
     list_recipients,
     message_format,
+    parse_uint,
     sender,
     translit,
 )
@@ -196,9 +197,10 @@ def _job_id(value: str | None, *, required: bool) -> int | None:
         if required:
             raise InvalidParameter("id: required")
         return None
-    if not text.isdigit() or not 1 <= int(text) <= MAX_JOB_ID:
+    number = parse_uint(text, MAX_JOB_ID)
+    if not number:
         raise InvalidParameter(f"id: an integer 1..{MAX_JOB_ID}")
-    return int(text)
+    return number
 
 
 def _message(p: Params, fmt: MessageFormat) -> tuple[str, int | None]:
@@ -208,9 +210,10 @@ def _message(p: Params, fmt: MessageFormat) -> tuple[str, int | None]:
     if tpl:
         if mes or has_list:
             raise InvalidParameter("tpl: cannot be combined with mes or list")
-        if not tpl.isdigit():
+        template_id = parse_uint(tpl, MAX_JOB_ID)
+        if template_id is None:
             raise InvalidParameter("tpl: a template id")
-        return "", int(tpl)
+        return "", template_id
     if has_list:
         if mes:
             raise InvalidParameter("mes: cannot be combined with list")

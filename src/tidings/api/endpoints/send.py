@@ -11,6 +11,7 @@ from tidings.api.endpoints.common import (
     check_text,
     list_recipients,
     message_format,
+    parse_uint,
     sender,
     translit,
 )
@@ -151,6 +152,7 @@ def _maxsms(value: str | None) -> int:
     text = (value or "").strip()
     if not text:
         return 0
-    if not text.isdigit() or int(text) > MAX_MES:
+    number = parse_uint(text, MAX_MES)
+    if number is None:
         raise InvalidParameter("maxsms: a number of parts")
-    return int(text)
+    return number

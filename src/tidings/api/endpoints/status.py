@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 
 from tidings.api.context import Call
+from tidings.api.endpoints.common import parse_uint
 from tidings.api.formats import Record
 from tidings.domain import phones as phone_rules
 from tidings.domain.clock import from_ts, to_ts
@@ -140,7 +141,8 @@ def _record(
         ("message", text),
     ]
     if multiple:
-        record.append(("id", int(client_id) if client_id.isdigit() else client_id))
+        number = parse_uint(client_id)
+        record.append(("id", client_id if number is None else number))
     return record
 
 
