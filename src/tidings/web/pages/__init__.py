@@ -6,6 +6,12 @@ A new page module is added to PAGES; its templates go under `templates/<module>/
 from __future__ import annotations
 
 from tidings.web.cabinet import PageModule
-from tidings.web.pages import account, auth, lists
+from tidings.web.pages import account, auth, blacklist, contacts, lists
 
-PAGES: tuple[PageModule, ...] = (auth.PAGE, lists.PAGE, account.PAGE)
+PAGES: tuple[PageModule, ...] = (
+    auth.PAGE,
+    lists.PAGE,
+    contacts.PAGE,
+    blacklist.PAGE,
+    account.PAGE,
+)

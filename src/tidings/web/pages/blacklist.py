@@ -1,0 +1,75 @@
+"""The stop list: numbers and addresses that receive nothing (or only some kinds of
+messages), as phones.php `add_black` / `del_black` / `get_black` keep it."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from tidings.domain import contacts as rules
+from tidings.domain.contacts import BlacklistType
+from tidings.errors import DomainError, NotFound
+from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
+
+NAV = (NavItem("Blacklist", "/blacklist"),)
+PAGE_SIZE = 100
+KINDS = {
+    BlacklistType.ALL: "every message",
+    BlacklistType.MAILINGS: "mailing lists only",
+    BlacklistType.SINGLE: "single messages only",
+}
+
+
+def routes(cabinet: Cabinet) -> list[BaseRoute]:
+    return [
+        Route("/blacklist", cabinet.page(index), methods=["GET"]),
+        Route("/blacklist", cabinet.action(add), methods=["POST"]),
+        Route("/blacklist/delete", cabinet.action(delete), methods=["POST"]),
+    ]
+
+
+def _page(visit: Visit, error: str = "", values: dict[str, str] | None = None) -> Response:
+    raw = visit.query.get("after", "").strip()
+    after = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else 0
+    entries = visit.services.contacts.list_blacklist(visit.account.id, after, PAGE_SIZE + 1)
+    return visit.render(
+        "blacklist/index.html",
+        status_code=400 if error else 200,
+        entries=entries[:PAGE_SIZE],
+        next_after=entries[PAGE_SIZE - 1].id if len(entries) > PAGE_SIZE else None,
+        after=after,
+        kinds={int(k): v for k, v in KINDS.items()},
+        error=error,
+        values=values or {"phones": "", "mails": "", "type": "0"},
+    )
+
+
+def index(visit: Visit) -> Response:
+    return _page(visit)
+
+
+def add(visit: Visit) -> Response:
+    values = {name: visit.field(name) for name in ("phones", "mails", "type")}
+    try:
+        addresses = rules.blacklist_addresses(
+            values["phones"], values["mails"], visit.account.region
+        )
+        visit.services.contacts.add_blacklist(
+            visit.account.id, addresses, rules.blacklist_type(values["type"]), visit.now
+        )
+    except DomainError as error:
+        return _page(visit, error.description, values)
+    added = "1 address" if len(addresses) == 1 else f"{len(addresses)} addresses"
+    return visit.redirect("/blacklist", f"{added} stop-listed")
+
+
+def delete(visit: Visit) -> Response:
+    """Take one stop-listed address off (NotFound, a 404, when the account has no such one)."""
+    address = visit.field("address").strip()
+    if not address:
+        raise NotFound("not in the blacklist")
+    visit.services.contacts.delete_blacklist(visit.account.id, [address])
+    return visit.redirect("/blacklist", "Taken off the blacklist")
+
+
+PAGE = PageModule(NAV, routes)
