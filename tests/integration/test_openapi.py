@@ -114,7 +114,7 @@ def test_every_generated_request_gets_a_declared_answer(api: Server) -> None:
 
     @given(case=schema.as_strategy(GenerationMode.POSITIVE), as_account=st.booleans())
     @settings(
-        max_examples=350,
+        max_examples=300,
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),

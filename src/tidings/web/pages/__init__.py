@@ -6,7 +6,7 @@ A new page module is added to PAGES; its templates go under `templates/<module>/
 from __future__ import annotations
 
 from tidings.web.cabinet import PageModule
-from tidings.web.pages import account, auth, blacklist, contacts, lists
+from tidings.web.pages import account, admin, auth, blacklist, contacts, lists
 
 PAGES: tuple[PageModule, ...] = (
     auth.PAGE,
@@ -14,4 +14,5 @@ PAGES: tuple[PageModule, ...] = (
     contacts.PAGE,
     blacklist.PAGE,
     account.PAGE,
+    admin.PAGE,
 )

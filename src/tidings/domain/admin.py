@@ -1,0 +1,232 @@
+"""The operator's tools in the cabinet: accounts, money, test mode, tariffs, upstream state.
+
+Only accounts with `is_operator` reach these (the web edge answers 404 to the others). Form
+values arrive raw; the rules here clean them and raise InvalidParameter naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from tidings.domain.accounts import Account, PasswordHashes, hash_password, validate_login
+from tidings.domain.money import to_minor
+from tidings.domain.operations import UpstreamState
+from tidings.domain.pricing import Tariff, TariffRecord, country_code, price, tariff_name
+from tidings.errors import InvalidParameter, NotFound
+
+MAX_MEMO = 200
+# [choice] One manual credit or debit moves at most this much (minor units): a typo of a few
+# extra zeros is refused rather than booked.
+MAX_MOVE_MINOR = 100_000_000_00
+
+
+@dataclass(frozen=True)
+class AccountLine:
+    account: Account
+    balance_minor: int
+
+
+@dataclass(frozen=True)
+class ConfiguredUpstream:
+    """An upstream as the settings describe it."""
+
+    name: str
+    kind: str  # "virtual", "smpp", "smtp"
+    address: str
+    window: int
+    binds: int
+
+
+@dataclass(frozen=True)
+class UpstreamLine:
+    """One configured upstream and what each dispatcher last reported about it
+    (`states` empty: no dispatcher has reported it, its state is unknown)."""
+
+    upstream: ConfiguredUpstream
+    states: tuple[UpstreamState, ...]
+    now: datetime
+
+    @property
+    def known(self) -> bool:
+        return bool(self.states)
+
+
+class AdminStore(Protocol):
+    def list_accounts(self) -> list[tuple[Account, int]]: ...
+
+    def account(self, account_id: int) -> Account | None: ...
+
+    def create_account(
+        self,
+        login: str,
+        hashes: PasswordHashes,
+        now: datetime,
+        *,
+        timezone: str = ...,
+        region: str = ...,
+        currency: str = ...,
+        test_mode: bool = ...,
+        is_operator: bool = ...,
+    ) -> Account: ...
+
+    def add_ledger_entry(
+        self, account_id: int, amount_minor: int, kind: str, memo: str, now: datetime
+    ) -> int: ...
+
+    def set_test_mode(self, account_id: int, on: bool) -> None: ...
+
+    @property
+    def default_tariff(self) -> Tariff: ...
+
+    def tariffs(self) -> list[TariffRecord]: ...
+
+    def create_tariff(self, name: str, tariff: Tariff) -> int: ...
+
+    def change_tariff(
+        self, tariff_id: int, *, default_price_minor: int, email_price_minor: int
+    ) -> None: ...
+
+    def set_country_price(self, tariff_id: int, country: str, price_minor: int | None) -> None: ...
+
+    def set_account_tariff(self, account_id: int, tariff_id: int | None) -> None: ...
+
+
+class AdminService:
+    def __init__(self, store: AdminStore) -> None:
+        self._store = store
+
+    # ---- accounts -------------------------------------------------------------------------
+
+    def accounts(self) -> list[AccountLine]:
+        return [AccountLine(a, balance) for a, balance in self._store.list_accounts()]
+
+    def account(self, account_id: int) -> Account:
+        found = self._store.account(account_id)
+        if found is None:
+            raise NotFound("account not found")
+        return found
+
+    def create_account(
+        self,
+        login: str,
+        password: str,
+        opening_balance: str,
+        now: datetime,
+        *,
+        test_mode: bool,
+        is_operator: bool = False,
+    ) -> Account:
+        """A new account; a non-zero opening balance is its first ledger entry."""
+        clean = validate_login(login.strip())
+        if len(password) < 8:
+            raise InvalidParameter("password: at least 8 characters")
+        balance = amount(opening_balance or "0", "balance", allow_zero=True)
+        account = self._store.create_account(
+            clean, hash_password(password), now, test_mode=test_mode, is_operator=is_operator
+        )
+        if balance:
+            self._store.add_ledger_entry(account.id, balance, "credit", "opening balance", now)
+        return account
+
+    def move_money(
+        self, account_id: int, raw_amount: str, direction: str, memo: str, now: datetime
+    ) -> int:
+        """Credit (`direction` "credit") or debit ("debit") the account through the ledger;
+        return the new balance."""
+        if direction not in ("credit", "debit"):
+            raise InvalidParameter("direction: credit or debit")
+        minor = amount(raw_amount, "amount")
+        note = memo.strip()
+        if len(note) > MAX_MEMO:
+            raise InvalidParameter(f"memo: at most {MAX_MEMO} characters")
+        self.account(account_id)
+        signed = minor if direction == "credit" else -minor
+        return self._store.add_ledger_entry(
+            account_id, signed, direction, note or f"{direction} by an operator", now
+        )
+
+    def set_test_mode(self, account_id: int, on: bool) -> None:
+        self._store.set_test_mode(account_id, on)
+
+    def set_account_tariff(self, account_id: int, raw_tariff: str) -> None:
+        """`raw_tariff` "" puts the account back on the default tariff."""
+        text = raw_tariff.strip()
+        if text and not (text.isascii() and text.isdigit()):
+            raise InvalidParameter("tariff: a tariff id")
+        self._store.set_account_tariff(account_id, int(text) if text else None)
+
+    # ---- tariffs --------------------------------------------------------------------------
+
+    @property
+    def default_tariff(self) -> Tariff:
+        return self._store.default_tariff
+
+    def tariffs(self) -> list[TariffRecord]:
+        return self._store.tariffs()
+
+    def create_tariff(self, raw_name: str, raw_default: str, raw_email: str) -> int:
+        """A new tariff in the default tariff's currency, starting with its country prices."""
+        base = self._store.default_tariff
+        return self._store.create_tariff(
+            tariff_name(raw_name),
+            Tariff(
+                currency=base.currency,
+                default_price_minor=price(raw_default, "default_price"),
+                email_price_minor=price(raw_email, "email_price"),
+                country_prices=dict(base.country_prices),
+            ),
+        )
+
+    def change_tariff(self, tariff_id: int, raw_default: str, raw_email: str) -> None:
+        self._store.change_tariff(
+            tariff_id,
+            default_price_minor=price(raw_default, "default_price"),
+            email_price_minor=price(raw_email, "email_price"),
+        )
+
+    def set_country_price(self, tariff_id: int, raw_country: str, raw_price: str) -> None:
+        self._store.set_country_price(
+            tariff_id, country_code(raw_country), price(raw_price, "price")
+        )
+
+    def remove_country_price(self, tariff_id: int, raw_country: str) -> None:
+        self._store.set_country_price(tariff_id, country_code(raw_country), None)
+
+
+def amount(raw: str, param: str, *, allow_zero: bool = False) -> int:
+    """A positive sum of money in minor units from a decimal string ("10", "10.50", "10,5")."""
+    if not raw.strip():
+        raise InvalidParameter(f"{param}: required")
+    try:
+        minor = to_minor(raw)
+    except InvalidParameter as exc:
+        raise InvalidParameter(f"{param}: not an amount") from exc
+    if minor < 0 or (minor == 0 and not allow_zero):
+        raise InvalidParameter(f"{param}: a positive amount")
+    if minor > MAX_MOVE_MINOR:
+        raise InvalidParameter(f"{param}: at most {MAX_MOVE_MINOR // 100}")
+    return minor
+
+
+def upstream_lines(
+    configured: Sequence[ConfiguredUpstream], states: Sequence[UpstreamState], now: datetime
+) -> list[UpstreamLine]:
+    """Each configured upstream with the live reports about it, then any upstream reported
+    by a dispatcher but absent from these settings (another process's configuration)."""
+    by_name: dict[str, list[UpstreamState]] = {}
+    for state in states:
+        by_name.setdefault(state.upstream, []).append(state)
+    lines = [UpstreamLine(u, tuple(by_name.pop(u.name, ())), now) for u in configured]
+    for name, reported in sorted(by_name.items()):
+        first = reported[0]
+        lines.append(
+            UpstreamLine(
+                ConfiguredUpstream(name, first.kind, "—", first.window, first.binds_total),
+                tuple(reported),
+                now,
+            )
+        )
+    return lines

@@ -1,0 +1,241 @@
+"""The operator's section: accounts (balance, credit/debit through the ledger, test mode,
+tariff), tariffs with their per-country prices, upstreams and their live state.
+
+Only accounts with `is_operator` see it; for every other account each of these URLs is a page
+that does not exist (404), so the section does not reveal itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from tidings.config import Settings
+from tidings.domain.admin import AdminService, ConfiguredUpstream, upstream_lines
+from tidings.domain.money import format_money
+from tidings.errors import DomainError, NotFound
+from tidings.web.cabinet import Cabinet, Handler, NavItem, PageModule, Visit
+
+NAV = (NavItem("Admin", "/admin", operator_only=True),)
+
+
+def routes(cabinet: Cabinet) -> list[BaseRoute]:
+    admin = Admin(AdminService(cabinet.services.store))
+    page, action = cabinet.page, cabinet.action
+    return [
+        Route("/admin", page(_operator(admin.accounts)), methods=["GET"]),
+        Route("/admin/accounts", action(_operator(admin.create_account)), methods=["POST"]),
+        Route(
+            "/admin/accounts/{account_id}/money",
+            action(_operator(admin.move_money)),
+            methods=["POST"],
+        ),
+        Route(
+            "/admin/accounts/{account_id}/test-mode",
+            action(_operator(admin.test_mode)),
+            methods=["POST"],
+        ),
+        Route(
+            "/admin/accounts/{account_id}/tariff",
+            action(_operator(admin.account_tariff)),
+            methods=["POST"],
+        ),
+        Route("/admin/tariffs", page(_operator(admin.tariffs)), methods=["GET"]),
+        Route("/admin/tariffs", action(_operator(admin.create_tariff)), methods=["POST"]),
+        Route(
+            "/admin/tariffs/{tariff_id}", action(_operator(admin.change_tariff)), methods=["POST"]
+        ),
+        Route(
+            "/admin/tariffs/{tariff_id}/countries",
+            action(_operator(admin.set_country)),
+            methods=["POST"],
+        ),
+        Route(
+            "/admin/tariffs/{tariff_id}/countries/delete",
+            action(_operator(admin.remove_country)),
+            methods=["POST"],
+        ),
+        Route("/admin/upstreams", page(_operator(admin.upstreams)), methods=["GET"]),
+        Route("/admin/upstreams/rows", page(_operator(admin.upstream_rows)), methods=["GET"]),
+    ]
+
+
+def _operator(handler: Handler) -> Handler:
+    def guarded(visit: Visit) -> Response:
+        if not visit.account.is_operator:
+            raise NotFound("page not found")
+        return handler(visit)
+
+    return guarded
+
+
+def configured_upstreams(settings: Settings) -> list[ConfiguredUpstream]:
+    """The upstreams these settings define, the virtual one (test mode) first."""
+    found = [ConfiguredUpstream("virtual", "virtual", "—", settings.virtual.window, 1)]
+    found += [
+        ConfiguredUpstream(u.name, "smpp", f"{u.host}:{u.port}", u.window, u.binds)
+        for u in settings.smpp
+    ]
+    found += [
+        ConfiguredUpstream(m.name, "smtp", f"{m.host}:{m.port}", m.pool_size, m.pool_size)
+        for m in settings.smtp
+    ]
+    return found
+
+
+class Admin:
+    def __init__(self, service: AdminService) -> None:
+        self._service = service
+
+    # ---- accounts -------------------------------------------------------------------------
+
+    def _accounts(self, visit: Visit, error: str = "", **values: str) -> Response:
+        tariffs = self._service.tariffs()
+        return visit.render(
+            "admin/accounts.html",
+            status_code=400 if error else 200,
+            lines=self._service.accounts(),
+            tariffs=tariffs,
+            tariff_names={t.id: t.name for t in tariffs},
+            error=error,
+            values={"login": "", "balance": "", **values},
+        )
+
+    def accounts(self, visit: Visit) -> Response:
+        return self._accounts(visit)
+
+    def create_account(self, visit: Visit) -> Response:
+        login = visit.field("login")
+        try:
+            account = self._service.create_account(
+                login,
+                visit.field("password"),
+                visit.field("balance"),
+                visit.now,
+                test_mode=bool(visit.field("test_mode")),
+                is_operator=bool(visit.field("is_operator")),
+            )
+        except DomainError as error:
+            return self._accounts(
+                visit, error.description, login=login, balance=visit.field("balance")
+            )
+        return visit.redirect("/admin", f"Account {account.login} created")
+
+    def _guarded(self, visit: Visit, change: Callable[[int], str]) -> Response:
+        """Run a change to one account; a bad form value is shown on the accounts page."""
+        account_id = visit.path_int("account_id")
+        try:
+            message = change(account_id)
+        except NotFound:
+            raise
+        except DomainError as error:
+            return self._accounts(visit, error.description)
+        return visit.redirect("/admin", message)
+
+    def move_money(self, visit: Visit) -> Response:
+        direction = visit.field("direction")
+
+        def change(account_id: int) -> str:
+            login = self._service.account(account_id).login
+            balance = self._service.move_money(
+                account_id, visit.field("amount"), direction, visit.field("memo"), visit.now
+            )
+            return f"{login}: {direction} booked, balance {format_money(balance)}"
+
+        return self._guarded(visit, change)
+
+    def test_mode(self, visit: Visit) -> Response:
+        on = visit.field("on") == "1"
+
+        def change(account_id: int) -> str:
+            self._service.set_test_mode(account_id, on)
+            return f"Test mode {'on' if on else 'off'}"
+
+        return self._guarded(visit, change)
+
+    def account_tariff(self, visit: Visit) -> Response:
+        def change(account_id: int) -> str:
+            self._service.set_account_tariff(account_id, visit.field("tariff"))
+            return "Tariff changed"
+
+        return self._guarded(visit, change)
+
+    # ---- tariffs --------------------------------------------------------------------------
+
+    def _tariffs(self, visit: Visit, error: str = "", **values: str) -> Response:
+        return visit.render(
+            "admin/tariffs.html",
+            status_code=400 if error else 200,
+            default=self._service.default_tariff,
+            tariffs=self._service.tariffs(),
+            error=error,
+            values={"name": "", "default_price": "", "email_price": "", **values},
+        )
+
+    def tariffs(self, visit: Visit) -> Response:
+        return self._tariffs(visit)
+
+    def _tariff_change(self, visit: Visit, change: Callable[[int], Any], done: str) -> Response:
+        tariff_id = visit.path_int("tariff_id")
+        try:
+            change(tariff_id)
+        except NotFound:
+            raise
+        except DomainError as error:
+            return self._tariffs(visit, error.description)
+        return visit.redirect("/admin/tariffs", done)
+
+    def create_tariff(self, visit: Visit) -> Response:
+        values = {n: visit.field(n) for n in ("name", "default_price", "email_price")}
+        try:
+            self._service.create_tariff(
+                values["name"], values["default_price"], values["email_price"]
+            )
+        except DomainError as error:
+            return self._tariffs(visit, error.description, **values)
+        return visit.redirect("/admin/tariffs", "Tariff created")
+
+    def change_tariff(self, visit: Visit) -> Response:
+        return self._tariff_change(
+            visit,
+            lambda t: self._service.change_tariff(
+                t, visit.field("default_price"), visit.field("email_price")
+            ),
+            "Tariff saved",
+        )
+
+    def set_country(self, visit: Visit) -> Response:
+        return self._tariff_change(
+            visit,
+            lambda t: self._service.set_country_price(
+                t, visit.field("country"), visit.field("price")
+            ),
+            "Country price saved",
+        )
+
+    def remove_country(self, visit: Visit) -> Response:
+        return self._tariff_change(
+            visit,
+            lambda t: self._service.remove_country_price(t, visit.field("country")),
+            "Country price removed",
+        )
+
+    # ---- upstreams ------------------------------------------------------------------------
+
+    def _lines(self, visit: Visit) -> dict[str, Any]:
+        services = visit.services
+        configured = configured_upstreams(services.settings)
+        return {"lines": upstream_lines(configured, services.store.upstream_states(), visit.now)}
+
+    def upstreams(self, visit: Visit) -> Response:
+        return visit.render("admin/upstreams.html", **self._lines(visit))
+
+    def upstream_rows(self, visit: Visit) -> Response:
+        """The table body alone, polled every 2 s by the page."""
+        return visit.render("admin/upstream_rows.html", **self._lines(visit))
+
+
+PAGE = PageModule(NAV, routes)

@@ -1,0 +1,207 @@
+"""The cabinet's admin section through the real server: operators only (everyone else gets
+404), accounts with balances, credit/debit through the ledger, test mode, tariffs, upstreams."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import CLOCK_START, Server, fresh_database_url, start_server
+from tests.integration.web_support import WebUser
+from tidings.domain.accounts import hash_password
+from tidings.domain.clock import FakeClock, to_ts
+from tidings.store.operations import StateReport, write_upstream_states
+
+GET_PAGES = ["/admin", "/admin/tariffs", "/admin/upstreams", "/admin/upstreams/rows"]
+POST_ROUTES = [
+    "/admin/accounts",
+    "/admin/accounts/1/money",
+    "/admin/accounts/1/test-mode",
+    "/admin/accounts/1/tariff",
+    "/admin/tariffs",
+    "/admin/tariffs/1",
+    "/admin/tariffs/1/countries",
+    "/admin/tariffs/1/countries/delete",
+]
+
+
+@pytest.fixture
+def operator(server: Server, ip: str) -> Iterator[WebUser]:
+    password = secrets.token_urlsafe(8)
+    acc = server.store.create_account(
+        f"op{secrets.token_hex(4)}", hash_password(password), server.clock.now(), is_operator=True
+    )
+    web = WebUser(server, ip)
+    assert web.sign_in(acc.login, password).status_code == 303
+    yield web
+    web.close()
+
+
+@pytest.fixture
+def customer(server: Server, ip: str) -> Iterator[WebUser]:
+    acc, psw = server.account()
+    web = WebUser(server, ip.replace("2001:db8::", "2001:db8:2::"))
+    assert web.sign_in(acc.login, psw).status_code == 303
+    yield web
+    web.close()
+
+
+def test_the_section_does_not_exist_for_a_customer(server: Server, customer: WebUser) -> None:
+    page = customer.get("/lists")
+    assert 'href="/admin"' not in page.text
+    for path in GET_PAGES:
+        assert customer.get(path).status_code == 404, path
+    victim, _ = server.account()
+    for path in POST_ROUTES:
+        url = path.replace("/1/", f"/{victim.id}/")
+        data = {"amount": "1000", "direction": "credit", "on": "0", "login": "x" * 8}
+        assert customer.post(url, data).status_code == 404, url
+    assert server.store.balance(victim.id) == 10_000
+    assert server.store.account(victim.id).test_mode  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("path", POST_ROUTES)
+def test_every_admin_post_needs_the_csrf_token(operator: WebUser, path: str) -> None:
+    assert operator.post(path, {"amount": "1"}, csrf=False).status_code == 403
+    assert operator.client.post(path, data={"csrf_token": "forged"}).status_code == 403
+
+
+def test_accounts_listed_with_balances_credit_debit_and_test_mode(
+    server: Server, operator: WebUser
+) -> None:
+    acc, _ = server.account(balance="12.50")
+    page = operator.get("/admin")
+    assert page.status_code == 200 and 'href="/admin"' in page.text
+    row = re.search(rf'<tr id="account-{acc.id}">.*?</tr>', page.text, re.S)
+    assert row and acc.login in row.group(0) and "12.50 RUB" in row.group(0)
+
+    credit = {"amount": "100,25", "direction": "credit", "memo": "Пополнение по счёту №5"}
+    assert operator.post(f"/admin/accounts/{acc.id}/money", credit).status_code == 303
+    assert "balance 112.75" in operator.get("/admin").text
+    debit = {"amount": "2.75", "direction": "debit", "memo": ""}
+    assert operator.post(f"/admin/accounts/{acc.id}/money", debit).status_code == 303
+    assert server.store.balance(acc.id) == 11_000
+    assert server.store.ledger_sum(acc.id) == 11_000
+    for bad in ("0", "-5", "abc", ""):
+        response = operator.post(
+            f"/admin/accounts/{acc.id}/money", {"amount": bad, "direction": "credit"}
+        )
+        assert response.status_code == 400, bad
+    assert operator.post("/admin/accounts/999999999/money", credit).status_code == 404
+    assert server.store.balance(acc.id) == 11_000
+
+    assert operator.post(f"/admin/accounts/{acc.id}/test-mode", {"on": "0"}).status_code == 303
+    assert not server.store.account(acc.id).test_mode  # type: ignore[union-attr]
+    assert operator.post(f"/admin/accounts/{acc.id}/test-mode", {"on": "1"}).status_code == 303
+    assert server.store.account(acc.id).test_mode  # type: ignore[union-attr]
+
+
+def test_create_an_account(server: Server, operator: WebUser) -> None:
+    login = f"new{secrets.token_hex(4)}"
+    form = {"login": login, "password": "long enough", "balance": "50", "test_mode": "1"}
+    assert operator.post("/admin/accounts", form).status_code == 303
+    acc = server.store.account_by_login(login)
+    assert acc is not None and acc.test_mode and not acc.is_operator
+    assert server.store.balance(acc.id) == 5_000
+    again = operator.post("/admin/accounts", form)
+    assert again.status_code == 400 and "exists" in again.text
+    short = operator.post("/admin/accounts", {**form, "login": "other1", "password": "short"})
+    assert short.status_code == 400 and "at least 8 characters" in short.text
+    bad = operator.post("/admin/accounts", {**form, "login": "<script>x</script>"})
+    assert bad.status_code == 400 and "<script>x" not in bad.text
+
+
+def test_tariffs_edited_and_given_to_an_account(server: Server, operator: WebUser) -> None:
+    page = operator.get("/admin/tariffs")
+    assert page.status_code == 200 and "Default tariff" in page.text and "1.80" in page.text
+    name = f"Опт {secrets.token_hex(3)} <b>"
+    form = {"name": name, "default_price": "1.50", "email_price": "0.05"}
+    assert operator.post("/admin/tariffs", form).status_code == 303
+    record = next(t for t in server.store.tariffs() if t.name == name)
+    assert dict(record.tariff.country_prices) == {"RU": 180, "KZ": 350, "BY": 400}
+    page = operator.get("/admin/tariffs").text
+    assert name.replace("<b>", "&lt;b&gt;") in page and name not in page
+
+    tid = record.id
+    assert (
+        operator.post(
+            f"/admin/tariffs/{tid}", {"default_price": "1.60", "email_price": "0.07"}
+        ).status_code
+        == 303
+    )
+    assert (
+        operator.post(
+            f"/admin/tariffs/{tid}/countries", {"country": "uz", "price": "5"}
+        ).status_code
+        == 303
+    )
+    assert (
+        operator.post(f"/admin/tariffs/{tid}/countries/delete", {"country": "BY"}).status_code
+        == 303
+    )
+    bad = operator.post(f"/admin/tariffs/{tid}/countries", {"country": "Узб", "price": "5"})
+    assert bad.status_code == 400 and "two-letter" in bad.text
+    assert operator.post("/admin/tariffs/999999999", form).status_code == 404
+    record = next(t for t in server.store.tariffs() if t.id == tid)
+    assert record.tariff.default_price_minor == 160 and record.tariff.email_price_minor == 7
+    assert dict(record.tariff.country_prices) == {"RU": 180, "KZ": 350, "UZ": 500}
+
+    acc, _ = server.account()
+    assert (
+        operator.post(f"/admin/accounts/{acc.id}/tariff", {"tariff": str(tid)}).status_code == 303
+    )
+    account = server.store.account(acc.id)
+    assert account is not None and account.tariff_id == tid
+    assert server.store.tariff_for(account).sms_part_price("998901234567") == 500
+    assert operator.post(f"/admin/accounts/{acc.id}/tariff", {"tariff": ""}).status_code == 303
+    assert server.store.account(acc.id).tariff_id is None  # type: ignore[union-attr]
+
+
+def test_upstreams_show_live_state_or_unknown(server: Server, operator: WebUser) -> None:
+    page = operator.get("/admin/upstreams")
+    assert page.status_code == 200
+    assert 'hx-get="/admin/upstreams/rows"' in page.text
+    now = server.clock.now()
+    worker = f"w{secrets.token_hex(3)}"
+    write_upstream_states(
+        server.store.db,
+        [
+            StateReport(
+                "virtual", worker, "virtual", True, 1, 1, 7, 200, 12.5, 900, "", None, to_ts(now)
+            ),
+            StateReport(
+                f"smsc-{worker}", worker, "smpp", False, 0, 2, 0, 50, 0.0, 10,
+                "bind refused: <ESME_RBINDFAIL>", to_ts(now - timedelta(seconds=30)),
+                to_ts(now),
+            ),
+        ],
+    )  # fmt: skip
+    rows = operator.get("/admin/upstreams/rows").text
+    assert rows.startswith("<tbody") and "<html" not in rows
+    assert worker in rows and "7 / 200" in rows and "12.5" in rows
+    assert f"smsc-{worker}" in rows and "not bound" in rows
+    assert "bind refused: &lt;ESME_RBINDFAIL&gt;" in rows
+
+
+def test_upstreams_without_reports_are_unknown(tmp_path_factory: pytest.TempPathFactory) -> None:
+    url = fresh_database_url("sqlite", tmp_path_factory.mktemp("admin"))
+    smpp = {"name": "beeline", "host": "127.0.0.1", "port": 2775, "system_id": "a", "password": "b"}
+    uv, thread, srv = start_server(url, FakeClock(CLOCK_START), smpp=[smpp])
+    try:
+        password = "operator-pass"
+        srv.store.create_account("op", hash_password(password), srv.clock.now(), is_operator=True)
+        web = WebUser(srv, "2001:db8:3::1")
+        web.sign_in("op", password)
+        rows = web.get("/admin/upstreams/rows").text
+        web.close()
+    finally:
+        srv.client.close()
+        uv.should_exit = True
+        thread.join(10)
+        srv.store.close()
+    assert rows.count("state unknown") == 2
+    assert "beeline" in rows and "127.0.0.1:2775" in rows
