@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Mount
 
 from tidings.api.app import build_app
 from tidings.api.context import Services
-from tidings.api.guards import ConcurrencyGuard, RateGuard
+from tidings.api.guards import edge_guards
 from tidings.api.openapi import openapi_routes
 from tidings.channels.base import Channel
 from tidings.channels.factory import upstream_channels
@@ -80,23 +80,17 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
         error_block_s=g.error_block_s,
     )
     messages = MessageStore(store, routes_for(settings))
+    guards = edge_guards(g, clock)  # in Redis when g.redis_url is set, else in memory
     return Services(
         settings=settings,
         store=store,
         clock=clock,
         auth=Authenticator(store, CredentialCache(g.credential_cache_ttl_s)),
         abuse=AbuseGuard(store, limits, clock),
-        duplicates=RateGuard(1, g.duplicate_window_s, "duplicate request, wait a minute", clock),
-        phone_repeats=RateGuard(
-            g.phones_identical_max, g.duplicate_window_s, "duplicate request, wait a minute", clock
-        ),
-        balance_requests=RateGuard(
-            g.balance_requests_max,
-            g.duplicate_window_s,
-            "too many balance requests, wait a minute",
-            clock,
-        ),
-        concurrency=ConcurrencyGuard(g.max_concurrent_per_login),
+        duplicates=guards.duplicates,
+        phone_repeats=guards.phone_repeats,
+        balance_requests=guards.balance_requests,
+        concurrency=guards.concurrency,
         jobs=JobService(store),
         sends=SendService(messages, settings.dispatch.default_validity_min),
         messages=messages,

@@ -33,6 +33,9 @@ class GuardSettings(BaseModel):
     # "fifteen or more simultaneous requests under one login" are refused: 14 may run at once.
     max_concurrent_per_login: int = 14
     credential_cache_ttl_s: int = 60
+    # Error-9 counters shared by several API processes, e.g. "redis://127.0.0.1:6379/0";
+    # empty = in memory, per process. A Redis that does not answer is bypassed (fail open).
+    redis_url: str = ""
 
 
 class TariffSettings(BaseModel):

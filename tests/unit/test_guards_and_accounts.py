@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tidings.api.guards import ConcurrencyGuard, RateGuard, request_identity
+from tidings.api.guards import MemoryConcurrencyGuard, MemoryRateGuard, request_identity
 from tidings.domain.accounts import (
     CredentialCache,
     hash_password,
@@ -110,7 +110,7 @@ def test_error_streak_blocks_and_success_resets_it() -> None:
 
 def test_rate_guard_releases_a_hit_when_the_action_fails() -> None:
     clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
-    guard = RateGuard(1, 60, "duplicate request, wait a minute", clock)
+    guard = MemoryRateGuard(1, 60, "duplicate request, wait a minute", clock)
     key = request_identity(1, "jobs", {"add": "1", "psw": "p1"})
     assert key == request_identity(1, "jobs", {"add": "1", "psw": "p2"})  # credentials aside
     assert key != request_identity(2, "jobs", {"add": "1"})
@@ -127,7 +127,7 @@ def test_rate_guard_releases_a_hit_when_the_action_fails() -> None:
 
 def test_rate_guard_allows_its_limit_within_the_window() -> None:
     clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
-    guard = RateGuard(3, 60, "too many", clock)
+    guard = MemoryRateGuard(3, 60, "too many", clock)
     for _ in range(3):
         with guard.hit(b"k"):
             clock.advance(10)
@@ -139,7 +139,7 @@ def test_rate_guard_allows_its_limit_within_the_window() -> None:
 
 
 def test_concurrency_guard_counts_per_login() -> None:
-    guard = ConcurrencyGuard(2)
+    guard = MemoryConcurrencyGuard(2)
     guard.enter("a")
     guard.enter("a")
     with pytest.raises(TooManyRequests):
