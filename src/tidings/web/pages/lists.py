@@ -84,12 +84,24 @@ def routes(cabinet: Cabinet) -> list[BaseRoute]:
 
 
 def _table(visit: Visit) -> dict[str, Any]:
+    offset = _offset(visit.query.get("offset", ""))
     jobs = visit.services.jobs.list(visit.account, None, None)
-    counts = visit.cabinet.reports.status_counts(visit.account.id, [j.job_id for j in jobs])
+    shown = jobs[offset : offset + PAGE_SIZE]
+    # Progress is counted for the lists on screen only: the table is polled every 2 s.
+    counts = visit.cabinet.reports.status_counts(visit.account.id, [j.job_id for j in shown])
     lines: list[tuple[JobView, Progress]] = [
-        (job, progress(counts.get(job.job_id, {}), job.phones_cnt)) for job in jobs
+        (job, progress(counts.get(job.job_id, {}), job.phones_cnt)) for job in shown
     ]
-    return {"lines": lines, "status_names": JOB_STATUS}
+    return {
+        "lines": lines,
+        "status_names": JOB_STATUS,
+        "repeats": REPEATS,
+        "offset": offset,
+        "limit": PAGE_SIZE,
+        "has_next": len(jobs) > offset + PAGE_SIZE,
+        # Stop polling once nothing on screen can change.
+        "live": any(j.status in (-1, 0) or p.waiting or p.sent for j, p in lines),
+    }
 
 
 def index(visit: Visit) -> Response:
