@@ -31,4 +31,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/jobs_add.py
 
 clean:
-	rm -rf $(VENV) tidings.db tidings.db-wal tidings.db-shm
+	rm -rf $(VENV) tidings.db tidings.db-wal tidings.db-shm tidings.db-writer.lock

@@ -134,8 +134,10 @@ def build_dispatcher(
     )
 
 
-def build_application(settings: Settings, clock: Clock | None = None) -> Application:
-    store = open_store(settings)
+def build_application(
+    settings: Settings, clock: Clock | None = None, *, upgrade: bool = True
+) -> Application:
+    store = open_store(settings, upgrade=upgrade)
     services = build_services(settings, store, clock)
     return Application(services=services, http=build_app(services, extra_routes(services)))
 

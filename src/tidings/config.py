@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
     port: int = 8080
+    # `tidings api` processes on one port (several need guards.redis_url to share limits).
+    workers: int = Field(default=1, ge=1, le=64)
+    # Threads per API process for the synchronous store. Few is faster: every extra thread
+    # contending for the GIL cost more than it overlapped (bench/api_load.sh).
+    api_threads: int = Field(default=2, ge=1, le=64)
     log_level: str = "info"
     # Message text and phone numbers are masked in logs unless this is switched off.
     log_unmasked: bool = False

@@ -88,12 +88,14 @@ class Outcome:
 def build_app(services: Services, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
     """The /sys scripts and health check, then `extra_routes` (metrics, OpenAPI, the web
     cabinet mounted at `/` last, so it never shadows an API path)."""
+    threads = StoreThreads(services.settings.api_threads)
+
     async def sys_script(request: Request) -> Response:
         script = request.path_params["script"]
         handler = SCRIPTS.get(script)
         if handler is None:
             return PlainTextResponse("not found", status_code=404)
-        return await _serve(request, script, handler, services)
+        return await _serve(request, script, handler, services, threads)
 
     async def healthz(_request: Request) -> Response:
         return PlainTextResponse("ok")
@@ -107,7 +109,11 @@ def build_app(services: Services, extra_routes: Sequence[BaseRoute] = ()) -> Sta
 
 
 async def _serve(
-    request: Request, script: str, handler: ScriptHandler, services: Services
+    request: Request,
+    script: str,
+    handler: ScriptHandler,
+    services: Services,
+    threads: StoreThreads,
 ) -> Response:
     started = time.perf_counter()
     client_ip = request.client.host if request.client else "0.0.0.0"
@@ -118,12 +124,12 @@ async def _serve(
     slot = False
     try:
         if not services.abuse.check_cached(client_ip):
-            await _in_worker(services.abuse.check, client_ip)
+            await threads.run(services.abuse.check, client_ip)
         if login_hint:
             services.concurrency.enter(login_hint)
             slot = True
         body = await request.body()
-        out = await _in_worker(
+        out = await threads.run(
             _process,
             services,
             script,
@@ -160,13 +166,20 @@ async def _serve(
     return api_response(out.body, out.codec, out.label, renderer_for(out.fmt).media_type)
 
 
-# The store is synchronous: each request makes one hop to these threads. A plain executor
-# costs a fraction of anyio's thread hop, which was a third of the event loop's time under load.
-_WORKERS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="api")
+class StoreThreads:
+    """The store is synchronous: each request makes one hop to these threads. A plain
+    executor costs a fraction of anyio's thread hop (a third of the event loop's time under
+    load), and a small one beats a large one: threads contending for the GIL cost more than
+    they overlap."""
 
+    def __init__(self, threads: int) -> None:
+        self._threads = threads
+        self._executor: ThreadPoolExecutor | None = None
 
-async def _in_worker(fn: Callable[..., T], *args: Any) -> T:
-    return await asyncio.get_running_loop().run_in_executor(_WORKERS, fn, *args)
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self._threads, thread_name_prefix="store")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
 
 def _fmt_hint(raw: bytes | None) -> int:

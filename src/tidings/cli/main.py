@@ -114,14 +114,21 @@ def api(
     config: ConfigOption = None,
     host: Annotated[str | None, typer.Option(help="Listen address [127.0.0.1]")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port [8080]")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="API processes on the port [settings: workers, 1]")
+    ] = None,
 ) -> None:
     """Run only the HTTP API (dispatchers run as separate processes)."""
     import uvicorn
 
     from tidings.app import build_application, configure_logging
+    from tidings.cli import workers as api_workers
 
-    settings = _settings(db, config, host=host, port=port)
+    settings = _settings(db, config, host=host, port=port, workers=workers)
     configure_logging(settings.log_level)
+    if settings.workers > 1:
+        api_workers.run(settings, config)
+        return
     application = build_application(settings)
     try:
         uvicorn.run(

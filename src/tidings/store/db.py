@@ -6,6 +6,8 @@ database's own bulk tools (executemany in one transaction on SQLite, COPY on Pos
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
 import sqlite3
 import threading
@@ -48,6 +50,7 @@ class Database(Protocol):
 
 
 _BATCH = 5000
+_LOCK_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
 
 
 class SqliteTx:
@@ -92,6 +95,12 @@ class SqliteDatabase:
         # Writers of this process queue here, in turn, instead of polling SQLite's lock with
         # growing sleeps (which left some requests waiting a second under load).
         self._writer = threading.Lock()
+        # ...and writers of every process (API workers, dispatchers) on an flock beside the
+        # database: a blocked flock wakes the moment it is released, where SQLite's own
+        # busy handler sleeps up to 100 ms between tries.
+        self._writer_file = (
+            None if path == ":memory:" else os.open(f"{path}-writer.lock", _LOCK_FLAGS)
+        )
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -114,8 +123,19 @@ class SqliteDatabase:
             return
         # IMMEDIATE takes the write lock up front, so a transaction never fails half-way on
         # a lock upgrade; readers use a deferred transaction and never block writers.
-        with self._writer, self._transaction("BEGIN IMMEDIATE") as tx:
+        with self._writer, self._other_processes_wait(), self._transaction("BEGIN IMMEDIATE") as tx:
             yield tx
+
+    @contextmanager
+    def _other_processes_wait(self) -> Iterator[None]:
+        if self._writer_file is None:
+            yield
+            return
+        fcntl.flock(self._writer_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._writer_file, fcntl.LOCK_UN)
 
     @contextmanager
     def _transaction(self, begin: str) -> Iterator[SqliteTx]:
@@ -133,6 +153,9 @@ class SqliteDatabase:
             for conn in self._all:
                 conn.close()
             self._all.clear()
+            if self._writer_file is not None:
+                os.close(self._writer_file)
+                self._writer_file = None
         self._local = threading.local()
 
 

@@ -1,0 +1,51 @@
+"""`tidings api --workers N`: N API processes on one port, started by uvicorn's supervisor.
+
+The parent migrates the store once; each worker builds its own application from the
+environment the parent hands down (a worker re-imports this module in a fresh interpreter).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import structlog
+import uvicorn
+from starlette.applications import Starlette
+
+from tidings.config import Settings, load_settings
+from tidings.store import migrate
+
+log = structlog.get_logger("tidings.api")
+
+
+def run(settings: Settings, config_file: str | None) -> None:
+    migrate.upgrade(settings.database_url)
+    os.environ["TIDINGS_DATABASE_URL"] = settings.database_url
+    if config_file:
+        os.environ["TIDINGS_CONFIG"] = config_file
+    # prometheus-client aggregates the workers' series through files in one directory.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="tidings-metrics-"))
+    log.info("starting API workers", workers=settings.workers, port=settings.port)
+    uvicorn.run(
+        "tidings.cli.workers:worker_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        # A worker builds the whole application before it answers the supervisor's ping;
+        # on a busy machine that takes longer than uvicorn's 5 s, and it would be restarted.
+        timeout_worker_healthcheck=60,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+    )
+
+
+def worker_app() -> Starlette:
+    """The application of one worker process (uvicorn calls this in each child)."""
+    from tidings.app import build_application, configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return build_application(settings, upgrade=False).http
