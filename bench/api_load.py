@@ -25,6 +25,7 @@ from tidings.store.repository import Store
 
 TIDINGS = str(Path(sys.executable).with_name("tidings"))
 PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS = "redis://127.0.0.1:6379"
 # Every request a different number and id, so none is refused as a duplicate (error 9), and
 # the requests spread over 4 logins: one login may have 14 requests in flight (error 9 beyond).
 SEND_LUA = """
@@ -107,18 +108,30 @@ def _wrk(port: int, script: str, connections: int, seconds: int = 10) -> str:
     )
 
 
-def _serve(url: str, script: str, label: str, connections: int = 32) -> None:
+def _serve(url: str, script: str, label: str, connections: int = 32, workers: int = 0) -> None:
+    """`tidings serve` (workers=0: API and dispatcher in one process), or `tidings api
+    --workers N` beside a `tidings dispatcher` process with the guards in Redis."""
     port = _port()
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "t.toml"
-        config.write_text('log_level = "warning"\n', encoding="utf-8")
-        proc = subprocess.Popen(
-            [TIDINGS, "serve", "--db", url, "--port", str(port), "--config", str(config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        config.write_text(
+            'log_level = "warning"\n'
+            + (f'[guards]\nredis_url = "{REDIS}/{secrets.randbelow(15) + 1}"\n' if workers else ""),
+            encoding="utf-8",
         )
+        common = ["--db", url, "--config", str(config)]
+        commands = [[TIDINGS, "serve", *common, "--port", str(port)]]
+        if workers:
+            commands = [
+                [TIDINGS, "api", *common, "--port", str(port), "--workers", str(workers)],
+                [TIDINGS, "dispatcher", *common],
+            ]
+        procs = [
+            subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for c in commands
+        ]
         try:
-            for _ in range(100):
+            for _ in range(900):
                 try:
                     httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
                     break
@@ -130,8 +143,10 @@ def _serve(url: str, script: str, label: str, connections: int = 32) -> None:
                 flush=True,
             )
         finally:
-            proc.terminate()
-            proc.wait(30)
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(30)
 
 
 def _pg_database() -> str:
@@ -153,11 +168,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'load.db'}"
         _prepare(url, 0)
-        _serve(url, SEND_LUA, "send.php, SQLite    ")
+        _serve(url, SEND_LUA, "send.php, SQLite, tidings serve              ")
+        _serve(url, SEND_LUA, "send.php, SQLite, api --workers 2 + dispatcher", workers=2)
     url = _pg_database()
     try:
         _prepare(url, 0)
-        _serve(url, SEND_LUA, "send.php, PostgreSQL")
+        _serve(url, SEND_LUA, "send.php, PostgreSQL, tidings serve              ")
+        _serve(url, SEND_LUA, "send.php, PostgreSQL, api --workers 2 + dispatcher", workers=2)
     finally:
         _drop(url)
     url = _pg_database()

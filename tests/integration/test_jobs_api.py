@@ -171,6 +171,29 @@ def test_fifteenth_concurrent_request_under_one_login_is_error_9(server: Server,
         time.sleep(0.05)
 
 
+def test_a_refused_request_with_its_login_in_the_body_gives_back_no_slot(
+    server: Server, ip: str
+) -> None:
+    acc, psw = server.account()
+    slow = [_slow_request(server, acc.login, psw) for _ in range(14)]
+    try:
+        time.sleep(0.5)
+        for _ in range(3):
+            refused = server.client.post(
+                "/sys/jobs.php",
+                data={"login": acc.login, "psw": psw, "get_all": "1"},
+                headers={"X-Forwarded-For": ip},
+            ).text
+            assert refused == "ERROR = 9 (too many concurrent requests)"
+        # The 14 slots are still taken: the refusals above did not free any of them.
+        assert server.jobs(ip, login=acc.login, psw=psw, get_all=1) == (
+            "ERROR = 9 (too many concurrent requests)"
+        )
+    finally:
+        for sock in slow:
+            sock.close()
+
+
 # ---- tenants --------------------------------------------------------------------------------
 
 

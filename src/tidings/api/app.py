@@ -220,9 +220,11 @@ def _process(
         out.codec, out.label = params.codec, params.charset_label
         out.fmt = _fmt_hint(params.text("fmt").encode("latin-1", "replace"))
         if need_slot:
-            slot_login = params.text("login") or params.text("apikey") or params.text("psw")
-            if slot_login:
-                services.concurrency.enter(slot_login)
+            login = params.text("login") or params.text("apikey") or params.text("psw")
+            if login:
+                services.concurrency.enter(login)
+                # Only a slot actually taken is given back: a refused one is not ours.
+                slot_login = login
         out.body = _call(services, script, handler, params, client_ip, out)
         services.abuse.request_succeeded(client_ip)
     except DomainError as error:
