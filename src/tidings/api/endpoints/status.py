@@ -178,7 +178,11 @@ def _text0(record: Record, detail: int, *, multiple: bool = False) -> str:
         skip = {"status", "last_date", "last_timestamp", "err", "send_timestamp", "id"}
         text += "".join(f", {k} = {v}" for k, v in record if k not in skip)
     if multiple:
-        text += f", id = {values['id']}, phone = {values['phone']}"
+        # all=0 adds the id and the phone; all=1/2 list the phone already and add the id
+        # (smsc-api.md §4.2).
+        text += f", id = {values['id']}"
+        if not detail:
+            text += f", phone = {values['phone']}"
     return text
 
 
