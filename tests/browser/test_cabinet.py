@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.conftest import ARTIFACTS
 from tests.conftest import Server
 from tidings.domain.accounts import api_key_hash
+from tidings.domain.sms import segment_count, split_comment
 
 README_SCREENSHOT = Path(__file__).parents[2] / "docs" / "img" / "cabinet.png"
 # The README's screenshot is a tracked file: rewritten only when asked for.
@@ -159,3 +160,57 @@ def test_revoke_an_api_key(page: Page, live: Server, backend: str) -> None:
     expect(page.locator("#new-key")).to_have_count(0)  # shown once only
     assert live.call("jobs", apikey=key, get_all=1) == "ERROR = 2 (authorise error)"
     _shot(page, "api-key-revoked", backend)
+
+
+# Texts where counting goes wrong easily: the GSM-7 extension table (two septets each), the
+# 160/153 and 70/67 boundaries, astral characters (surrogate pairs), the `~~~` comment.
+COUNTER_TEXTS = [
+    "Hello",
+    "€" * 80,
+    "€" * 81,
+    "a" * 160,
+    "a" * 161,
+    "{" + "a" * 152 + "}",
+    "Привет" * 11 + "Прив",
+    "Привет" * 12,
+    "😀" * 35,
+    "😀" * 36,
+    "Hello\n~~~\nстоимость не считается",
+]
+
+
+def test_the_live_counter_agrees_with_the_server(page: Page, live: Server) -> None:
+    _sign_in(page, live)
+    page.goto("/lists/new")
+    page.get_by_label("Name").fill("Counter")
+    page.get_by_label("Recipients").fill("79161234567")
+    box = page.get_by_label("Message")
+    for text in COUNTER_TEXTS:
+        box.fill(text)
+        live_figures = page.locator("#mes-counter").inner_text()
+        page.get_by_role("button", name="Preview cost").click()
+        expect(page.locator("#preview dd").nth(1)).to_have_text(live_figures)
+        body = split_comment(text)[0]
+        seg = segment_count(body)
+        parts = f"{seg.parts} SMS part{'s' if seg.parts != 1 else ''}"
+        assert live_figures.endswith(parts), (text, live_figures)
+
+
+def test_delete_asks_first(page: Page, live: Server, backend: str) -> None:
+    _sign_in(page, live)
+    page.goto("/lists/new")
+    page.get_by_label("Name").fill("To delete")
+    page.get_by_label("Recipients").fill("79161234567")
+    page.get_by_label("Message").fill("Hello")
+    page.get_by_label("Start").fill("+60")
+    page.get_by_role("button", name="Preview cost").click()
+    page.get_by_role("button", name="Create mailing list").click()
+    expect(page.locator("#job-status")).to_have_text("waiting")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Delete").click()
+    expect(page.locator("#job-status")).to_have_text("waiting")  # said no: still there
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete").click()
+    expect(page).to_have_url(re.compile(r"/lists$"))
+    expect(page.get_by_role("status")).to_contain_text("deleted")
+    expect(page.get_by_text("To delete")).to_have_count(0)

@@ -13,7 +13,9 @@ import pytest
 
 from tests.conftest import Server
 from tests.integration.web_support import WebUser
+from tidings.domain.contacts import GroupType, NewContact
 from tidings.domain.money import to_minor
+from tidings.store.contacts import ContactStore
 
 TEXT = "Здравствуйте! Скидка 20% на всё до воскресенья. " * 2
 
@@ -185,3 +187,23 @@ def test_balance_and_ledger(server: Server, user: WebUser) -> None:
     page = user.get("/account/balance").text
     assert "12.20 RUB" in page
     assert "-0.30" in page and "Пробный" in page and "12.50" in page
+
+
+def test_recipients_from_groups(server: Server, user: WebUser) -> None:
+    acc, psw = server.account()
+    contacts = ContactStore(server.store.db)
+    group = contacts.add_group(acc.id, "Клиенты", None, GroupType.PHONE, server.clock.now())
+    contacts.add_contacts(
+        acc.id, [NewContact("79161234567", None, "Анна")], [group], server.clock.now()
+    )
+    num = contacts.list_groups(acc.id)[0].num
+    user.sign_in(acc.login, psw)
+    form_page = user.get("/lists/new").text
+    assert f'<option value="{num}">Клиенты (G{num}, 1)</option>' in form_page
+    form = {"name": "To the group", "phones": "", "mes": "Hi", "groups": str(num)}
+    preview = user.post("/lists/preview", form).text
+    assert f"group G{num} (priced when the run starts)" in preview
+    job_id = _create(user, **form)
+    page = user.get(f"/lists/{job_id}").text
+    assert "To the group" in page
+    assert server.store.job_recipients(acc.id, job_id) == [(None, num, None)]

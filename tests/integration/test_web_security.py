@@ -157,3 +157,11 @@ def test_script_in_a_list_name_renders_as_text(server: Server, user: WebUser) ->
     for page in (user.get("/lists").text, user.get(f"/lists/{job_id}").text):
         assert "<script>alert" not in page
         assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Рассылка" in page
+
+
+def test_pages_forbid_framing_and_foreign_scripts(server: Server, user: WebUser) -> None:
+    response = user.get("/signin")
+    csp = response.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"

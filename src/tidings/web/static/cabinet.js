@@ -44,4 +44,10 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("textarea[data-counter]").forEach(bind);
   });
+
+  // <form data-confirm="Question?">: ask before submitting (no inline handlers in templates).
+  document.addEventListener("submit", function (event) {
+    var question = event.target.dataset && event.target.dataset.confirm;
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  }, true);
 })();
