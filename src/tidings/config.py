@@ -86,9 +86,9 @@ class VirtualSettings(BaseModel):
 class WebSettings(BaseModel):
     """The web cabinet at `/`."""
 
-    # Signs the session cookie. Empty: a random secret per process, so sessions end when the
-    # process restarts and are not shared between processes; set it when several API
-    # processes serve the cabinet behind one address.
+    # Signs the session cookie. Empty: a random secret, shared by the workers of one
+    # `tidings api --workers N` run, so sessions end at a restart; set it when separate
+    # processes or hosts serve the cabinet behind one address.
     session_secret: str = ""
     # Send the cookie only over HTTPS (switch on behind a TLS-terminating proxy).
     cookie_secure: bool = False

@@ -7,6 +7,7 @@ environment the parent hands down (a worker re-imports this module in a fresh in
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 
 import structlog
@@ -15,6 +16,7 @@ from starlette.applications import Starlette
 
 from tidings.config import Settings, load_settings
 from tidings.store import migrate
+from tidings.web.app import SHARED_SECRET_ENV
 
 log = structlog.get_logger("tidings.api")
 
@@ -26,6 +28,8 @@ def run(settings: Settings, config_file: str | None) -> None:
         os.environ["TIDINGS_CONFIG"] = config_file
     # prometheus-client aggregates the workers' series through files in one directory.
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="tidings-metrics-"))
+    # The cabinet's session cookies must verify in every worker (web/app.py).
+    os.environ.setdefault(SHARED_SECRET_ENV, secrets.token_urlsafe(32))
     log.info("starting API workers", workers=settings.workers, port=settings.port)
     uvicorn.run(
         "tidings.cli.workers:worker_app",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tidings.api.context import Services
+from tidings.config import WebSettings
 from tidings.domain.profile import ProfileService
 from tidings.store.profile import ProfileStore
 from tidings.store.reports import ReportStore
@@ -60,6 +62,16 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+# Set by `tidings api --workers N` for its workers, so that without web.session_secret the
+# processes behind one port still sign cookies alike (random per supervisor run).
+SHARED_SECRET_ENV = "TIDINGS_WEB_PROCESS_SECRET"
+
+
+def session_secret(settings: WebSettings) -> str:
+    """The configured secret, else the one shared by this run's processes, else random."""
+    return settings.session_secret or os.environ.get(SHARED_SECRET_ENV) or secrets.token_urlsafe(32)
+
+
 def build_cabinet(services: Services) -> Cabinet:
     return Cabinet(
         services=services,
@@ -80,11 +92,11 @@ def build_web_app(services: Services) -> Starlette:
         Middleware(SecurityHeaders),
         Middleware(
             SessionMiddleware,
-            secret_key=web.session_secret or secrets.token_urlsafe(32),
+            secret_key=session_secret(web),
             session_cookie=SESSION_COOKIE,
             max_age=web.session_max_age_s,
             same_site="lax",
             https_only=web.cookie_secure,
-        )
+        ),
     ]
     return Starlette(routes=routes, middleware=middleware)
