@@ -173,3 +173,19 @@ def test_preview_checks_like_create_and_prices_like_cost_1(store: Store) -> None
     with_sender = new_job(Params({**params.values, "sender": "Other"}, "utf-8"), acc, NOW)
     with pytest.raises(InvalidParameter):
         jobs.preview(acc, with_sender)
+
+
+def test_job_page_newest_first_without_deleted_or_others(store: Store) -> None:
+    mine = store.create_account("mine", HASHES, NOW)
+    other = store.create_account("other", HASHES, NOW)
+    for name in ("one", "two", "three"):
+        _list(store, mine, name, "79161234567")
+    _list(store, other, "theirs", "79161234567")
+    JobService(store).delete(mine, 2, NOW)
+    reports = ReportStore(store.db)
+    page = reports.job_page(mine.id, 0, 10)
+    assert [(j.job_id, j.name, j.status, j.phones_cnt) for j in page] == [
+        (3, "three", -1, 1),
+        (1, "one", -1, 1),
+    ]
+    assert [j.name for j in reports.job_page(mine.id, 1, 1)] == ["one"]

@@ -13,7 +13,10 @@ import pytest
 
 from tests.conftest import Server
 from tests.integration.web_support import WebUser
+from tidings.api.endpoints.jobs import new_job
+from tidings.api.params import Params
 from tidings.domain.contacts import GroupType, NewContact
+from tidings.domain.jobs import JobService
 from tidings.domain.money import to_minor
 from tidings.store.contacts import ContactStore
 
@@ -207,3 +210,22 @@ def test_recipients_from_groups(server: Server, user: WebUser) -> None:
     page = user.get(f"/lists/{job_id}").text
     assert "To the group" in page
     assert server.store.job_recipients(acc.id, job_id) == [(None, num, None)]
+
+
+def test_lists_table_in_pages_of_fifty(server: Server, user: WebUser) -> None:
+    acc, psw = server.account()
+    jobs = JobService(server.store)
+    for n in range(51):
+        params = Params({"name": f"List {n}", "phones": "79161234567", "mes": "Hi"}, "utf-8")
+        jobs.create(
+            acc, new_job(params, acc, server.clock.now()), server.clock.now(), with_cost=False
+        )
+    user.sign_in(acc.login, psw)
+    first = user.get("/lists").text
+    assert first.count('<tr id="list-') == 50
+    assert "List 50" in first and ">List 0<" not in first
+    assert 'href="/lists?offset=50"' in first
+    second = user.get("/lists", offset=50).text
+    assert second.count('<tr id="list-') == 1 and ">List 0<" in second
+    # The polled fragment keeps its page.
+    assert 'hx-get="/lists/rows?offset=50"' in second

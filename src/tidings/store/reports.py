@@ -20,6 +20,18 @@ _CHART_BUCKETS = 48
 
 
 @dataclass(frozen=True)
+class JobSummary:
+    """A mailing list as its row in the cabinet's table (no recipients, no text)."""
+
+    job_id: int
+    name: str
+    status: int
+    need_date: datetime | None
+    rpt: int
+    phones_cnt: int
+
+
+@dataclass(frozen=True)
 class RecipientRow:
     message_id: int
     address: str
@@ -53,6 +65,23 @@ def _like_escaped(text: str) -> str:
 class ReportStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    def job_page(self, account_id: int, offset: int, limit: int) -> list[JobSummary]:
+        """One page of the account's live lists, newest first (as get_all orders them).
+
+        Not JobService.list: that reads every list with its recipients as given (megabytes
+        for a big list), and this table is polled every 2 s."""
+        with self._db.tx(write=False) as tx:
+            rows = tx.all(
+                "SELECT job_id, name, status, need_date, rpt, phones_cnt FROM jobs "
+                "WHERE account_id = ? AND deleted_at IS NULL "
+                "ORDER BY created_at DESC, job_id DESC LIMIT ? OFFSET ?",
+                (account_id, limit, offset),
+            )
+        return [
+            JobSummary(int(r[0]), r[1], int(r[2]), from_ts(r[3]), int(r[4]), int(r[5]))
+            for r in rows
+        ]
 
     def status_counts(self, account_id: int, job_ids: Sequence[int]) -> dict[int, dict[int, int]]:
         """Messages per status of each list (list number → status → count)."""

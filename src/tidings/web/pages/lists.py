@@ -19,7 +19,7 @@ from tidings.domain.money import format_money
 from tidings.domain.progress import Progress, progress
 from tidings.domain.schedule import Repeat, format_local
 from tidings.errors import DomainError
-from tidings.store.reports import RecipientRow
+from tidings.store.reports import JobSummary, RecipientRow
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
 from tidings.web.chart import timeline_chart
 
@@ -85,11 +85,12 @@ def routes(cabinet: Cabinet) -> list[BaseRoute]:
 
 def _table(visit: Visit) -> dict[str, Any]:
     offset = _offset(visit.query.get("offset", ""))
-    jobs = visit.services.jobs.list(visit.account, None, None)
-    shown = jobs[offset : offset + PAGE_SIZE]
+    reports = visit.cabinet.reports
+    jobs = reports.job_page(visit.account.id, offset, PAGE_SIZE + 1)
+    shown = jobs[:PAGE_SIZE]
     # Progress is counted for the lists on screen only: the table is polled every 2 s.
-    counts = visit.cabinet.reports.status_counts(visit.account.id, [j.job_id for j in shown])
-    lines: list[tuple[JobView, Progress]] = [
+    counts = reports.status_counts(visit.account.id, [j.job_id for j in shown])
+    lines: list[tuple[JobSummary, Progress]] = [
         (job, progress(counts.get(job.job_id, {}), job.phones_cnt)) for job in shown
     ]
     return {
@@ -98,7 +99,7 @@ def _table(visit: Visit) -> dict[str, Any]:
         "repeats": REPEATS,
         "offset": offset,
         "limit": PAGE_SIZE,
-        "has_next": len(jobs) > offset + PAGE_SIZE,
+        "has_next": len(jobs) > PAGE_SIZE,
         # Stop polling once nothing on screen can change.
         "live": any(j.status in (-1, 0) or p.waiting or p.sent for j, p in lines),
     }
