@@ -96,10 +96,13 @@ def test_status_counts_timeline_and_recipients_of_own_lists_only(store: Store) -
     _messages(store, other, theirs, [("79161234567", 1, 5)])
     reports = ReportStore(store.db)
     assert reports.status_counts(mine.id, [job, theirs]) == {job: {1: 2, 20: 1}}
-    points = reports.delivery_timeline(mine.id, job)
-    assert sum(p.delivered for p in points) == 2
-    assert points[0].at == datetime.fromtimestamp(to_ts(NOW) + 10, UTC)
-    assert reports.delivery_timeline(other.id, job) == []
+    timeline = reports.delivery_timeline(mine.id, job)
+    assert timeline is not None
+    # Deliveries 10 s and 70 s after NOW: 61 s over 48 buckets of 2 s, the second in bucket 30.
+    assert timeline.start == datetime.fromtimestamp(to_ts(NOW) + 10, UTC)
+    assert timeline.bucket_s == 2 and len(timeline.counts) == 48
+    assert timeline.counts[0] == 1 and timeline.counts[30] == 1 and timeline.total == 2
+    assert reports.delivery_timeline(other.id, job) is None
     assert [r.address for r in reports.recipients(mine.id, job, "", 0, 2)] == [
         "79161234567",
         "79161234568",

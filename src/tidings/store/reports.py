@@ -53,9 +53,16 @@ class LedgerRow:
 
 
 @dataclass(frozen=True)
-class TimelinePoint:
-    at: datetime
-    delivered: int
+class Timeline:
+    """Deliveries counted in equal time buckets from the first delivery on."""
+
+    start: datetime
+    bucket_s: int
+    counts: list[int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
 
 
 def _like_escaped(text: str) -> str:
@@ -101,8 +108,9 @@ class ReportStore:
             counts.setdefault(int(job_id), {})[int(status)] = int(count)
         return counts
 
-    def delivery_timeline(self, account_id: int, job_id: int) -> list[TimelinePoint]:
-        """Deliveries over time in at most 48 equal buckets, oldest first."""
+    def delivery_timeline(self, account_id: int, job_id: int) -> Timeline | None:
+        """Deliveries over time in 48 equal buckets (at least a second each); None before
+        the first delivery."""
         where = f"m.job_pk = {_JOB_PK} AND m.status IN (1, 2) AND m.done_at IS NOT NULL"
         params: tuple[Any, ...] = (account_id, job_id)
         with self._db.tx(write=False) as tx:
@@ -110,7 +118,7 @@ class ReportStore:
                 f"SELECT MIN(m.done_at), MAX(m.done_at) FROM messages m WHERE {where}", params
             )
             if span is None or span[0] is None:
-                return []
+                return None
             first, last = int(span[0]), int(span[1])
             width = max(1, -(-(last - first + 1) // _CHART_BUCKETS))
             rows = tx.all(
@@ -118,12 +126,12 @@ class ReportStore:
                 "GROUP BY 1 ORDER BY 1",
                 (first, width, *params),
             )
-        points = []
+        counts = [0] * _CHART_BUCKETS
         for bucket, count in rows:
-            at = from_ts(first + int(bucket) * width)
-            assert at is not None
-            points.append(TimelinePoint(at, int(count)))
-        return points
+            counts[int(bucket)] = int(count)
+        start = from_ts(first)
+        assert start is not None
+        return Timeline(start, width, counts)
 
     def recipients(
         self, account_id: int, job_id: int, search: str, offset: int, limit: int

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from tidings.domain.schedule import format_local
-from tidings.store.reports import TimelinePoint
+from tidings.store.reports import Timeline
 
-WIDTH, HEIGHT, PAD = 720, 200, 28
+WIDTH, HEIGHT, PAD = 720, 160, 24
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class Bar:
 @dataclass(frozen=True)
 class Chart:
     bars: list[Bar]
-    # The cumulative count of deliveries as an SVG polyline.
+    # The running total of deliveries as an SVG polyline.
     line: str
     total: int
     first: str
@@ -33,35 +34,31 @@ class Chart:
     pad: int = PAD
 
 
-def timeline_chart(points: list[TimelinePoint], zone: ZoneInfo) -> Chart | None:
-    if not points:
+def timeline_chart(timeline: Timeline | None, zone: ZoneInfo) -> Chart | None:
+    """Bars per time bucket (empty buckets keep their place, so the x axis is time)."""
+    if timeline is None or not timeline.total:
         return None
-    total = sum(p.delivered for p in points)
-    peak = max(p.delivered for p in points)
-    slot = (WIDTH - 2 * PAD) / len(points)
+    peak = max(timeline.counts)
+    slot = (WIDTH - 2 * PAD) / len(timeline.counts)
     inner = HEIGHT - 2 * PAD
     bars: list[Bar] = []
-    line: list[str] = []
+    line = [f"{PAD},{HEIGHT - PAD}"]
     running = 0
-    for i, point in enumerate(points):
-        h = inner * point.delivered / peak
+    for i, count in enumerate(timeline.counts):
         x = PAD + i * slot
-        bars.append(
-            Bar(
-                x + slot * 0.1,
-                HEIGHT - PAD - h,
-                slot * 0.8,
-                h,
-                f"{format_local(point.at, zone)}: {point.delivered}",
-            )
-        )
-        running += point.delivered
-        line.append(f"{x + slot:.1f},{HEIGHT - PAD - inner * running / total:.1f}")
-    line.insert(0, f"{PAD},{HEIGHT - PAD}")
+        running += count
+        line.append(f"{x + slot:.1f},{HEIGHT - PAD - inner * running / timeline.total:.1f}")
+        if not count:
+            continue
+        h = inner * count / peak
+        at = timeline.start + timedelta(seconds=i * timeline.bucket_s)
+        label = f"{format_local(at, zone)}: {count}"
+        bars.append(Bar(x + slot * 0.1, HEIGHT - PAD - h, slot * 0.8, h, label))
+    end = timeline.start + timedelta(seconds=len(timeline.counts) * timeline.bucket_s)
     return Chart(
         bars=bars,
         line=" ".join(line),
-        total=total,
-        first=format_local(points[0].at, zone),
-        last=format_local(points[-1].at, zone),
+        total=timeline.total,
+        first=format_local(timeline.start, zone),
+        last=format_local(end, zone),
     )
