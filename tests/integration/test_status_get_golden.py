@@ -102,7 +102,7 @@ def test_multiple_status_fmt0_with_details_names_the_phone_once(
     server, auth = sent
     answer = server.call("status", ip, **auth, id="5,", phone="79161234567,", fmt=0, all=1)
     assert answer == (
-        f"Status = 1, check_time = 15.01.2026 15:00:07, send_date = 15.01.2026 15:00:00, "
+        "Status = 1, check_time = 15.01.2026 15:00:07, send_date = 15.01.2026 15:00:00, "
         "phone = 79161234567, cost = 1.80, sender_id = Shop, status_name = Доставлено, "
         "message = Hello, world, id = 5"
     )
