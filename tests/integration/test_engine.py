@@ -269,3 +269,55 @@ def test_a_failed_run_start_leaves_the_list_waiting(store: Store) -> None:
     with store.db.tx(write=False) as tx:
         assert tx.one("SELECT COUNT(*) FROM runs") == (0,)
         assert tx.one("SELECT COUNT(*) FROM messages") == (0,)
+
+
+def _held_and_armed(store: Store, clock: FakeClock, held: int, armed: int) -> tuple[Account, int]:
+    """A crashed dispatcher's state: `held` messages claimed (charged, never written) and
+    `armed` of them marked as possibly written."""
+    acc = account(store, clock.now())
+    job_id = create_list(store, acc, phones(held), clock.now())
+    worker = dispatcher(store, clock, worker_id="crashy")
+    worker._scheduler.tick()
+    claimed = worker._claim_tx("virtual", held)
+    assert len(claimed) == held
+    assert worker._settle_tx("virtual", [], claimed[:armed]) == claimed[:armed]
+    return acc, job_id
+
+
+def test_after_a_crash_held_messages_are_released_and_only_armed_ones_are_ambiguous(
+    store: Store,
+) -> None:
+    clock = FakeClock(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    acc, job_id = _held_and_armed(store, clock, held=10, armed=4)
+    restarted = dispatcher(store, clock, worker_id="crashy")
+    restarted._recover_own_leases()
+    assert statuses(store, acc) == {20: 4, -1: 6}
+    with store.db.tx(write=False) as tx:
+        assert tx.one("SELECT COUNT(*) FROM messages WHERE lease_owner IS NOT NULL") == (0,)
+    # The released ones go out once, charged once (on their first claim).
+    asyncio.run(drive(restarted, lambda: view(store, acc, job_id).status == 1))
+    assert statuses(store, acc) == {20: 4, 1: 6}
+    assert store.balance(acc.id) == 100_000 - 10 * 180 == store.ledger_sum(acc.id)
+
+
+def test_another_dispatcher_releases_held_messages_of_an_expired_lease(store: Store) -> None:
+    clock = FakeClock(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    acc, _job_id = _held_and_armed(store, clock, held=5, armed=2)
+    clock.advance(settings().dispatch.lease_s + 1)
+    dispatcher(store, clock, worker_id="other")._sweep()
+    assert statuses(store, acc) == {20: 2, -1: 3}
+
+
+def test_held_messages_of_a_cancelled_list_are_stopped_and_refunded(store: Store) -> None:
+    clock = FakeClock(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    acc = account(store, clock.now())
+    job_id = create_list(store, acc, phones(6), clock.now())
+    worker = dispatcher(store, clock)
+    worker._scheduler.tick()
+    claimed = worker._claim_tx("virtual", 6)
+    assert store.balance(acc.id) == 100_000 - 6 * 180
+    store.cancel_job(acc.id, job_id, clock.now())  # held messages are leased: not stopped yet
+    assert worker._settle_tx("virtual", [], claimed) == []
+    assert statuses(store, acc) == {-2: 6}
+    assert view(store, acc, job_id).cost_minor == 0
+    assert store.balance(acc.id) == 100_000 == store.ledger_sum(acc.id)

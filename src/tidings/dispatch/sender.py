@@ -1,9 +1,11 @@
 """The dispatcher: claims due messages per upstream, hands them over within the upstream's
 window, records results and receipts in batches, and recovers after a crash.
 
-State lives in the database. At most `window` messages per upstream are claimed and not yet
-recorded at any moment, so a hard kill leaves at most that many whose fate is unknown; a
-restarted dispatcher resolves them by the `on_ambiguous` policy.
+State lives in the database. Claimed messages are first HELD (charged, leased, provably not
+written); a message is armed — marked as possibly written — in the same transaction that
+records the results freeing its slot, and only then written. At most `window` messages per
+upstream are armed and not yet recorded at any moment, so a hard kill leaves at most that
+many whose fate is unknown (resolved by the `on_ambiguous` policy); held ones are released.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -34,6 +36,10 @@ T = TypeVar("T")
 AMBIGUOUS_ERR = 1001  # err of a message that may have reached the upstream before a crash
 PARK_LIMIT_S = 600  # how long a receipt waits for its message's submit to be recorded
 SWEEP_EVERY_S = 2.0  # expiry and dead dispatchers' leases: seconds matter, not milliseconds
+# Messages a lane keeps claimed ahead: 2 windows, at least this many (claims of one message at
+# window 1 would make every slot wait for a claim). Held ones are never written, so this does
+# not widen the crash bound.
+HELD_MIN = 20
 
 
 @dataclass
@@ -43,9 +49,15 @@ class Lane:
     name: str
     channel: Channel
     window: int
+    # Armed and not yet recorded (at most `window`): the messages a crash leaves unknown.
     in_flight: int = 0
     results: list[tuple[Claimed, SubmitResult]] = field(default_factory=list)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # Claimed and HELD, in claim order: the next messages to arm.
+    held: deque[Claimed] = field(default_factory=deque)
+    claiming: asyncio.Task[None] | None = None
+    # No claim before this (monotonic): the last one found less than it asked for.
+    claim_after: float = 0.0
     stats: LaneStats = field(init=False)
 
     def __post_init__(self) -> None:
@@ -118,47 +130,121 @@ class Dispatcher:
     # ---- sending ---------------------------------------------------------------------------
 
     async def _lane_loop(self, lane: Lane) -> None:
-        """Record the results that came back and claim as many new messages as that frees,
-        in one transaction, so a freed slot of the window is refilled after one round trip."""
+        """Record the results that came back and arm as many held messages as that frees, in
+        one short transaction, then write them at once; claiming (pricing, charging) runs
+        beside it and keeps a couple of windows of messages held, off the slot's path.
+
+        Why the crash bound holds: a message is written only after the transaction that armed
+        it committed, and that transaction arms no more than the slots its own results free
+        (`window - in_flight` counts every armed message whose result is not recorded, as
+        recorded results and newly armed messages commit together). So at any instant at
+        most `window` messages are armed and unrecorded — the ones a kill -9 leaves unknown.
+        Held messages were never written: recovery releases them without calling them
+        ambiguous, and they are not charged again (charged once, on their first claim)."""
         while True:
+            self._refill(lane)
             batch, lane.results = lane.results, []
-            budget = 0 if self._stopping else lane.window - (lane.in_flight - len(batch))
-            claimed: list[Claimed] = []
-            if batch or budget > 0:
-                claimed = await asyncio.to_thread(self._settle, lane.name, batch, budget)
-                lane.in_flight -= len(batch)
-                lane.stats.results(batch, lane.in_flight + len(claimed))
+            free = 0 if self._stopping else lane.window - (lane.in_flight - len(batch))
+            arm = [lane.held.popleft() for _ in range(min(free, len(lane.held)))]
+            if batch or arm:
+                try:
+                    armed = await asyncio.to_thread(self._settle, lane.name, batch, arm)
+                except Exception:  # rolled back: nothing of it happened
+                    lane.results[:0] = batch
+                    lane.held.extendleft(reversed(arm))
+                    raise
+                lane.in_flight += len(armed) - len(batch)
+                lane.stats.results(batch, lane.in_flight)
                 self.handed_over += sum(1 for _item, r in batch if r.accepted)
                 if batch and self._parked:
                     self._receipt_wake.set()
-                for item in claimed:
-                    lane.in_flight += 1
+                for item in armed:
                     task = asyncio.create_task(self._submit(lane, item))
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
-            if self._stopping and lane.in_flight == 0 and not lane.results:
-                return
-            if claimed or lane.results:
                 continue
+            if self._stopping and lane.in_flight == 0:
+                await self._release_held(lane)
+                return
             lane.wake.clear()
+            if lane.results or (lane.held and lane.in_flight < lane.window and not self._stopping):
+                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(lane.wake.wait(), self._settings.tick_s)
 
-    def _settle(
-        self, upstream: str, batch: list[tuple[Claimed, SubmitResult]], budget: int
-    ) -> list[Claimed]:
-        """Record the results, then claim: two short transactions, each retried whole if
-        PostgreSQL picks it as a deadlock victim (a single one held account and list locks
-        together for longer, and two dispatchers then deadlocked often)."""
-        if batch:
-            retrying(partial(self._record_results_tx, upstream, batch))
-        if budget <= 0:
-            return []
-        return retrying(partial(self._claim_tx, upstream, budget))
+    def _refill(self, lane: Lane) -> None:
+        """Claim in the background when half of the held target is used up: a claim then has
+        about a window's worth of sending to finish before the held messages run out."""
+        if self._stopping or lane.claiming is not None:
+            return
+        target = max(2 * lane.window, HELD_MIN)
+        budget = target - len(lane.held)
+        if budget < target // 2 or time.monotonic() < lane.claim_after:
+            return
+        lane.claiming = asyncio.create_task(self._claim(lane, budget))
 
-    def _record_results_tx(self, upstream: str, batch: list[tuple[Claimed, SubmitResult]]) -> None:
+    async def _claim(self, lane: Lane, budget: int) -> None:
+        try:
+            claimed = await asyncio.to_thread(retrying, partial(self._claim_tx, lane.name, budget))
+        except Exception:
+            log.exception("claiming failed", channel=lane.name)
+            claimed = []
+        finally:
+            lane.claiming = None
+        if len(claimed) < budget:  # the queue is (nearly) empty: poll again at the next tick
+            lane.claim_after = time.monotonic() + self._settings.tick_s / 2
+        lane.held.extend(claimed)
+        lane.wake.set()
+
+    async def _release_held(self, lane: Lane) -> None:
+        """On the way out: held messages go back to the queue (charged already, so not
+        charged again), for this or another dispatcher."""
+        if lane.claiming is not None:
+            await asyncio.gather(lane.claiming, return_exceptions=True)
+        held = [item.row.id for item in lane.held]
+        lane.held.clear()
+        if held:
+            await self._db_call(partial(self._release_tx, held))
+
+    def _release_tx(self, ids: list[int]) -> None:
         with self._db.tx() as tx:
-            self._record_results(tx, upstream, batch)
+            engine.release(tx, ids, self._worker)
+
+    def _settle(
+        self, upstream: str, batch: list[tuple[Claimed, SubmitResult]], arm: list[Claimed]
+    ) -> list[Claimed]:
+        """One transaction, retried whole if PostgreSQL picks it as a deadlock victim: arm the
+        held messages first (rows only this dispatcher holds), then record the results.
+        Returns the messages armed (a held one whose lease ran out is dropped)."""
+        return retrying(partial(self._settle_tx, upstream, batch, arm))
+
+    def _settle_tx(
+        self, upstream: str, batch: list[tuple[Claimed, SubmitResult]], arm: list[Claimed]
+    ) -> list[Claimed]:
+        with self._db.tx() as tx:
+            armed: set[int] = set()
+            stopped: list[engine.Finalised] = []
+            if arm:
+                now = to_ts(self._clock.now())
+                ids = [c.row.id for c in arm]
+                armed = set(engine.arm(tx, ids, self._worker, now + self._settings.lease_s))
+                if len(armed) < len(ids):
+                    rest = [i for i in ids if i not in armed]
+                    stopped = engine.stop_held(tx, rest, self._worker, now)
+                    engine.refund(tx, stopped, now)
+                    engine.count_finals(tx, stopped)
+            if batch:
+                self._record_results(tx, upstream, batch)
+        if len(armed) + len(stopped) < len(arm):
+            log.warning(
+                "held messages lost their lease", count=len(arm) - len(armed) - len(stopped)
+            )
+        out: list[Claimed] = []
+        for item in arm:
+            if item.row.id in armed:
+                armed.discard(item.row.id)  # each message once, even if held twice
+                out.append(item)
+        return out
 
     def _claim_tx(self, upstream: str, budget: int) -> list[Claimed]:
         with self._db.tx() as tx:
@@ -375,7 +461,7 @@ class Dispatcher:
         with self._db.tx(write=False) as tx:
             waiting, sent = engine.expired_ids(tx, now, grace, 1000)
             stale = engine.stale_leases(tx, None, now, 1000)
-        if not (waiting or sent or stale):
+        if not (waiting or sent or stale.held or stale.armed):
             return
         with self._db.tx() as tx:
             finals = engine.finalise(
@@ -386,14 +472,19 @@ class Dispatcher:
                 tx, sent, MessageStatus.EXPIRED, 0, now, from_statuses=(engine.HANDED_OVER,)
             )
             engine.count_finals(tx, finals)
-            self._resolve_ambiguous(tx, stale, now)
+            engine.release(tx, stale.held)
+            self._resolve_ambiguous(tx, stale.armed, now)
 
     def _recover_own_leases(self) -> None:
-        """After a crash this worker knows its leases are stale: resolve them at once."""
+        """After a crash this worker knows its leases are stale: release the held messages
+        (never written), resolve the armed ones (at most a window per upstream) at once."""
         now = to_ts(self._clock.now())
         with self._db.tx() as tx:
             stale = engine.stale_leases(tx, self._worker, now, 100_000)
-            self._resolve_ambiguous(tx, stale, now)
+            engine.release(tx, stale.held)
+            if stale.held:
+                log.info("held messages released after a crash", count=len(stale.held))
+            self._resolve_ambiguous(tx, stale.armed, now)
 
     def _resolve_ambiguous(self, tx: Tx, ids: list[int], now: int) -> None:
         if not ids:

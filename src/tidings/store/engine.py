@@ -15,7 +15,7 @@ from typing import Any
 from tidings.store.db import Tx
 
 WAITING, HANDED_OVER, DELIVERED, STOPPED = -1, 0, 1, -2
-JOB_WAITING, JOB_SENDING, JOB_FINISHED = -1, 0, 1
+JOB_WAITING, JOB_SENDING, JOB_FINISHED, JOB_DISABLED = -1, 0, 1, -2
 
 
 @dataclass(frozen=True)
@@ -318,13 +318,64 @@ def lock_accounts(tx: Tx, account_ids: Iterable[int]) -> dict[int, AccountMoney]
     return {int(r[0]): AccountMoney(int(r[1]), int(r[2]), bool(r[3]), r[4]) for r in rows}
 
 
+# A leased, waiting message is in one of two states, told apart by `upstream`:
+# * HELD (upstream = ''): claimed and charged, queued inside the dispatcher, provably never
+#   written to any socket. After a crash it is simply released (not ambiguous).
+# * armed (upstream NULL): the dispatcher may have written it to the upstream. After a crash
+#   its fate is unknown and `on_ambiguous` decides. A dispatcher keeps at most `window` armed
+#   messages per upstream (claimed rows from before this marker existed read as armed: safe).
+# `upstream` is set to the real upstream's name when the message is handed over.
+HELD = ""
+
+
 def lease(tx: Tx, ids: Sequence[int], owner: str, until: int) -> None:
+    """Take claimed messages as HELD (see above): leased, counted as an attempt, not armed."""
     for chunk in _chunks(ids, 500):
         tx.execute(
-            "UPDATE messages SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 "
-            f"WHERE id IN ({_marks(chunk)})",
-            (owner, until, *chunk),
+            "UPDATE messages SET lease_owner = ?, lease_until = ?, attempts = attempts + 1, "
+            f"upstream = ? WHERE id IN ({_marks(chunk)})",
+            (owner, until, HELD, *chunk),
         )
+
+
+_HELD_BY = "+status = ? AND lease_owner = ? AND upstream || '' = ?"
+_LIST_DISABLED = "EXISTS (SELECT 1 FROM jobs j WHERE j.id = messages.job_pk AND j.status = ?)"
+
+
+def arm(tx: Tx, ids: Sequence[int], owner: str, until: int) -> list[int]:
+    """HELD → armed for messages this dispatcher still holds, with a fresh lease; returns the
+    ids it changed. Not armed: a held message whose lease ran out (released meanwhile), or
+    one whose list was cancelled while it was held (see `stop_held`)."""
+    armed: list[int] = []
+    for chunk in _chunks(ids, 500):
+        rows = tx.all(
+            "UPDATE messages SET upstream = NULL, lease_until = ? "
+            f"WHERE id IN ({_marks(chunk)}) AND {_HELD_BY} AND NOT {_LIST_DISABLED} "
+            "RETURNING id",
+            (until, *chunk, WAITING, owner, HELD, JOB_DISABLED),
+        )
+        armed.extend(int(r[0]) for r in rows)
+    return armed
+
+
+def stop_held(tx: Tx, ids: Sequence[int], owner: str, now: int) -> list[Finalised]:
+    """Held messages of a list cancelled meanwhile: stopped (-2) like the rest of the list;
+    the caller refunds them (they were charged when claimed, and never sent)."""
+    done: list[Finalised] = []
+    for chunk in _chunks(ids, 500):
+        rows = tx.all(
+            "UPDATE messages SET status = ?, done_at = ?, lease_owner = NULL, "
+            f"lease_until = NULL, upstream = NULL WHERE id IN ({_marks(chunk)}) "
+            f"AND {_HELD_BY} AND {_LIST_DISABLED} "
+            "RETURNING id, account_id, job_pk, run_id, cost_minor, "
+            "(SELECT test_mode FROM accounts a WHERE a.id = messages.account_id)",
+            (STOPPED, now, *chunk, WAITING, owner, HELD, JOB_DISABLED),
+        )
+        done.extend(
+            Finalised(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), STOPPED, not bool(r[5]))
+            for r in rows
+        )
+    return done
 
 
 def charge(tx: Tx, entries: Sequence[tuple[int, int, int, int | None]], ts: int) -> None:
@@ -546,31 +597,49 @@ def expired_ids(tx: Tx, now: int, grace_s: int, limit: int) -> tuple[list[int], 
     return [int(r[0]) for r in waiting], [int(r[0]) for r in sent]
 
 
-def stale_leases(tx: Tx, owner: str | None, now: int, limit: int) -> list[int]:
+@dataclass(frozen=True)
+class StaleLeases:
+    held: list[int]  # never written: release them
+    armed: list[int]  # may have reached the upstream: ambiguous
+
+
+def stale_leases(tx: Tx, owner: str | None, now: int, limit: int) -> StaleLeases:
     """Messages leased but never resolved: by `owner` (any lease time), or anybody's expired
     lease (owner None). Both walk the small index of leased rows."""
     if owner is not None:
         rows = tx.all(
-            "SELECT id FROM messages WHERE lease_until IS NOT NULL AND +status = ? "
+            "SELECT id, upstream FROM messages WHERE lease_until IS NOT NULL AND +status = ? "
             "AND lease_owner = ? LIMIT ?",
             (WAITING, owner, limit),
         )
     else:
         rows = tx.all(
-            "SELECT id FROM messages WHERE lease_until IS NOT NULL AND lease_until < ? "
-            "AND +status = ? LIMIT ?",
+            "SELECT id, upstream FROM messages WHERE lease_until IS NOT NULL "
+            "AND lease_until < ? AND +status = ? LIMIT ?",
             (now, WAITING, limit),
         )
-    return [int(r[0]) for r in rows]
+    return StaleLeases(
+        held=[int(r[0]) for r in rows if r[1] == HELD],
+        armed=[int(r[0]) for r in rows if r[1] != HELD],
+    )
 
 
-def release(tx: Tx, ids: Sequence[int]) -> None:
+def release(tx: Tx, ids: Sequence[int], owner: str | None = None) -> None:
+    """Give leased messages back to the queue (to any dispatcher), as never armed; with
+    `owner`, only those it still holds."""
     for chunk in _chunks(ids, 500):
-        tx.execute(
-            "UPDATE messages SET lease_owner = NULL, lease_until = NULL "
-            f"WHERE id IN ({_marks(chunk)})",
-            tuple(chunk),
-        )
+        if owner is None:
+            tx.execute(
+                "UPDATE messages SET lease_owner = NULL, lease_until = NULL, upstream = NULL "
+                f"WHERE id IN ({_marks(chunk)})",
+                tuple(chunk),
+            )
+        else:
+            tx.execute(
+                "UPDATE messages SET lease_owner = NULL, lease_until = NULL, upstream = NULL "
+                f"WHERE id IN ({_marks(chunk)}) AND +status = ? AND lease_owner = ?",
+                (*chunk, WAITING, owner),
+            )
 
 
 def finished_runs(tx: Tx) -> list[tuple[int, int]]:
