@@ -28,8 +28,11 @@ def browser() -> Iterator[object]:
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait for what the page will show; on a busy 2-core CI machine the dispatcher
+    # and the store take longer than Playwright's 5 s default.
+    expect.set_options(timeout=20_000)
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

@@ -61,7 +61,8 @@ def test_import_ten_thousand_rows_with_one_bad(
     page.screenshot(path=str(ARTIFACTS / f"contacts-import-running-{backend}.png"))
 
     bar = page.get_by_role("progressbar")
-    expect(bar).to_have_attribute("aria-valuenow", "100")
+    # Within the same 30 s the test allows the whole import (a busy PostgreSQL needs >5 s).
+    expect(bar).to_have_attribute("aria-valuenow", "100", timeout=30_000)
     expect(page.locator("#import-percent")).to_have_text("100%")
     took = time.monotonic() - started
     expect(page.locator("#import-added")).to_have_text(str(ROWS - 1))

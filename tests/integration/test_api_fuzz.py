@@ -417,6 +417,24 @@ def test_an_error_in_the_body_is_answered_in_the_charset_asked_for(
     check_answer(answer, 2, "utf-8")
 
 
+@pytest.mark.parametrize("fmt", [1, 3])
+def test_settings_in_a_multipart_body_the_parser_refuses_still_shape_the_error(
+    api: Server, fmt: int
+) -> None:
+    """Found by the fuzz: a part name of 5,000 bytes is over the multipart parser's header
+    limit; the body's fmt and charset parts were then ignored (fmt 0, windows-1251)."""
+    port = urlsplit(api.url).port
+    assert port is not None
+    body = _multipart(
+        [(b"fmt", str(fmt).encode()), (b"charset", b"utf-8"), (b"9" * 5000, b"1")], b"fuzzq"
+    )
+    headers = [(b"Content-Type", b"multipart/form-data; boundary=fuzzq")]
+    answer = raw_request(port, b"POST", b"/sys/jobs.php", headers, body)
+    check_answer(answer, fmt, "utf-8")
+    text = answer.body.decode("utf-8")
+    assert text == "0,-1" if fmt == 1 else json.loads(text)["error_code"] == 1
+
+
 # Found by the fuzz: Unicode digits (`²`.isdigit() is true, int() refuses it) and numbers of
 # thousands of digits (int() refuses over 4300) or beyond 64 bits (SQLite refuses them) were
 # taken for numbers and ended as `internal error`.

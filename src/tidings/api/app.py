@@ -214,7 +214,11 @@ def _process(
     slot_login = ""
     try:
         _read_hints(out, query)
-        pairs = request_params.body_pairs(headers.get("content-type", ""), body)
+        try:
+            pairs = request_params.body_pairs(headers.get("content-type", ""), body)
+        except InvalidParameter:
+            _read_hints(out, [*query, *request_params.settings_in_unreadable_body(body)])
+            raise
         _read_hints(out, [*query, *pairs])
         params = request_params.decode(query, pairs)
         out.codec, out.label = params.codec, params.charset_label

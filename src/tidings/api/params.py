@@ -6,6 +6,7 @@ then decoded together. The body wins over the query string on a clash.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
@@ -74,6 +75,18 @@ def body_pairs(content_type: str, body: bytes) -> RawPairs:
     if mime in (b"application/x-www-form-urlencoded", b""):
         return _urlencoded_pairs(body)
     return []
+
+
+# `fmt` and `charset` parts of a multipart body the parser refused (a header too long, say):
+# short ASCII values, so they can still be found to answer in the fmt and charset asked for.
+_SETTING_PARTS = re.compile(
+    rb'name="(fmt|charset)"\r\n(?:[^\r\n]{1,200}\r\n){0,8}\r\n([A-Za-z0-9 _-]{0,20})\r\n'
+)
+
+
+def settings_in_unreadable_body(body: bytes) -> RawPairs:
+    """The `fmt`/`charset` parts of a multipart body that could not be parsed."""
+    return [(m.group(1).decode(), m.group(2)) for m in _SETTING_PARTS.finditer(body)]
 
 
 def decode(query: RawPairs, body: RawPairs) -> Params:
