@@ -321,3 +321,18 @@ def test_held_messages_of_a_cancelled_list_are_stopped_and_refunded(store: Store
     assert statuses(store, acc) == {-2: 6}
     assert view(store, acc, job_id).cost_minor == 0
     assert store.balance(acc.id) == 100_000 == store.ledger_sum(acc.id)
+
+
+def test_cancelling_a_list_refunds_released_messages_charged_before(store: Store) -> None:
+    """A held message released by a restart keeps its one charge for when it goes out; if
+    its list is cancelled first, that charge comes back."""
+    clock = FakeClock(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    acc, job_id = _held_and_armed(store, clock, held=6, armed=2)
+    dispatcher(store, clock, worker_id="crashy")._recover_own_leases()
+    assert statuses(store, acc) == {20: 2, -1: 4}
+    assert store.balance(acc.id) == 100_000 - 6 * 180
+    store.cancel_job(acc.id, job_id, clock.now())
+    assert statuses(store, acc) == {20: 2, -2: 4}
+    # The two possibly sent stay charged; the four never sent are given back.
+    assert store.balance(acc.id) == 100_000 - 2 * 180 == store.ledger_sum(acc.id)
+    assert view(store, acc, job_id).cost_minor == 2 * 180

@@ -14,7 +14,7 @@ from tidings.domain.jobs import MAX_JOB_ID, JobStatus, JobView, NewJob
 from tidings.domain.operations import JobProgress, UpstreamState
 from tidings.domain.pricing import Tariff, TariffRecord
 from tidings.errors import NotFound, RecordError
-from tidings.store import operations
+from tidings.store import engine, operations
 from tidings.store.db import Database, Row, Tx
 
 _ACCOUNT_COLUMNS = (
@@ -513,6 +513,23 @@ def _disable(tx: Tx, job_pk: int, now: datetime) -> None:
         "WHERE a.callback_url <> '' AND m.job_pk = ? AND m.status = ? "
         "AND (m.lease_until IS NULL OR m.lease_until < ?)",
         (_MSG_STOPPED, ts, ts, job_pk, _MSG_WAITING, ts),
+    )
+    # A message charged when claimed and released again (a restart, a retry) keeps its one
+    # charge for when it goes out; stopped instead, it never will: give that charge back.
+    charged = tx.all(
+        "SELECT m.id, m.account_id, m.job_pk, m.run_id, m.cost_minor FROM messages m "
+        "JOIN accounts a ON a.id = m.account_id WHERE m.job_pk = ? AND m.status = ? "
+        "AND (m.lease_until IS NULL OR m.lease_until < ?) AND m.cost_minor > 0 "
+        "AND a.test_mode = ?",
+        (job_pk, _MSG_WAITING, ts, False),
+    )
+    engine.refund(
+        tx,
+        [
+            engine.Finalised(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), _MSG_STOPPED)
+            for r in charged
+        ],
+        ts,
     )
     # Stopped messages are final: count them towards their runs before stopping them.
     tx.execute(
