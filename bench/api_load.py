@@ -26,20 +26,51 @@ from tidings.store.repository import Store
 TIDINGS = str(Path(sys.executable).with_name("tidings"))
 PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS = "redis://127.0.0.1:6379"
-# Every request a different number and id, so none is refused as a duplicate (error 9), and
-# the requests spread over 4 logins: one login may have 14 requests in flight (error 9 beyond).
-SEND_LUA = """
+# Every request a different number and id — across wrk's threads too, each numbering its
+# own range — so none is refused as a duplicate (error 9); the requests spread over 4 logins
+# (one login may have 14 requests in flight). Every answer is counted: OK or an error.
+COUNT_ANSWERS_LUA = """
+local threads = {}
+local next_id = 0
+function setup(thread)
+  next_id = next_id + 1
+  thread:set("tid", next_id)
+  table.insert(threads, thread)
+end
+function init(args) ok = 0; bad = 0; first_error = "" end
+function response(status, headers, body)
+  if string.find(body, "ERROR", 1, true) or string.find(body, '"error"', 1, true) then
+    bad = bad + 1
+    if first_error == "" then first_error = body end
+  else ok = ok + 1 end
+end
+function done(summary, latency, requests)
+  local o, b, e = 0, 0, ""
+  for _, t in ipairs(threads) do
+    o = o + t:get("ok"); b = b + t:get("bad")
+    if e == "" then e = t:get("first_error") end
+  end
+  io.write(string.format("answers: %d ok, %d errors\\n", o, b))
+  if e ~= "" then io.write("first error: " .. e .. "\\n") end
+end
+"""
+SEND_LUA = (
+    COUNT_ANSWERS_LUA
+    + """
 counter = 0
 request = function()
   counter = counter + 1
-  local login = "load" .. (counter % 4)
+  local n = tid * 10000000 + counter
   local path = string.format(
-    "/sys/send.php?login=%s&psw=load&phones=7916%07d&mes=Load+test&id=%d",
-    login, counter, counter)
+    "/sys/send.php?login=load%d&psw=load&phones=7916%07d&mes=Load+test&id=%d",
+    n % 4, n % 10000000, n)
   return wrk.format("GET", path)
 end
 """
-STATUS_LUA = """
+)
+STATUS_LUA = (
+    COUNT_ANSWERS_LUA
+    + """
 math.randomseed(42)
 request = function()
   local n = math.random(1, {count})
@@ -47,6 +78,7 @@ request = function()
     "/sys/status.php?login=load&psw=load&fmt=3&id=%d&phone=7916%07d", n, n % 10000000))
 end
 """
+)
 
 
 def _port() -> int:
@@ -102,30 +134,51 @@ def _wrk(port: int, script: str, connections: int, seconds: int = 10) -> str:
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     p50 = re.search(r"50%\s+([\d.]+\w+)", out)
     p99 = re.search(r"99%\s+([\d.]+\w+)", out)
+    answers = re.search(r"answers: (\d+) ok, (\d+) errors", out)
+    first_error = re.search(r"first error: (.*)", out)
+    counted = (
+        f" — {int(answers.group(1)) / seconds:,.0f} ok/s ({answers.group(2)} errors"
+        + (f", first: {first_error.group(1)[:60]}" if first_error else "")
+        + ")"
+        if answers
+        else ""
+    )
     return (
-        f"{float(rps.group(1)) if rps else 0:,.0f} req/s, p50 "
+        f"{float(rps.group(1)) if rps else 0:,.0f} req/s{counted}, p50 "
         f"{p50.group(1) if p50 else '?'}, p99 {p99.group(1) if p99 else '?'}"
     )
 
 
-def _serve(url: str, script: str, label: str, connections: int = 32, workers: int = 0) -> None:
+def _serve(
+    url: str,
+    script: str,
+    label: str,
+    connections: int = 32,
+    workers: int = 0,
+    dispatcher: bool = True,
+) -> None:
     """`tidings serve` (workers=0: API and dispatcher in one process), or `tidings api
     --workers N` beside a `tidings dispatcher` process with the guards in Redis."""
     port = _port()
+    db = 9  # a Redis database of the bench's own
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "t.toml"
         config.write_text(
             'log_level = "warning"\n'
-            + (f'[guards]\nredis_url = "{REDIS}/{secrets.randbelow(15) + 1}"\n' if workers else ""),
+            + (f'[guards]\nredis_url = "{REDIS}/{db}"\n' if workers else ""),
             encoding="utf-8",
         )
+        if workers:
+            import redis
+
+            redis.Redis.from_url(REDIS + f"/{db}").flushdb()  # no hits left from an earlier run
         common = ["--db", url, "--config", str(config)]
         commands = [[TIDINGS, "serve", *common, "--port", str(port)]]
         if workers:
             commands = [
                 [TIDINGS, "api", *common, "--port", str(port), "--workers", str(workers)],
                 [TIDINGS, "dispatcher", *common],
-            ]
+            ][: 2 if dispatcher else 1]
         procs = [
             subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for c in commands
@@ -170,6 +223,9 @@ def main() -> None:
         _prepare(url, 0)
         _serve(url, SEND_LUA, "send.php, SQLite, tidings serve              ")
         _serve(url, SEND_LUA, "send.php, SQLite, api --workers 2 + dispatcher", workers=2)
+        _serve(
+            url, SEND_LUA, "send.php, SQLite, api --workers 2 alone", workers=2, dispatcher=False
+        )
     url = _pg_database()
     try:
         _prepare(url, 0)

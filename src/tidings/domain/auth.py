@@ -15,6 +15,7 @@ from tidings.domain.accounts import (
     verify_password,
 )
 from tidings.errors import AuthenticationFailed, IpNotAllowed
+from tidings.waiting import refuse_to_wait
 
 
 class AuthStore(Protocol):
@@ -96,6 +97,8 @@ class Authenticator:
         cached = self._cache.get(login, psw)
         if cached is not None:
             return cached
+        # A password hash takes tens of milliseconds: never on the event loop.
+        refuse_to_wait()
         found = self._store.password_hashes(login)
         if found is None or not verify_password(found[1], psw):
             raise AuthenticationFailed("authorise error")

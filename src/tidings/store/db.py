@@ -17,6 +17,8 @@ from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 from typing import Any, Literal, Protocol, TypeVar
 
+from tidings import waiting
+
 Row = tuple[Any, ...]
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -123,8 +125,33 @@ class SqliteDatabase:
             return
         # IMMEDIATE takes the write lock up front, so a transaction never fails half-way on
         # a lock upgrade; readers use a deferred transaction and never block writers.
+        if not waiting.may_wait():
+            with self._write_without_waiting() as tx:
+                yield tx
+            return
         with self._writer, self._other_processes_wait(), self._transaction("BEGIN IMMEDIATE") as tx:
             yield tx
+
+    @contextmanager
+    def _write_without_waiting(self) -> Iterator[SqliteTx]:
+        """The first write of a request on the event loop: taken at once or refused."""
+        if not self._writer.acquire(blocking=False):
+            raise waiting.WouldWait
+        try:
+            if self._writer_file is not None:
+                try:
+                    fcntl.flock(self._writer_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise waiting.WouldWait from None
+            try:
+                waiting.stop_refusing()
+                with self._transaction("BEGIN IMMEDIATE") as tx:
+                    yield tx
+            finally:
+                if self._writer_file is not None:
+                    fcntl.flock(self._writer_file, fcntl.LOCK_UN)
+        finally:
+            self._writer.release()
 
     @contextmanager
     def _other_processes_wait(self) -> Iterator[None]:
