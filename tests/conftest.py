@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -139,18 +140,27 @@ def start_server(
     return server, thread, Server(url, settings, application.services.store, clock, client)
 
 
+@contextmanager
+def served(database_url: str, clock: FakeClock, **settings_overrides: object) -> Iterator[Server]:
+    """A running server on a fresh database for the duration; the database is dropped after."""
+    uv, thread, srv = start_server(database_url, clock, **settings_overrides)
+    try:
+        yield srv
+    finally:
+        srv.client.close()
+        uv.should_exit = True
+        thread.join(10)
+        srv.store.close()
+        drop_database(database_url)
+
+
 @pytest.fixture(scope="session")
 def server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One running server per backend, shared by the API tests (each test makes its own
     accounts and uses its own client IP, so tests do not see each other)."""
     url = fresh_database_url(backend, tmp_path_factory.mktemp(backend))
-    uv, thread, srv = start_server(url, FakeClock(CLOCK_START))
-    yield srv
-    srv.client.close()
-    uv.should_exit = True
-    thread.join(10)
-    srv.store.close()
-    drop_database(url)
+    with served(url, FakeClock(CLOCK_START)) as srv:
+        yield srv
 
 
 @pytest.fixture

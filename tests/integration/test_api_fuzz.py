@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import CLOCK_START, Server, drop_database, fresh_database_url, start_server
+from tests.conftest import CLOCK_START, Server, fresh_database_url, served
 from tidings.domain.clock import FakeClock
 
 SCRIPTS = {
@@ -339,13 +339,8 @@ def api(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serv
     by the script, not by error 4."""
     url = fresh_database_url(backend, tmp_path_factory.mktemp("fuzz"))
     guards = {"auth_failures_max": 10**9, "error_streak_max": 10**9, "balance_requests_max": 10**9}
-    uv, thread, srv = start_server(url, FakeClock(CLOCK_START), guards=guards)
-    yield srv
-    srv.client.close()
-    uv.should_exit = True
-    thread.join(10)
-    srv.store.close()
-    drop_database(url)
+    with served(url, FakeClock(CLOCK_START), guards=guards) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from tests.conftest import Server, drop_database, fresh_database_url, start_server
+from tests.conftest import Server, fresh_database_url, served
 from tidings.domain.accounts import hash_password
 from tidings.domain.clock import FakeClock
 from tidings.domain.money import to_minor
@@ -21,16 +21,11 @@ PASSWORD = "golden-secret"
 @pytest.fixture(scope="module")
 def golden(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     url = fresh_database_url(backend, tmp_path_factory.mktemp("golden"))
-    uv, thread, srv = start_server(url, FakeClock(MOMENT))
-    for login in ("golden", "empty"):
-        acc = srv.store.create_account(login, hash_password(PASSWORD), MOMENT, test_mode=True)
-        srv.store.add_ledger_entry(acc.id, to_minor("100"), "credit", "t", MOMENT)
-    yield srv
-    srv.client.close()
-    uv.should_exit = True
-    thread.join(10)
-    srv.store.close()
-    drop_database(url)
+    with served(url, FakeClock(MOMENT)) as srv:
+        for login in ("golden", "empty"):
+            acc = srv.store.create_account(login, hash_password(PASSWORD), MOMENT, test_mode=True)
+            srv.store.add_ledger_entry(acc.id, to_minor("100"), "credit", "t", MOMENT)
+        yield srv
 
 
 def raw(srv: Server, login: str = "golden", **params: str | int) -> httpx.Response:

@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import CLOCK_START, Server, drop_database, fresh_database_url, start_server
+from tests.conftest import CLOCK_START, Server, fresh_database_url, served
 from tidings.domain.clock import FakeClock
 
 MEDIA_BY_FMT = {0: "text/plain", 1: "text/plain", 2: "text/xml", 3: "application/json"}
@@ -74,13 +74,8 @@ def api(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serv
     from one IP would otherwise all end as error 4)."""
     url = fresh_database_url(backend, tmp_path_factory.mktemp("openapi"))
     guards = {"auth_failures_max": 10**9, "error_streak_max": 10**9, "balance_requests_max": 10**9}
-    uv, thread, srv = start_server(url, FakeClock(CLOCK_START), guards=guards)
-    yield srv
-    srv.client.close()
-    uv.should_exit = True
-    thread.join(10)
-    srv.store.close()
-    drop_database(url)
+    with served(url, FakeClock(CLOCK_START), guards=guards) as srv:
+        yield srv
 
 
 def test_the_spec_is_served_and_valid_openapi(api: Server) -> None:

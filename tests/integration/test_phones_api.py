@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CLOCK_START, Server, drop_database, fresh_database_url, start_server
+from tests.conftest import CLOCK_START, Server, fresh_database_url, served
 from tests.integration.engine_support import dispatcher, drive, view
 from tidings.domain.clock import FakeClock, to_ts
 
@@ -432,13 +432,8 @@ def test_jobs_php_accepts_a_group_of_contacts_added_here(client: Client) -> None
 def engine_server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server of its own: the dispatcher runs every due list in its database."""
     url = fresh_database_url(backend, tmp_path_factory.mktemp("phones-engine"))
-    uv, thread, srv = start_server(url, FakeClock(CLOCK_START))
-    yield srv
-    srv.client.close()
-    uv.should_exit = True
-    thread.join(10)
-    srv.store.close()
-    drop_database(url)
+    with served(url, FakeClock(CLOCK_START)) as srv:
+        yield srv
 
 
 def _sent_to(server: Server, login: str, job_id: int) -> set[str]:

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from tidings.cli.operator import print_live_state
 from tidings.cli.operator import register as register_operator_commands
+from tidings.cli.options import ConfigOption, DbOption
 from tidings.config import Settings, load_settings
 from tidings.domain.accounts import (
     Account,
@@ -40,15 +41,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(senders_app, name="senders")
 console = Console()
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database URL (sqlite:///… or postgresql://…); "
-        "default TIDINGS_DATABASE_URL or sqlite:///./tidings.db",
-    ),
-]
-ConfigOption = Annotated[str | None, typer.Option("--config", help="Settings file (TOML).")]
 DEMO_LOGIN = "demo"
 
 

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 
+from tidings.cli.options import ConfigOption, DbOption
 from tidings.config import Settings, load_settings
 from tidings.domain.contact_import import read_contacts
 from tidings.domain.operations import UpstreamState
@@ -21,15 +22,6 @@ from tidings.store.repository import Store
 
 console = Console()
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database URL (sqlite:///… or postgresql://…); "
-        "default TIDINGS_DATABASE_URL or sqlite:///./tidings.db",
-    ),
-]
-ConfigOption = Annotated[str | None, typer.Option("--config", help="Settings file (TOML).")]
 JOB_STATUS = {-1: "waiting", 0: "sending", 1: "finished", -2: "disabled"}
 
 

@@ -1,0 +1,17 @@
+"""Options shared by every command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (sqlite:///… or postgresql://…); "
+        "default TIDINGS_DATABASE_URL or sqlite:///./tidings.db",
+    ),
+]
+ConfigOption = Annotated[str | None, typer.Option("--config", help="Settings file (TOML).")]
