@@ -54,7 +54,7 @@ class Receipts:
     def __init__(self) -> None:
         self.items: list[Receipt] = []
 
-    async def __call__(self, receipt: Receipt) -> None:
+    def __call__(self, receipt: Receipt) -> None:
         self.items.append(receipt)
 
     async def until(self, count: int, timeout: float = 20.0) -> None:
@@ -196,9 +196,9 @@ def test_receipt_before_submit_resp_still_matches(start_sim: StartSim) -> None:
     order: list[tuple[str, str]] = []
 
     class Ordered(Receipts):
-        async def __call__(self, receipt: Receipt) -> None:
+        def __call__(self, receipt: Receipt) -> None:
             order.append(("receipt", receipt.upstream_id))
-            await super().__call__(receipt)
+            super().__call__(receipt)
 
     receipts = Ordered()
 

@@ -169,7 +169,7 @@ def test_receipts_reach_the_handler_and_are_acknowledged(start_sim: StartSim) ->
     sim = start_sim()
     received: list[P.ShortMessage] = []
 
-    async def on_deliver(message: P.ShortMessage) -> None:
+    def on_deliver(message: P.ShortMessage) -> None:
         received.append(message)
 
     async def scenario() -> None:
@@ -190,7 +190,7 @@ def test_receipts_reach_the_handler_and_are_acknowledged(start_sim: StartSim) ->
 def test_a_failing_handler_makes_the_smsc_retry_later(start_sim: StartSim) -> None:
     sim = start_sim()
 
-    async def on_deliver(message: P.ShortMessage) -> None:
+    def on_deliver(message: P.ShortMessage) -> None:
         raise RuntimeError("store is down")
 
     async def scenario() -> None:

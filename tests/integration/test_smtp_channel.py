@@ -196,7 +196,7 @@ def mail(message_id: int, address: str, **overrides: Any) -> OutboundMessage:
     return OutboundMessage(**values)
 
 
-async def no_receipts(receipt: Receipt) -> None:
+def no_receipts(receipt: Receipt) -> None:
     raise AssertionError(f"e-mail has no receipts, got {receipt}")
 
 

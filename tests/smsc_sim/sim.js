@@ -25,6 +25,10 @@
 //   ignore_enquire_link  never answer the client's enquire_link (a peer that went silent)
 //   send_data_sm       right after a bind, send a data_sm (a PDU the client does not handle)
 //   send_mo            right after a bind, send this text as a mobile-originated deliver_sm
+//   quiet              no line per submit_sm / deliver_sm_resp / enquire_link: a "count" line
+//                      ({"event":"count","submits":N,"deliver_sm_resp":M}) every 250 ms while
+//                      they change, and one on exit (benchmarks: reading a line per PDU would
+//                      cost the measured process CPU)
 'use strict';
 
 const smpp = require('smpp');
@@ -49,6 +53,7 @@ const opt = {
   ignore_enquire_link: false,
   send_data_sm: false,
   send_mo: null,
+  quiet: false,
   ...config,
 };
 
@@ -141,9 +146,22 @@ function answerSubmit(session, pdu) {
   return { message_id: id, receipt };
 }
 
+let deliverResps = 0;
+let counted = '';
+
+function emitCount() {
+  const line = JSON.stringify({ event: 'count', submits, deliver_sm_resp: deliverResps });
+  if (line !== counted) {
+    counted = line;
+    process.stdout.write(line + '\n');
+  }
+}
+
+if (opt.quiet) setInterval(emitCount, 250).unref();
+
 function onSubmit(session, state, pdu) {
   submits += 1;
-  emit(submitRecord(pdu, state));
+  if (!opt.quiet) emit(submitRecord(pdu, state));
   if (opt.drop_after && !dropped && submits === opt.drop_after) {
     dropped = true;
     emit({ event: 'drop', after: submits });
@@ -201,7 +219,7 @@ function onSession(session) {
   session.on('bind_transceiver', (pdu) => onBind(session, state, pdu));
   session.on('submit_sm', (pdu) => onSubmit(session, state, pdu));
   session.on('enquire_link', (pdu) => {
-    emit({ event: 'enquire_link', sequence: pdu.sequence_number });
+    if (!opt.quiet) emit({ event: 'enquire_link', sequence: pdu.sequence_number });
     if (!opt.ignore_enquire_link) session.send(pdu.response());
   });
   session.on('unbind_resp', () => emit({ event: 'unbind_resp' }));
@@ -212,6 +230,8 @@ function onSession(session) {
     emit({ event: 'enquire_link_resp', sequence: pdu.sequence_number });
   });
   session.on('deliver_sm_resp', (pdu) => {
+    deliverResps += 1;
+    if (opt.quiet) return;
     emit({ event: 'deliver_sm_resp', status: pdu.command_status, sequence: pdu.sequence_number });
   });
   session.on('unbind', (pdu) => {
@@ -232,5 +252,9 @@ server.listen(opt.port, '127.0.0.1', () => {
 });
 
 // The test runner stops us with SIGTERM; exit at once so no port or child is left behind.
-process.on('SIGTERM', () => process.exit(0));
-process.on('SIGINT', () => process.exit(0));
+function exit() {
+  if (opt.quiet) emitCount();
+  process.exit(0);
+}
+process.on('SIGTERM', exit);
+process.on('SIGINT', exit);

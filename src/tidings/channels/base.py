@@ -7,7 +7,7 @@ upstream said; delivery receipts that arrive later are pushed to the dispatcher'
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -98,7 +98,8 @@ class Receipt:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-ReceiptHandler = Callable[[Receipt], Awaitable[None]]
+# Called on the event loop as receipts arrive; it hands the receipt on and must not block.
+ReceiptHandler = Callable[[Receipt], None]
 
 
 class Channel(Protocol):

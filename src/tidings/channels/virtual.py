@@ -4,6 +4,7 @@ through the same code paths as a real upstream's receipts."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 from datetime import UTC, datetime
 
@@ -27,7 +28,11 @@ class VirtualChannel:
         self._failures = [(MessageStatus(s), p) for s, p in (failures or {}).items()]
         self._random = random.Random(seed)
         self._on_receipt: ReceiptHandler | None = None
-        self._pending: set[asyncio.Task[None]] = set()
+        # Receipts still to come: a timer each (a task each cost more than the send).
+        self._pending: dict[int, asyncio.TimerHandle] = {}
+        self._tokens = itertools.count()
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def start(self, on_receipt: ReceiptHandler) -> None:
         self._on_receipt = on_receipt
@@ -35,10 +40,13 @@ class VirtualChannel:
     async def submit(self, message: OutboundMessage) -> SubmitResult:
         ids = tuple(f"v{message.message_id}.{part}" for part in range(1, message.parts + 1))
         outcome = self._outcome()
+        loop = asyncio.get_running_loop()
         for upstream_id in ids:
-            task = asyncio.create_task(self._receipt_later(upstream_id, outcome))
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
+            token = next(self._tokens)
+            self._pending[token] = loop.call_later(
+                self._delay, self._receipt, token, upstream_id, outcome
+            )
+            self._idle.clear()
         return SubmitResult(accepted=True, upstream_ids=ids)
 
     def _outcome(self) -> MessageStatus:
@@ -49,14 +57,20 @@ class VirtualChannel:
             draw -= probability
         return MessageStatus.DELIVERED
 
-    async def _receipt_later(self, upstream_id: str, status: MessageStatus) -> None:
-        await asyncio.sleep(self._delay)
-        if self._on_receipt is not None:
-            err = 0 if status is MessageStatus.DELIVERED else int(status)
-            await self._on_receipt(Receipt(self.name, upstream_id, status, err, datetime.now(UTC)))
+    def _receipt(self, token: int, upstream_id: str, status: MessageStatus) -> None:
+        try:
+            if self._on_receipt is not None:
+                err = 0 if status is MessageStatus.DELIVERED else int(status)
+                self._on_receipt(Receipt(self.name, upstream_id, status, err, datetime.now(UTC)))
+        finally:
+            self._pending.pop(token, None)
+            if not self._pending:
+                self._idle.set()
 
     async def stop(self, *, drain: bool = True) -> None:
-        if drain and self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
-        for task in self._pending:
-            task.cancel()
+        if drain:
+            await self._idle.wait()
+        for handle in self._pending.values():
+            handle.cancel()
+        self._pending.clear()
+        self._idle.set()

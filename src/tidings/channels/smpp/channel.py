@@ -348,7 +348,7 @@ class SmppChannel:
 
     # --- receipts ---------------------------------------------------------------------------
 
-    async def _on_deliver(self, message: P.ShortMessage) -> None:
+    def _on_deliver(self, message: P.ShortMessage) -> None:
         try:
             parsed = parse_receipt(message, self._tz)
         except ReceiptError as exc:
@@ -372,7 +372,7 @@ class SmppChannel:
         )
         # An exception here propagates: the session then refuses the deliver_sm temporarily
         # and the SMSC delivers the receipt again.
-        await self._on_receipt(receipt)
+        self._on_receipt(receipt)
 
 
 def _mask(address: str) -> str:

@@ -21,6 +21,7 @@ Decisions:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Literal
 
 from tidings.channels.base import OutboundMessage
@@ -138,7 +139,9 @@ def _payload(message: OutboundMessage) -> _Payload:
     raise EncodingError(f"format {fmt} is not an SMS format")
 
 
+@lru_cache(maxsize=256)
 def _text_payload(text: str, *, flash: bool) -> _Payload:
+    """Cached: every recipient of a list gets the same text, split and encoded once."""
     parts = split_parts(text)
     if detect_encoding(text) is Encoding.GSM7:
         coding, octets = DC_DEFAULT, tuple(gsm7_encode(p) for p in parts)

@@ -4,6 +4,10 @@ Requests are matched to responses by sequence number (`seq → Future`), so up t
 submit_sm can be outstanding at once: throughput is window / RTT instead of 1 / RTT.
 The session never retries anything itself; it reports precisely what happened (see errors.py)
 and leaves policy to the channel.
+
+PDUs written in one turn of the event loop leave in one write (one segment under
+TCP_NODELAY, one syscall on each side): a refill arms several submits at once, and a read
+brings several receipts whose responses go back together.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +33,9 @@ from tidings.channels.smpp.pacing import TokenBucket
 
 log = structlog.get_logger("tidings.smpp")
 
-DeliverHandler = Callable[[P.ShortMessage], Awaitable[None]]
+# Called on the reader's turn, so it must not block: a receipt is handed on, not recorded here.
+# An exception refuses the deliver_sm temporarily (ESME_RX_T_APPN): the SMSC sends it again.
+DeliverHandler = Callable[[P.ShortMessage], None]
 _MAX_SEQUENCE = 0x7FFFFFFF
 _READ_CHUNK = 64 * 1024
 
@@ -72,6 +78,7 @@ class SmppSession:
         self._submits_out = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._outbox: list[bytes] = []
         self.close_reason = ""
 
     # --- state ------------------------------------------------------------------------------
@@ -150,17 +157,20 @@ class SmppSession:
         if writer is None or self._closed.is_set() or writer.is_closing():
             raise SmppDisconnected("not connected", sent=False)
         sequence = self._next_sequence()
-        future: asyncio.Future[P.Pdu] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[P.Pdu] = loop.create_future()
         self._pending[sequence] = future
+        # A timer, not wait_for: wait_for costs a task's worth of work per submit. No drain
+        # either: the window bounds what can be unanswered, so the buffer cannot grow unbounded;
+        # a broken pipe ends the read loop, which fails the future.
+        timer = loop.call_later(timeout, _expire, future)
         try:
-            writer.write(build(sequence))
-            with contextlib.suppress(ConnectionError):
-                # A broken pipe here also ends the read loop, which fails the future below.
-                await writer.drain()
-            return await asyncio.wait_for(future, timeout)
+            self._send(build(sequence))
+            return await future
         except TimeoutError as exc:
             raise SmppTimeout(f"no response to sequence {sequence} within {timeout:g} s") from exc
         finally:
+            timer.cancel()
             self._pending.pop(sequence, None)
 
     async def submit(self, message: P.ShortMessage) -> str:
@@ -223,9 +233,10 @@ class SmppSession:
         elif pdu.command_id == P.ENQUIRE_LINK:
             self._send(P.encode_enquire_link_resp(pdu.sequence))
         elif pdu.command_id == P.DELIVER_SM:
-            self._spawn(self._handle_deliver(pdu), "smpp-deliver")
+            self._handle_deliver(pdu)
         elif pdu.command_id == P.UNBIND:
             self._send(P.encode_unbind_resp(pdu.sequence))
+            self._flush()
             self._closing = True
             self.close_reason = self.close_reason or "unbound by the SMSC"
             if self._writer is not None:
@@ -233,7 +244,7 @@ class SmppSession:
         else:
             self._send(P.encode_generic_nack(pdu.sequence, P.ESME_RINVCMDID))
 
-    async def _handle_deliver(self, pdu: P.Pdu) -> None:
+    def _handle_deliver(self, pdu: P.Pdu) -> None:
         try:
             message = P.ShortMessage.decode_body(pdu.body)
         except P.PduError as exc:
@@ -243,7 +254,7 @@ class SmppSession:
         status = P.ESME_ROK
         if self._on_deliver is not None:
             try:
-                await self._on_deliver(message)
+                self._on_deliver(message)
             except Exception:
                 # Not acknowledged: a temporary error makes the SMSC deliver it again later,
                 # so a receipt is not lost when our side could not record it just now.
@@ -252,6 +263,15 @@ class SmppSession:
         self._send(P.encode_deliver_sm_resp(pdu.sequence, status))
 
     def _send(self, data: bytes) -> None:
+        if not self._outbox:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._outbox.append(data)
+
+    def _flush(self) -> None:
+        if not self._outbox:
+            return
+        data = b"".join(self._outbox)
+        self._outbox.clear()
         writer = self._writer
         if writer is not None and not writer.is_closing():
             writer.write(data)
@@ -310,24 +330,23 @@ class SmppSession:
             with contextlib.suppress(SmppError):
                 await self._request(P.encode_unbind, min(self.config.response_timeout_s, 5.0))
         self._abort(self.close_reason)
-        await self._finish_tasks(drain)
+        await self._finish_tasks()
 
     async def _drain(self) -> None:
         limit = self.config.response_timeout_s + 1
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), limit)
-        # Receipts being handed over still need their deliver_sm_resp on this connection.
-        handlers = [t for t in self._tasks if t.get_name() == "smpp-deliver"]
-        if handlers:
-            await asyncio.wait(handlers, timeout=limit)
 
-    async def _finish_tasks(self, drain: bool) -> None:
+    async def _finish_tasks(self) -> None:
         if self._reader_task is not None:
             await asyncio.gather(self._reader_task, return_exceptions=True)
         self._closed.set()
         tasks = list(self._tasks)
         for task in tasks:
-            # Receipt handlers may be writing to the store: let them finish when draining.
-            if not drain or task.get_name() == "smpp-enquire-link":
-                task.cancel()
+            task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _expire(future: asyncio.Future[P.Pdu]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
