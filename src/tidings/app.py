@@ -34,7 +34,7 @@ from tidings.domain.money import to_minor
 from tidings.domain.pricing import Tariff
 from tidings.domain.sends import SendService
 from tidings.ops.routes import ops_routes
-from tidings.store import migrate
+from tidings.store import migrate_apart
 from tidings.store.contacts import ContactStore
 from tidings.store.db import open_database
 from tidings.store.messages import MessageStore
@@ -55,7 +55,7 @@ def default_tariff(settings: Settings) -> Tariff:
 def open_store(settings: Settings, *, upgrade: bool = True) -> Store:
     """Open the database named in the settings, migrating it to the newest schema first."""
     if upgrade:
-        migrate.upgrade(settings.database_url)
+        migrate_apart.upgrade(settings.database_url)
     return Store(open_database(settings.database_url), default_tariff(settings))
 
 

@@ -228,6 +228,7 @@ def _process(
             raise
         _read_hints(out, [*query, *pairs])
         params = request_params.decode(query, pairs)
+        del pairs  # its raw bytes (a million numbers: 11 MB) are not kept while they are parsed
         out.codec, out.label = params.codec, params.charset_label
         out.fmt = _fmt_hint(params.text("fmt").encode("latin-1", "replace"))
         if need_slot:

@@ -15,14 +15,14 @@ import uvicorn
 from starlette.applications import Starlette
 
 from tidings.config import Settings, load_settings
-from tidings.store import migrate
+from tidings.store import migrate_apart
 from tidings.web.app import SHARED_SECRET_ENV
 
 log = structlog.get_logger("tidings.api")
 
 
 def run(settings: Settings, config_file: str | None) -> None:
-    migrate.upgrade(settings.database_url)
+    migrate_apart.upgrade(settings.database_url)
     os.environ["TIDINGS_DATABASE_URL"] = settings.database_url
     if config_file:
         os.environ["TIDINGS_CONFIG"] = config_file

@@ -11,9 +11,9 @@ from tidings.channels.smpp.channel import SmppUpstream
 from tidings.channels.smpp.session import SmppSession
 from tidings.channels.smtp import SmtpUpstream
 from tidings.config import Settings
-from tidings.ops.health import head_revision
 from tidings.store.db import open_database
 from tidings.store.operations import schema_revision
+from tidings.store.revisions import head_revision
 
 TIMEOUT_S = 5.0
 

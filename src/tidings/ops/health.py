@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-from functools import lru_cache
 
 from tidings.store.db import Database
 from tidings.store.operations import schema_revision
+from tidings.store.revisions import head_revision
 
 READY_TIMEOUT_S = 3.0
-
-
-@lru_cache(maxsize=1)
-def head_revision() -> str:
-    """The newest migration this code ships (read once from the migration scripts)."""
-    from alembic.script import ScriptDirectory
-
-    from tidings.store.migrate import MIGRATIONS_DIR
-
-    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
-    assert head is not None
-    return head
 
 
 def not_ready_reason(db: Database, database_url: str) -> str | None:

@@ -10,6 +10,7 @@ import fcntl
 import os
 import re
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -274,6 +275,8 @@ T = TypeVar("T")
 def retrying(fn: Callable[[], T], attempts: int = 5) -> T:
     """Run a transaction function again when PostgreSQL aborted it as a deadlock victim or a
     serialisation failure: the work was rolled back whole, so running it again is safe."""
+    if "psycopg" not in sys.modules:  # no PostgreSQL connection was ever made here
+        return fn()
     from psycopg import errors
 
     for attempt in range(attempts):

@@ -1,7 +1,11 @@
-"""Apply Alembic migrations programmatically (on start, and by `tidings db upgrade`)."""
+"""Apply Alembic migrations programmatically (on start, and by `tidings db upgrade`).
+
+python -m tidings.store.migrate     (the URL in TIDINGS_MIGRATE_URL; see migrate_apart)
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
@@ -32,3 +36,7 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
+
+
+if __name__ == "__main__":
+    upgrade(os.environ["TIDINGS_MIGRATE_URL"])
