@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import secrets
 import socket
@@ -10,8 +11,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -26,8 +29,8 @@ from tidings.store.repository import Store
 TIDINGS = str(Path(sys.executable).with_name("tidings"))
 PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS = "redis://127.0.0.1:6379"
-# Every request a different number and id — across wrk's threads too, each numbering its
-# own range — so none is refused as a duplicate (error 9); the requests spread over 4 logins
+# Every request a different number and id — across wrk's threads and runs too, each numbering
+# its own range — so none is refused as a duplicate (error 9); the requests spread over 4 logins
 # (one login may have 14 requests in flight). Every answer is counted: OK or an error.
 COUNT_ANSWERS_LUA = """
 local threads = {}
@@ -60,7 +63,8 @@ SEND_LUA = (
 counter = 0
 request = function()
   counter = counter + 1
-  local n = tid * 10000000 + counter
+  -- RUN_BASE: each wrk run against one server numbers its requests apart from the last.
+  local n = tonumber(os.getenv("RUN_BASE") or "0") + tid * 10000000 + counter
   local path = string.format(
     "/sys/send.php?login=load%d&psw=load&phones=7916%07d&mes=Load+test&id=%d",
     n % 4, n % 10000000, n)
@@ -111,7 +115,12 @@ def _prepare(url: str, messages: int) -> None:
     store.close()
 
 
+_runs = 0
+
+
 def _wrk(port: int, script: str, connections: int, seconds: int = 10) -> str:
+    global _runs
+    _runs += 1
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
     out = subprocess.run(
@@ -128,6 +137,7 @@ def _wrk(port: int, script: str, connections: int, seconds: int = 10) -> str:
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, "RUN_BASE": str(_runs * 100_000_000)},
     ).stdout
     # wrk counts answers that are not HTTP 2xx; every API answer is 200, errors included,
     # so the script's done() below reports how many bodies were errors.
@@ -153,9 +163,10 @@ def _serve(
     url: str,
     script: str,
     label: str,
-    connections: int = 32,
+    connections: int | Sequence[int] = 32,
     workers: int = 0,
     dispatcher: bool = True,
+    api_only: bool = False,
 ) -> None:
     """`tidings serve` (workers=0: API and dispatcher in one process), or `tidings api
     --workers N` beside a `tidings dispatcher` process with the guards in Redis."""
@@ -174,7 +185,9 @@ def _serve(
             redis.Redis.from_url(REDIS + f"/{db}").flushdb()  # no hits left from an earlier run
         common = ["--db", url, "--config", str(config)]
         commands = [[TIDINGS, "serve", *common, "--port", str(port)]]
-        if workers:
+        if api_only and not workers:
+            commands = [[TIDINGS, "api", *common, "--port", str(port)]]
+        elif workers:
             commands = [
                 [TIDINGS, "api", *common, "--port", str(port), "--workers", str(workers)],
                 [TIDINGS, "dispatcher", *common],
@@ -191,10 +204,8 @@ def _serve(
                 except httpx.TransportError:
                     time.sleep(0.1)
             httpx.get(f"http://127.0.0.1:{port}/sys/balance.php?login=load&psw=load")
-            print(
-                f"{label} ({connections} connections): {_wrk(port, script, connections)}",
-                flush=True,
-            )
+            for conns in [connections] if isinstance(connections, int) else connections:
+                print(f"{label} ({conns} connections): {_wrk(port, script, conns)}", flush=True)
         finally:
             for proc in procs:
                 proc.terminate()
@@ -216,16 +227,26 @@ def _drop(url: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--messages", type=int, default=10_000_000)
+    parser.add_argument(
+        "--messages", type=int, default=10_000_000, help="for status.php; 0 = skip that part"
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'load.db'}"
-        _prepare(url, 0)
-        _serve(url, SEND_LUA, "send.php, SQLite, tidings serve              ")
-        _serve(url, SEND_LUA, "send.php, SQLite, api --workers 2 + dispatcher", workers=2)
-        _serve(
-            url, SEND_LUA, "send.php, SQLite, api --workers 2 alone", workers=2, dispatcher=False
-        )
+    sqlite_runs: list[tuple[str, tuple[int, ...], dict[str, Any]]] = [
+        ("send.php, SQLite, tidings serve              ", (16, 32), {}),
+        ("send.php, SQLite, api --workers 2 + dispatcher", (16, 32), {"workers": 2}),
+        # The intake alone: messages queue for a dispatcher started later (or elsewhere).
+        ("send.php, SQLite, api alone", (8, 16, 32), {"api_only": True}),
+        (
+            "send.php, SQLite, api --workers 2 alone",
+            (16, 32),
+            {"workers": 2, "dispatcher": False},
+        ),
+    ]
+    for label, connections, options in sqlite_runs:
+        with tempfile.TemporaryDirectory() as tmp:  # a store of its own for each
+            url = f"sqlite:///{Path(tmp) / 'load.db'}"
+            _prepare(url, 0)
+            _serve(url, SEND_LUA, label, connections, **options)
     url = _pg_database()
     try:
         _prepare(url, 0)
@@ -233,6 +254,8 @@ def main() -> None:
         _serve(url, SEND_LUA, "send.php, PostgreSQL, api --workers 2 + dispatcher", workers=2)
     finally:
         _drop(url)
+    if not args.messages:
+        return
     url = _pg_database()
     try:
         started = time.perf_counter()

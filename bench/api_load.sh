@@ -4,7 +4,7 @@
 # on this machine. Targets (issue 4): send.php ≥ 2,000 req/s, p99 ≤ 20 ms on SQLite;
 # status.php p99 ≤ 10 ms with 10,000,000 messages on PostgreSQL.
 #
-#   bash bench/api_load.sh [MESSAGES]      (default 10000000; needs wrk: apt-get install wrk)
+#   bash bench/api_load.sh [MESSAGES]      (default 10000000, 0 = skip status.php; needs wrk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MESSAGES="${1:-10000000}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -136,6 +137,46 @@ def test_rate_guard_allows_its_limit_within_the_window() -> None:
     clock.advance(31)  # the first hit has left the window
     with guard.hit(b"k"):
         pass
+
+
+def test_rate_guard_forgets_keys_whose_hits_left_the_window() -> None:
+    clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
+    guard = MemoryRateGuard(1, 60, "duplicate", clock)
+    for n in range(1000):
+        with guard.hit(b"k%d" % n):
+            pass
+    assert guard.keys_held == 1000
+    clock.advance(30)
+    with guard.hit(b"late"):
+        pass
+    assert guard.keys_held == 1001  # all still within the minute
+    clock.advance(31)
+    with guard.hit(b"new"):
+        pass
+    assert guard.keys_held == 2  # the first thousand are gone; "late" is not
+    with pytest.raises(TooManyRequests), guard.hit(b"late"):
+        pass
+
+
+def test_rate_guard_cost_does_not_grow_with_the_keys_it_holds() -> None:
+    """A busy minute of distinct requests (send.php at 2,000/s holds 120,000 keys): the last
+    hits cost what the first did. (An O(keys) sweep per hit made them ~1,000× dearer.)"""
+    clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
+    guard = MemoryRateGuard(1, 60, "duplicate", clock)
+
+    def thousand_hits(start: int) -> float:
+        began = time.perf_counter()
+        for n in range(start, start + 1000):
+            with guard.hit(b"%d" % n):
+                pass
+        return time.perf_counter() - began
+
+    first = thousand_hits(0)
+    for start in range(1000, 80_000, 1000):
+        thousand_hits(start)
+    last = thousand_hits(80_000)
+    assert guard.keys_held == 81_000
+    assert last < first * 20 + 0.05
 
 
 def test_concurrency_guard_counts_per_login() -> None:

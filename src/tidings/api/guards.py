@@ -88,20 +88,24 @@ class MemoryRateGuard:
         self._description = description
         self._clock = clock
         self._hits: dict[bytes, deque[float]] = {}
+        # Every hit in time order: keys are forgotten as their hits leave the window, a few
+        # per request. (Scanning all keys once there were many cost O(keys) per request while
+        # they were all still in the window: send.php fell from 2,400 to 340 req/s.)
+        self._order: deque[tuple[float, bytes]] = deque()
         self._lock = threading.Lock()
 
     @contextmanager
     def hit(self, key: bytes) -> Iterator[None]:
         now = self._clock.now().timestamp()
         with self._lock:
+            self._forget_until(now - self._window)
             hits = self._hits.setdefault(key, deque())
             while hits and hits[0] <= now - self._window:
                 hits.popleft()
             if len(hits) >= self._limit:
                 raise TooManyRequests(self._description)
             hits.append(now)
-            if len(self._hits) > 50_000:
-                self._expire(now)
+            self._order.append((now, key))
         try:
             yield
         except BaseException:
@@ -111,9 +115,21 @@ class MemoryRateGuard:
                     counted.remove(now)
             raise
 
-    def _expire(self, now: float) -> None:
-        for key in [k for k, h in self._hits.items() if not h or h[-1] <= now - self._window]:
-            del self._hits[key]
+    def _forget_until(self, cutoff: float) -> None:
+        order = self._order
+        while order and order[0][0] <= cutoff:
+            _at, key = order.popleft()
+            hits = self._hits.get(key)
+            if hits is None:
+                continue
+            while hits and hits[0] <= cutoff:
+                hits.popleft()
+            if not hits:
+                del self._hits[key]
+
+    @property
+    def keys_held(self) -> int:
+        return len(self._hits)
 
 
 class MemoryConcurrencyGuard:
