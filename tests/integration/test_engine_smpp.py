@@ -67,6 +67,8 @@ def test_a_thousand_recipient_list_is_sent_and_every_receipt_lands(
     sim.stop()
     destinations = Counter(s["destination_addr"] for s in sim.submits)
     assert len(destinations) == 1000 and max(destinations.values()) == 1
+    # Each receipt answered once, after it was recorded.
+    assert [r["status"] for r in sim.of("deliver_sm_resp")] == [0] * 1000
 
 
 def test_receipts_that_overtake_their_submit_response_still_match(
@@ -79,6 +81,9 @@ def test_receipts_that_overtake_their_submit_response_still_match(
     worker = build_dispatcher(smpp_settings(sim), store, clock, worker_id="w1")
     asyncio.run(drive(worker, lambda: view(store, acc, job_id).status == 1, timeout=60))
     assert statuses(store, acc) == {1: 50}
+    sim.stop()
+    # Parked until their submit was recorded, and answered then: none left with the SMSC.
+    assert len(sim.of("deliver_sm_resp")) == 50
 
 
 def test_undeliverable_receipts_and_rejected_numbers_are_final_failures(

@@ -56,6 +56,8 @@ class Receipts:
 
     def __call__(self, receipt: Receipt) -> None:
         self.items.append(receipt)
+        if receipt.ack is not None:
+            receipt.ack()  # recorded: what the dispatcher does after its commit
 
     async def until(self, count: int, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout

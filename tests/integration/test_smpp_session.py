@@ -20,6 +20,7 @@ from tidings.channels.smpp import (
     SmppTimeout,
 )
 from tidings.channels.smpp import pdu as P
+from tidings.channels.smpp.session import DeliverAck
 
 T = TypeVar("T")
 
@@ -169,8 +170,9 @@ def test_receipts_reach_the_handler_and_are_acknowledged(start_sim: StartSim) ->
     sim = start_sim()
     received: list[P.ShortMessage] = []
 
-    def on_deliver(message: P.ShortMessage) -> None:
+    def on_deliver(message: P.ShortMessage, ack: DeliverAck) -> None:
         received.append(message)
+        ack()
 
     async def scenario() -> None:
         session = SmppSession(config(sim), on_deliver)
@@ -187,10 +189,35 @@ def test_receipts_reach_the_handler_and_are_acknowledged(start_sim: StartSim) ->
     assert sim.of("deliver_sm_resp")[0]["status"] == 0
 
 
+def test_a_receipt_is_acknowledged_only_when_the_handler_says_so(start_sim: StartSim) -> None:
+    """The deliver_sm_resp waits for the receipt to be recorded: until then the SMSC keeps
+    it, and a crash in between costs a resend, not the receipt."""
+    sim = start_sim()
+    acks: list[DeliverAck] = []
+
+    async def scenario() -> None:
+        session = SmppSession(config(sim), lambda _message, ack: acks.append(ack))
+        await session.open()
+        await session.submit(sm(registered_delivery=1))
+        for _ in range(100):
+            if acks:
+                break
+            await asyncio.sleep(0.01)
+        assert len(acks) == 1
+        await asyncio.sleep(0.3)
+        assert sim.of("deliver_sm_resp") == []  # not answered yet
+        acks[0]()
+        await sim.until(lambda: len(sim.of("deliver_sm_resp")) == 1)
+        await session.close()
+
+    run(scenario())
+    assert sim.of("deliver_sm_resp")[0]["status"] == 0
+
+
 def test_a_failing_handler_makes_the_smsc_retry_later(start_sim: StartSim) -> None:
     sim = start_sim()
 
-    def on_deliver(message: P.ShortMessage) -> None:
+    def on_deliver(message: P.ShortMessage, ack: DeliverAck) -> None:
         raise RuntimeError("store is down")
 
     async def scenario() -> None:

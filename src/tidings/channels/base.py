@@ -96,6 +96,9 @@ class Receipt:
     err: int = 0
     done_at: datetime | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # Tells the upstream the receipt is ours (SMPP: the deliver_sm_resp); called once it is
+    # recorded. None: nothing to answer (virtual upstream).
+    ack: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
 
 # Called on the event loop as receipts arrive; it hands the receipt on and must not block.

@@ -15,7 +15,7 @@ import contextlib
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TypeVar
 
@@ -372,13 +372,18 @@ class Dispatcher:
         try:
             unmatched = await self._hot_call(lambda: self._record_receipts(batch))
         except Exception:
-            self._receipts[:0] = batch  # keep them for the next round
+            self._receipts[:0] = batch  # keep them for the next round (not acknowledged)
             raise
+        # Recorded (or parked): now the upstream may forget them. Before this, a crash leaves
+        # them with the SMSC, which delivers them again on the next bind.
+        for receipt in batch:
+            if receipt.ack is not None:
+                receipt.ack()
         now = time.monotonic()
         for receipt in unmatched:
             seen = first_seen.get(id(receipt), now)
             if now - seen < PARK_LIMIT_S:
-                self._parked.append((seen, receipt))
+                self._parked.append((seen, replace(receipt, ack=None)))
             else:
                 log.warning("receipt for an unknown message dropped", upstream=receipt.upstream)
 
@@ -406,7 +411,9 @@ class Dispatcher:
         unmatched: list[Receipt],
         now: int,
     ) -> list[engine.Finalised]:
-        delivered_parts: dict[int, int] = defaultdict(int)
+        # Parts counted by their upstream ids: a receipt the SMSC sent twice (ours was not
+        # acknowledged before a crash) counts once within a batch.
+        delivered_parts: dict[int, set[str]] = defaultdict(set)
         failures: dict[tuple[int, int], list[int]] = defaultdict(list)
         sizes: dict[int, tuple[int, int]] = {}
         for receipt in receipts:
@@ -418,12 +425,12 @@ class Dispatcher:
             if status != engine.HANDED_OVER:
                 continue  # already final: a duplicate or late receipt
             if receipt.status is MessageStatus.DELIVERED:
-                delivered_parts[message_id] += 1
+                delivered_parts[message_id].add(receipt.upstream_id)
                 sizes[message_id] = (parts, parts_done)
             elif receipt.status in _FINAL_RECEIPT:
                 failures[(int(receipt.status), receipt.err)].append(message_id)
-        engine.add_parts_done(tx, [(n, m) for m, n in delivered_parts.items()])
-        complete = [m for m, n in delivered_parts.items() if sizes[m][1] + n >= sizes[m][0]]
+        engine.add_parts_done(tx, [(len(n), m) for m, n in delivered_parts.items()])
+        complete = [m for m, n in delivered_parts.items() if sizes[m][1] + len(n) >= sizes[m][0]]
         finals = engine.finalise(
             tx, complete, MessageStatus.DELIVERED, 0, now, from_statuses=(engine.HANDED_OVER,)
         )

@@ -39,7 +39,7 @@ from tidings.channels.smpp.receipts import (
     normalise_id,
     parse_receipt,
 )
-from tidings.channels.smpp.session import SessionConfig, SmppSession
+from tidings.channels.smpp.session import DeliverAck, SessionConfig, SmppSession
 
 log = structlog.get_logger("tidings.smpp")
 
@@ -348,16 +348,19 @@ class SmppChannel:
 
     # --- receipts ---------------------------------------------------------------------------
 
-    def _on_deliver(self, message: P.ShortMessage) -> None:
+    def _on_deliver(self, message: P.ShortMessage, ack: DeliverAck) -> None:
         try:
             parsed = parse_receipt(message, self._tz)
         except ReceiptError as exc:
             log.warning("smpp.receipt_malformed", upstream=self.name, error=str(exc))
-            return  # acknowledged anyway: the SMSC resending it would not make it readable
+            ack()  # acknowledged anyway: the SMSC resending it would not make it readable
+            return
         if parsed is None:
             log.info("smpp.mo_message", upstream=self.name, source=_mask(message.source_addr))
+            ack()
             return
         if parsed.status is None or self._on_receipt is None:
+            ack()  # an intermediate state: nothing to record
             return
         fmt = (
             self.upstream.resp_id_format if parsed.id_from_tlv else self.upstream.receipt_id_format
@@ -369,9 +372,10 @@ class SmppChannel:
             err=parsed.err,
             done_at=parsed.done_at,
             extra={"stat": parsed.stat},
+            ack=ack,
         )
-        # An exception here propagates: the session then refuses the deliver_sm temporarily
-        # and the SMSC delivers the receipt again.
+        # Acknowledged by the dispatcher once recorded. An exception here propagates: the
+        # session then refuses the deliver_sm temporarily and the SMSC delivers it again.
         self._on_receipt(receipt)
 
 

@@ -17,6 +17,7 @@ import contextlib
 import socket
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import structlog
@@ -33,9 +34,12 @@ from tidings.channels.smpp.pacing import TokenBucket
 
 log = structlog.get_logger("tidings.smpp")
 
-# Called on the reader's turn, so it must not block: a receipt is handed on, not recorded here.
+# Called on the reader's turn, so it must not block: a receipt is handed on with its `ack`,
+# which answers the deliver_sm (with a command status, ESME_ROK by default) once the receipt
+# is recorded. Until then the SMSC still holds it, and sends it again on a new bind if we die.
 # An exception refuses the deliver_sm temporarily (ESME_RX_T_APPN): the SMSC sends it again.
-DeliverHandler = Callable[[P.ShortMessage], None]
+DeliverAck = Callable[..., None]
+DeliverHandler = Callable[[P.ShortMessage, DeliverAck], None]
 _MAX_SEQUENCE = 0x7FFFFFFF
 _READ_CHUNK = 64 * 1024
 
@@ -251,16 +255,22 @@ class SmppSession:
             log.warning("smpp.deliver_sm_malformed", error=str(exc))
             self._send(P.encode_deliver_sm_resp(pdu.sequence, P.ESME_RX_P_APPN))
             return
-        status = P.ESME_ROK
-        if self._on_deliver is not None:
-            try:
-                self._on_deliver(message)
-            except Exception:
-                # Not acknowledged: a temporary error makes the SMSC deliver it again later,
-                # so a receipt is not lost when our side could not record it just now.
-                log.exception("smpp.deliver_handler_failed")
-                status = P.ESME_RX_T_APPN
-        self._send(P.encode_deliver_sm_resp(pdu.sequence, status))
+        ack = partial(self._ack_deliver, pdu.sequence)
+        if self._on_deliver is None:
+            ack()
+            return
+        try:
+            self._on_deliver(message, ack)
+        except Exception:
+            # Not acknowledged: a temporary error makes the SMSC deliver it again later,
+            # so a receipt is not lost when our side could not record it just now.
+            log.exception("smpp.deliver_handler_failed")
+            ack(P.ESME_RX_T_APPN)
+
+    def _ack_deliver(self, sequence: int, status: int = P.ESME_ROK) -> None:
+        """Answer a deliver_sm, if this connection still lives (else the SMSC resends it)."""
+        if not self._closed.is_set():
+            self._send(P.encode_deliver_sm_resp(sequence, status))
 
     def _send(self, data: bytes) -> None:
         if not self._outbox:
