@@ -81,6 +81,13 @@ def test_smsc_api_php_windows_1251_get_and_long_post(live: Server) -> None:
     body = httpx.get(f"{live.url}/sys/send.php?{query}", timeout=10).content
     fields = body.decode("cp1251").split(",")
     assert len(fields) == 4 and fields[1] == "1"
+    # A message is charged when the dispatcher hands it over: wait for that, so the next
+    # answer's balance has this one's charge in it.
+    balance_url = f"{live.url}/sys/balance.php?login={acc.login}&psw={psw}&fmt=1"
+    deadline = time.monotonic() + 20
+    while httpx.get(balance_url, timeout=10).text != "998.20":
+        assert time.monotonic() < deadline, "the first message was never charged"
+        time.sleep(0.05)
     phones = ",".join(f"7916{n:07d}" for n in range(200))  # > 2000 characters
     post = urlencode(
         {

@@ -22,6 +22,13 @@ from tests.integration.engine_support import (
     view,
 )
 from tidings.app import build_dispatcher
+from tidings.channels.base import (
+    MessageStatus,
+    OutboundMessage,
+    Receipt,
+    ReceiptHandler,
+    SubmitResult,
+)
 from tidings.domain.accounts import Account
 from tidings.domain.clock import FakeClock, SystemClock
 from tidings.domain.schedule import HourWindow
@@ -336,3 +343,41 @@ def test_cancelling_a_list_refunds_released_messages_charged_before(store: Store
     # The two possibly sent stay charged; the four never sent are given back.
     assert store.balance(acc.id) == 100_000 - 2 * 180 == store.ledger_sum(acc.id)
     assert view(store, acc, job_id).cost_minor == 2 * 180
+
+
+class SilentUpstream:
+    """Takes every message (an upstream id per part) and sends no receipt: the test hands
+    the receipts over itself."""
+
+    name = "virtual"
+
+    async def start(self, on_receipt: ReceiptHandler) -> None:
+        pass
+
+    async def submit(self, message: OutboundMessage) -> SubmitResult:
+        parts = range(1, message.parts + 1)
+        return SubmitResult(True, upstream_ids=tuple(f"s{message.message_id}.{p}" for p in parts))
+
+    async def stop(self, *, drain: bool = True) -> None:
+        pass
+
+
+def test_a_part_receipt_sent_again_later_counts_once(store: Store) -> None:
+    """The SMSC sends a receipt again when ours was not acknowledged before a crash: the
+    first part of a long message delivered twice must not make the message delivered."""
+    clock = SystemClock()
+    acc = account(store, clock.now())
+    job_id = create_list(store, acc, phones(1), clock.now(), message="Ж" * 100)  # 2 parts
+    worker = dispatcher(store, clock, lanes=[(SilentUpstream(), 10)])
+    asyncio.run(drive(worker, lambda: view(store, acc, job_id).sms_sent == 1))
+    with store.db.tx(write=False) as tx:
+        row = tx.one("SELECT id FROM messages WHERE account_id = ?", (acc.id,))
+    assert row is not None
+    first, second = (Receipt("virtual", f"s{row[0]}.{p}", MessageStatus.DELIVERED) for p in (1, 2))
+    assert worker._record_receipts([first]) == []
+    assert worker._record_receipts([first]) == []  # the resend, in a later batch
+    assert worker._record_receipts([first, first]) == []  # and twice in one batch
+    assert statuses(store, acc) == {0: 1}  # still waiting for its second part
+    worker._record_receipts([second])
+    assert statuses(store, acc) == {1: 1}
+    assert view(store, acc, job_id).sms_ok == 1

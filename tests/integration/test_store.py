@@ -62,6 +62,27 @@ def test_migrations_go_down_and_up_again(
         drop_database(url)
 
 
+def test_the_migrations_build_the_schema_the_code_declares(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """schema.py is the one definition: the migrations must arrive at exactly it."""
+    import sqlalchemy as sa
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from tidings.store.schema import metadata
+
+    url = fresh_database_url(backend, tmp_path_factory.mktemp("drift"))
+    engine = sa.create_engine(migrate.sqlalchemy_url(url))
+    try:
+        migrate.upgrade(url)
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    finally:
+        engine.dispose()
+        drop_database(url)
+
+
 def test_accounts_are_unique_by_login_and_keep_their_settings(store: Store) -> None:
     hashes = hash_password("secret")
     acc = store.create_account("alice", hashes, NOW, timezone="Asia/Yekaterinburg", test_mode=True)

@@ -399,20 +399,22 @@ class Dispatcher:
             finals: list[engine.Finalised] = []
             for upstream, receipts in by_upstream.items():
                 targets = engine.receipt_targets(tx, upstream, [r.upstream_id for r in receipts])
-                finals += self._apply(tx, receipts, targets, unmatched, now)
+                finals += self._apply(tx, upstream, receipts, targets, unmatched, now)
             engine.count_finals(tx, finals)
         return unmatched
 
     def _apply(
         self,
         tx: Tx,
+        upstream: str,
         receipts: list[Receipt],
-        targets: dict[str, tuple[int, int, int, int]],
+        targets: dict[str, engine.ReceiptTarget],
         unmatched: list[Receipt],
         now: int,
     ) -> list[engine.Finalised]:
-        # Parts counted by their upstream ids: a receipt the SMSC sent twice (ours was not
-        # acknowledged before a crash) counts once within a batch.
+        # Parts counted by their upstream ids, each once: the SMSC sends a receipt again when
+        # ours was not acknowledged (a crash), and a long message must not be "delivered"
+        # on two receipts for its first part.
         delivered_parts: dict[int, set[str]] = defaultdict(set)
         failures: dict[tuple[int, int], list[int]] = defaultdict(list)
         sizes: dict[int, tuple[int, int]] = {}
@@ -421,16 +423,23 @@ class Dispatcher:
             if target is None:
                 unmatched.append(receipt)
                 continue
-            message_id, status, parts, parts_done = target
-            if status != engine.HANDED_OVER:
+            if target.status != engine.HANDED_OVER:
                 continue  # already final: a duplicate or late receipt
             if receipt.status is MessageStatus.DELIVERED:
-                delivered_parts[message_id].add(receipt.upstream_id)
-                sizes[message_id] = (parts, parts_done)
+                if not target.receipted:
+                    delivered_parts[target.message_id].add(receipt.upstream_id)
+                    sizes[target.message_id] = (target.parts, target.parts_done)
             elif receipt.status in _FINAL_RECEIPT:
-                failures[(int(receipt.status), receipt.err)].append(message_id)
+                failures[(int(receipt.status), receipt.err)].append(target.message_id)
         engine.add_parts_done(tx, [(len(n), m) for m, n in delivered_parts.items()])
         complete = [m for m, n in delivered_parts.items() if sizes[m][1] + len(n) >= sizes[m][0]]
+        # Parts of messages still waiting for others: remembered as counted. (A complete
+        # message turns final, which is what stops its duplicates.)
+        engine.mark_receipted(
+            tx,
+            upstream,
+            [uid for m, ids in delivered_parts.items() if m not in complete for uid in ids],
+        )
         finals = engine.finalise(
             tx, complete, MessageStatus.DELIVERED, 0, now, from_statuses=(engine.HANDED_OVER,)
         )

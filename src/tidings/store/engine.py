@@ -558,21 +558,36 @@ def count_sent(tx: Tx, per_job: dict[int, int], now: int) -> None:
     )
 
 
-def receipt_targets(
-    tx: Tx, upstream: str, upstream_ids: Sequence[str]
-) -> dict[str, tuple[int, int, int, int]]:
-    """upstream id → (message id, status, parts, parts_done) for the ids known so far."""
-    found: dict[str, tuple[int, int, int, int]] = {}
+@dataclass(frozen=True)
+class ReceiptTarget:
+    message_id: int
+    status: int
+    parts: int
+    parts_done: int
+    receipted: bool  # this part's DELIVERED receipt was counted already
+
+
+def receipt_targets(tx: Tx, upstream: str, upstream_ids: Sequence[str]) -> dict[str, ReceiptTarget]:
+    """upstream id → its message's state, for the ids known so far."""
+    found: dict[str, ReceiptTarget] = {}
     for chunk in _chunks(upstream_ids, 500):
         rows = tx.all(
-            "SELECT u.upstream_msg_id, m.id, m.status, m.parts, m.parts_done "
+            "SELECT u.upstream_msg_id, m.id, m.status, m.parts, m.parts_done, u.receipted "
             "FROM upstream_ids u JOIN messages m ON m.id = u.message_id "
             f"WHERE u.upstream = ? AND u.upstream_msg_id IN ({_marks(chunk)})",
             (upstream, *chunk),
         )
         for r in rows:
-            found[r[0]] = (int(r[1]), int(r[2]), int(r[3]), int(r[4]))
+            found[r[0]] = ReceiptTarget(int(r[1]), int(r[2]), int(r[3]), int(r[4]), bool(r[5]))
     return found
+
+
+def mark_receipted(tx: Tx, upstream: str, upstream_ids: Sequence[str]) -> None:
+    """Parts whose DELIVERED receipt was just counted."""
+    tx.execute_many(
+        "UPDATE upstream_ids SET receipted = ? WHERE upstream = ? AND upstream_msg_id = ?",
+        [(True, upstream, uid) for uid in upstream_ids],
+    )
 
 
 def add_parts_done(tx: Tx, increments: Sequence[tuple[int, int]]) -> None:

@@ -310,6 +310,8 @@ upstream_ids = Table(
     Column("upstream_msg_id", String(64), primary_key=True),
     Column("message_id", BigInteger, nullable=False),
     Column("part_no", Integer, nullable=False, server_default="1"),
+    # Its DELIVERED receipt was counted (parts of a long message): a resent one is not again.
+    Column("receipted", Boolean, nullable=False, server_default=text("false")),
     Index("ix_upstream_ids_message", "message_id"),
 )
 
