@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from starlette.routing import Route
 
+import tidings.web
 from tests.conftest import Server
 from tests.integration.web_support import WebUser
 from tidings.app import build_services, open_store
@@ -165,3 +167,16 @@ def test_pages_forbid_framing_and_foreign_scripts(server: Server, user: WebUser)
     assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["x-content-type-options"] == "nosniff"
+    script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src"))
+    assert script_src.split() == ["script-src", "'self'"]  # no inline script runs
+
+
+def test_templates_hold_no_inline_script() -> None:
+    """What the policy forbids must not be needed: no handler attributes, no inline <script>."""
+    templates = Path(tidings.web.__file__).parent / "templates"
+    pages = sorted(templates.rglob("*.html"))
+    assert pages
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r"\son[a-z]+\s*=", text), page.name
+        assert not re.search(r"<script(?![^>]*\bsrc=)", text), page.name
