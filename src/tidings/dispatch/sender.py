@@ -342,8 +342,10 @@ class Dispatcher:
 
     def _on_receipt(self, receipt: Receipt) -> None:
         self._receipts.append(receipt)
-        if len(self._receipts) >= 200:
-            self._receipt_wake.set()
+        # Recorded at once, with whatever else arrived meanwhile (batches form by themselves
+        # under load): the SMSC waits for our answer, and many let only a few receipts go
+        # unanswered — a receipt held back 50 ms would cap them at a few hundred a second.
+        self._receipt_wake.set()
 
     async def _receipt_loop(self) -> None:
         while not self._receipts_closed:
