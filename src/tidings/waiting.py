@@ -10,8 +10,11 @@ abandoned before it has written anything, and run again in a thread.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class WouldWait(Exception):
@@ -43,3 +46,15 @@ def stop_refusing() -> None:
     """After the first write has begun, the request must finish where it is: abandoning it
     then would leave half its work done."""
     _state.on = False
+
+
+async def on_loop_first(
+    fn: Callable[[], T], elsewhere: Callable[[Callable[[], T]], Awaitable[T]]
+) -> T:
+    """`fn` right here on the event loop if it needs not wait; else `elsewhere(fn)` (a thread,
+    where it may wait). Refused work has written nothing, so running it again is safe."""
+    try:
+        with without_waiting():
+            return fn()
+    except WouldWait:
+        return await elsewhere(fn)

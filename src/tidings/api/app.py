@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
+from functools import partial
 from typing import Any, TypeVar
 
 import structlog
@@ -35,7 +36,7 @@ from tidings.api.guards import request_identity
 from tidings.api.responses import api_response
 from tidings.errors import DomainError, InvalidParameter, IpBlocked
 from tidings.ops.metrics import record_request
-from tidings.waiting import WouldWait, without_waiting
+from tidings.waiting import on_loop_first
 
 log = structlog.get_logger("tidings.api")
 T = TypeVar("T")
@@ -181,11 +182,7 @@ class StoreThreads:
         a thread hop; whatever would wait there (tidings.waiting) is refused before anything
         is written, and the request runs again in a thread."""
         if self._inline:
-            try:
-                with without_waiting():
-                    return fn(*args)
-            except WouldWait:
-                pass
+            return await on_loop_first(partial(fn, *args), self.run)
         return await self.run(fn, *args)
 
 

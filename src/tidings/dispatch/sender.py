@@ -30,7 +30,7 @@ from tidings.dispatch.scheduler import Scheduler
 from tidings.domain.clock import Clock, to_ts
 from tidings.store import engine, operations
 from tidings.store.db import Database, Tx, retrying
-from tidings.waiting import WouldWait, without_waiting
+from tidings.waiting import on_loop_first
 
 log = structlog.get_logger("tidings.dispatcher")
 T = TypeVar("T")
@@ -135,12 +135,8 @@ class Dispatcher:
         GIL hand-off per statement, more than the statement. Taken elsewhere, it waits for
         the lock in a thread, never on the loop."""
         if self._inline:
-            try:
-                with without_waiting():
-                    return fn()
-            except WouldWait:
-                pass
-        return await asyncio.to_thread(retrying, fn)
+            return await on_loop_first(fn, self._db_call)
+        return await self._db_call(fn)
 
     # ---- sending ---------------------------------------------------------------------------
 

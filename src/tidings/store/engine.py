@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tidings.store.db import Tx
+from tidings.store.db import Row, Tx
 
 WAITING, HANDED_OVER, DELIVERED, STOPPED = -1, 0, 1, -2
 JOB_WAITING, JOB_SENDING, JOB_FINISHED, JOB_DISABLED = -1, 0, 1, -2
@@ -346,36 +346,33 @@ def arm(tx: Tx, ids: Sequence[int], owner: str, until: int) -> list[int]:
     """HELD → armed for messages this dispatcher still holds, with a fresh lease; returns the
     ids it changed. Not armed: a held message whose lease ran out (released meanwhile), or
     one whose list was cancelled while it was held (see `stop_held`)."""
-    armed: list[int] = []
-    for chunk in _chunks(ids, 500):
-        rows = tx.all(
-            "UPDATE messages SET upstream = NULL, lease_until = ? "
-            f"WHERE id IN ({_marks(chunk)}) AND {_HELD_BY} AND NOT {_LIST_DISABLED} "
-            "RETURNING id",
-            (until, *chunk, WAITING, owner, HELD, JOB_DISABLED),
-        )
-        armed.extend(int(r[0]) for r in rows)
-    return armed
+    rows = _update_by_chunks(
+        tx,
+        "UPDATE messages SET upstream = NULL, lease_until = ? "
+        f"WHERE id IN ({{ids}}) AND {_HELD_BY} AND NOT {_LIST_DISABLED} RETURNING id",
+        (until,),
+        ids,
+        (WAITING, owner, HELD, JOB_DISABLED),
+    )
+    return [int(r[0]) for r in rows]
 
 
 def stop_held(tx: Tx, ids: Sequence[int], owner: str, now: int) -> list[Finalised]:
     """Held messages of a list cancelled meanwhile: stopped (-2) like the rest of the list;
     the caller refunds them (they were charged when claimed, and never sent)."""
-    done: list[Finalised] = []
-    for chunk in _chunks(ids, 500):
-        rows = tx.all(
-            "UPDATE messages SET status = ?, done_at = ?, lease_owner = NULL, "
-            f"lease_until = NULL, upstream = NULL WHERE id IN ({_marks(chunk)}) "
-            f"AND {_HELD_BY} AND {_LIST_DISABLED} "
-            "RETURNING id, account_id, job_pk, run_id, cost_minor, "
-            "(SELECT test_mode FROM accounts a WHERE a.id = messages.account_id)",
-            (STOPPED, now, *chunk, WAITING, owner, HELD, JOB_DISABLED),
-        )
-        done.extend(
-            Finalised(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), STOPPED, not bool(r[5]))
-            for r in rows
-        )
-    return done
+    rows = _update_by_chunks(
+        tx,
+        "UPDATE messages SET status = ?, done_at = ?, lease_owner = NULL, "
+        "lease_until = NULL, upstream = NULL WHERE id IN ({ids}) "
+        f"AND {_HELD_BY} AND {_LIST_DISABLED} RETURNING {_FINALISED}",
+        (STOPPED, now),
+        ids,
+        (WAITING, owner, HELD, JOB_DISABLED),
+    )
+    return [
+        Finalised(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), STOPPED, not bool(r[5]))
+        for r in rows
+    ]
 
 
 def charge(tx: Tx, entries: Sequence[tuple[int, int, int, int | None]], ts: int) -> None:
@@ -462,16 +459,15 @@ def mark_handed_over(tx: Tx, ids: Sequence[int], upstream: str, owner: str, now:
 
     `+status` (the same value) keeps SQLite from walking a status index — a million waiting
     messages — when the row ids in hand are the fast way in; finalise does the same."""
-    changed: list[int] = []
-    for chunk in _chunks(ids, 500):
-        rows = tx.all(
-            "UPDATE messages SET status = ?, upstream = ?, sent_at = ?, lease_owner = NULL, "
-            f"lease_until = NULL WHERE id IN ({_marks(chunk)}) AND +status = ? "
-            "AND lease_owner = ? RETURNING id",
-            (HANDED_OVER, upstream, now, *chunk, WAITING, owner),
-        )
-        changed.extend(int(r[0]) for r in rows)
-    return changed
+    rows = _update_by_chunks(
+        tx,
+        "UPDATE messages SET status = ?, upstream = ?, sent_at = ?, lease_owner = NULL, "
+        "lease_until = NULL WHERE id IN ({ids}) AND +status = ? AND lease_owner = ? RETURNING id",
+        (HANDED_OVER, upstream, now),
+        ids,
+        (WAITING, owner),
+    )
+    return [int(r[0]) for r in rows]
 
 
 def record_upstream_ids(tx: Tx, rows: Sequence[tuple[str, str, int, int]]) -> None:
@@ -508,21 +504,19 @@ def finalise(
     from_statuses: tuple[int, ...],
 ) -> list[Finalised]:
     """Move messages to a final status if they are still in one of `from_statuses`."""
-    done: list[Finalised] = []
-    for chunk in _chunks(message_ids, 500):
-        rows = tx.all(
-            "UPDATE messages SET status = ?, err = ?, done_at = ?, lease_owner = NULL, "
-            f"lease_until = NULL WHERE id IN ({_marks(chunk)}) "
-            f"AND +status IN ({_marks(from_statuses)}) "
-            "RETURNING id, account_id, job_pk, run_id, cost_minor, "
-            "(SELECT test_mode FROM accounts a WHERE a.id = messages.account_id)",
-            (status, err, now, *chunk, *from_statuses),
-        )
-        done.extend(
-            Finalised(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), status, not bool(r[5]), err)
-            for r in rows
-        )
-    return done
+    rows = _update_by_chunks(
+        tx,
+        "UPDATE messages SET status = ?, err = ?, done_at = ?, lease_owner = NULL, "
+        "lease_until = NULL WHERE id IN ({ids}) "
+        f"AND +status IN ({_marks(from_statuses)}) RETURNING {_FINALISED}",
+        (status, err, now),
+        message_ids,
+        from_statuses,
+    )
+    return [
+        Finalised(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), status, not bool(r[5]), err)
+        for r in rows
+    ]
 
 
 def count_finals(tx: Tx, finals: Sequence[Finalised]) -> None:
@@ -642,19 +636,13 @@ def stale_leases(tx: Tx, owner: str | None, now: int, limit: int) -> StaleLeases
 def release(tx: Tx, ids: Sequence[int], owner: str | None = None) -> None:
     """Give leased messages back to the queue (to any dispatcher), as never armed; with
     `owner`, only those it still holds."""
+    still_held = "" if owner is None else " AND +status = ? AND lease_owner = ?"
     for chunk in _chunks(ids, 500):
-        if owner is None:
-            tx.execute(
-                "UPDATE messages SET lease_owner = NULL, lease_until = NULL, upstream = NULL "
-                f"WHERE id IN ({_marks(chunk)})",
-                tuple(chunk),
-            )
-        else:
-            tx.execute(
-                "UPDATE messages SET lease_owner = NULL, lease_until = NULL, upstream = NULL "
-                f"WHERE id IN ({_marks(chunk)}) AND +status = ? AND lease_owner = ?",
-                (*chunk, WAITING, owner),
-            )
+        tx.execute(
+            "UPDATE messages SET lease_owner = NULL, lease_until = NULL, upstream = NULL "
+            f"WHERE id IN ({_marks(chunk)}){still_held}",
+            (*chunk, *(() if owner is None else (WAITING, owner))),
+        )
 
 
 def finished_runs(tx: Tx) -> list[tuple[int, int]]:
@@ -701,6 +689,24 @@ def set_job_state(tx: Tx, job_pk: int, status: int, need_date: int | None, now: 
 
 def _marks(items: Sequence[Any]) -> str:
     return ", ".join("?" * len(items))
+
+
+# What an UPDATE … RETURNING gives for a `Finalised`.
+_FINALISED = (
+    "id, account_id, job_pk, run_id, cost_minor, "
+    "(SELECT test_mode FROM accounts a WHERE a.id = messages.account_id)"
+)
+
+
+def _update_by_chunks(
+    tx: Tx, sql: str, before: Sequence[Any], ids: Sequence[int], after: Sequence[Any]
+) -> list[Row]:
+    """An UPDATE … RETURNING over `ids`, 500 at a time (`{ids}` in `sql` marks their place,
+    between the parameters `before` and `after`); the rows of every chunk."""
+    rows: list[Row] = []
+    for chunk in _chunks(ids, 500):
+        rows += tx.all(sql.replace("{ids}", _marks(chunk)), (*before, *chunk, *after))
+    return rows
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
