@@ -22,15 +22,10 @@ from tests.integration.engine_support import (
     view,
 )
 from tidings.app import build_dispatcher
-from tidings.channels.base import (
-    MessageStatus,
-    OutboundMessage,
-    Receipt,
-    ReceiptHandler,
-    SubmitResult,
-)
+from tidings.channels.base import OutboundMessage, Receipt, ReceiptHandler, SubmitResult
 from tidings.domain.accounts import Account
 from tidings.domain.clock import FakeClock, SystemClock
+from tidings.domain.lifecycle import MessageStatus
 from tidings.domain.schedule import HourWindow
 from tidings.store.repository import Store
 

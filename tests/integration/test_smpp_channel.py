@@ -9,10 +9,11 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from tests.integration.smsc_sim import SmscSim, StartSim, start_sim_fixture  # noqa: F401
-from tidings.channels.base import MessageStatus, OutboundMessage, Receipt, SubmitResult
+from tidings.channels.base import OutboundMessage, Receipt, SubmitResult
 from tidings.channels.smpp import SmppChannel, SmppUpstream
 from tidings.channels.smpp import pdu as P
 from tidings.domain.jobs import MessageFormat
+from tidings.domain.lifecycle import MessageStatus
 
 T = TypeVar("T")
 CYRILLIC_200 = ("Съешь же ещё этих мягких французских булок, да выпей чаю. " * 4)[:200]

@@ -26,8 +26,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from tidings.channels.base import MessageStatus, OutboundMessage, Receipt, SubmitResult
+from tidings.channels.base import OutboundMessage, Receipt, SubmitResult
 from tidings.channels.smtp import SmtpChannel, SmtpUpstream
+from tidings.domain.lifecycle import MessageStatus
 
 T = TypeVar("T")
 SUBJECT = "Скидки недели — только до пятницы"

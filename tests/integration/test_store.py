@@ -11,7 +11,8 @@ from tests.conftest import drop_database, fresh_database_url
 from tidings.app import default_tariff
 from tidings.config import Settings
 from tidings.domain.accounts import PasswordHashes, hash_password, verify_password
-from tidings.domain.jobs import JobStatus, MessageFormat, NewJob
+from tidings.domain.jobs import MessageFormat, NewJob
+from tidings.domain.lifecycle import JobStatus
 from tidings.errors import RecordError
 from tidings.store import migrate
 from tidings.store.db import open_database

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from tidings.channels.base import Channel, MessageStatus
+from tidings.channels.base import Channel
 from tidings.channels.smpp import SmppChannel, SmppRouter, SmppUpstream, final_status_for
 from tidings.channels.smpp import pdu as P
 from tidings.channels.smpp.pacing import Backoff, TokenBucket
 from tidings.channels.smpp.router import match_length
+from tidings.domain.lifecycle import MessageStatus
 
 
 class FakeClock:

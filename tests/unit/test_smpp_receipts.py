@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tidings.channels.base import MessageStatus
 from tidings.channels.smpp import pdu as P
 from tidings.channels.smpp.receipts import (
     ReceiptError,
@@ -16,6 +15,7 @@ from tidings.channels.smpp.receipts import (
     parse_receipt,
     parse_receipt_text,
 )
+from tidings.domain.lifecycle import MessageStatus
 
 TEXT = (
     "id:1a2b sub:001 dlvrd:001 submit date:2601151200 done date:2601151205 "

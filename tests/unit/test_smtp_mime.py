@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tidings.channels.base import MessageStatus, OutboundMessage
+from tidings.channels.base import OutboundMessage
 from tidings.channels.smtp import (
     MimeTemplates,
     SmtpUpstream,
@@ -21,6 +21,7 @@ from tidings.channels.smtp import (
     refusal_result,
     wire_address,
 )
+from tidings.domain.lifecycle import MessageStatus
 
 DEFAULT_FROM = "Tidings <noreply@tidings.example>"
 

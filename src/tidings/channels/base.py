@@ -6,43 +6,12 @@ upstream said; delivery receipts that arrive later are pushed to the dispatcher'
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-
-class MessageStatus(enum.IntEnum):
-    """Message statuses of the SMS Center API (status.php)."""
-
-    NOT_FOUND = -3
-    STOPPED = -2
-    WAITING = -1
-    HANDED_OVER = 0
-    DELIVERED = 1
-    READ = 2
-    EXPIRED = 3
-    UNDELIVERABLE = 20
-    BAD_NUMBER = 22
-    PROHIBITED = 23
-    NO_MONEY = 24
-    UNAVAILABLE = 25
-
-
-FINAL_STATUSES = frozenset(
-    {
-        MessageStatus.STOPPED,
-        MessageStatus.DELIVERED,
-        MessageStatus.READ,
-        MessageStatus.EXPIRED,
-        MessageStatus.UNDELIVERABLE,
-        MessageStatus.BAD_NUMBER,
-        MessageStatus.PROHIBITED,
-        MessageStatus.NO_MONEY,
-        MessageStatus.UNAVAILABLE,
-    }
-)
+from tidings.domain.lifecycle import MessageStatus
 
 
 @dataclass(frozen=True)

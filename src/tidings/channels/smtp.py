@@ -41,7 +41,8 @@ from typing import Literal
 import aiosmtplib
 import dkim  # type: ignore[import-untyped]
 
-from tidings.channels.base import MessageStatus, OutboundMessage, ReceiptHandler, SubmitResult
+from tidings.channels.base import OutboundMessage, ReceiptHandler, SubmitResult
+from tidings.domain.lifecycle import MessageStatus
 
 Security = Literal["none", "starttls", "tls"]
 

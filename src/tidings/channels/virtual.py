@@ -8,14 +8,9 @@ import itertools
 import random
 from datetime import UTC, datetime
 
-from tidings.channels.base import (
-    MessageStatus,
-    OutboundMessage,
-    Receipt,
-    ReceiptHandler,
-    SubmitResult,
-)
+from tidings.channels.base import OutboundMessage, Receipt, ReceiptHandler, SubmitResult
 from tidings.dispatch.routing import VIRTUAL
+from tidings.domain.lifecycle import MessageStatus
 
 
 class VirtualChannel:

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from tidings.channels.base import MessageStatus, OutboundMessage
+from tidings.channels.base import OutboundMessage
 from tidings.domain.clock import to_ts
 from tidings.domain.jobs import MessageFormat
+from tidings.domain.lifecycle import MessageStatus
 from tidings.domain.phones import timezone_of
 from tidings.domain.pricing import Tariff
 from tidings.domain.schedule import HourWindow

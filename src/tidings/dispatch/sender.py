@@ -21,13 +21,14 @@ from typing import TypeVar
 
 import structlog
 
-from tidings.channels.base import Channel, MessageStatus, Receipt, SubmitResult
+from tidings.channels.base import Channel, Receipt, SubmitResult
 from tidings.config import DispatchSettings
 from tidings.dispatch.callbacks import CallbackSender
 from tidings.dispatch.claims import Claimed, TariffLookup, claim
 from tidings.dispatch.lane_state import REPORT_EVERY_S, LaneStats
 from tidings.dispatch.scheduler import Scheduler
 from tidings.domain.clock import Clock, to_ts
+from tidings.domain.lifecycle import MessageStatus
 from tidings.store import engine, operations
 from tidings.store.db import Database, Tx, retrying
 from tidings.waiting import on_loop_first

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from tidings.domain.accounts import Account
+from tidings.domain.lifecycle import JobStatus
 from tidings.domain.pricing import Tariff
 from tidings.domain.schedule import HourWindow
 from tidings.domain.sms import (
@@ -21,15 +22,6 @@ from tidings.domain.sms import (
 from tidings.errors import InvalidParameter, NotFound, RecordError
 
 MAX_JOB_ID = 2_147_483_647
-
-
-class JobStatus(enum.IntEnum):
-    """[choice] jobs.md §3: the mailing-list status values."""
-
-    WAITING = -1
-    SENDING = 0
-    FINISHED = 1
-    DISABLED = -2
 
 
 class MessageFormat(enum.IntEnum):

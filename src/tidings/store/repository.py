@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from tidings.domain.accounts import Account, PasswordHashes
 from tidings.domain.clock import from_ts, to_ts
-from tidings.domain.jobs import MAX_JOB_ID, JobStatus, JobView, NewJob
+from tidings.domain.jobs import MAX_JOB_ID, JobView, NewJob
+from tidings.domain.lifecycle import JobStatus
 from tidings.domain.operations import JobProgress, UpstreamState
 from tidings.domain.pricing import Tariff, TariffRecord
 from tidings.errors import NotFound, RecordError

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from tidings.channels.base import MessageStatus, OutboundMessage, Receipt, ReceiptHandler
+from tidings.channels.base import OutboundMessage, Receipt, ReceiptHandler
 from tidings.channels.base import SubmitResult as Result
 from tidings.channels.smpp import pdu as P
 from tidings.channels.smpp.encoding import EncodingError, EncodingOptions, LongMode, encode_message
@@ -40,6 +40,7 @@ from tidings.channels.smpp.receipts import (
     parse_receipt,
 )
 from tidings.channels.smpp.session import DeliverAck, SessionConfig, SmppSession
+from tidings.domain.lifecycle import MessageStatus
 
 log = structlog.get_logger("tidings.smpp")
 

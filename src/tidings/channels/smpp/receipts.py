@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Literal
 
-from tidings.channels.base import MessageStatus
 from tidings.channels.smpp.pdu import (
     TAG_MESSAGE_PAYLOAD,
     TAG_MESSAGE_STATE,
@@ -34,6 +33,7 @@ from tidings.channels.smpp.pdu import (
     TAG_RECEIPTED_MESSAGE_ID,
     ShortMessage,
 )
+from tidings.domain.lifecycle import MessageStatus
 
 IdFormat = Literal["str", "hex", "dec"]
 
