@@ -22,7 +22,6 @@ from tidings.channels.base import Channel
 from tidings.channels.factory import upstream_channels
 from tidings.channels.virtual import VirtualChannel
 from tidings.config import Settings
-from tidings.dispatch.routing import Routes
 from tidings.dispatch.scheduler import Scheduler
 from tidings.dispatch.sender import Dispatcher
 from tidings.domain.accounts import CredentialCache
@@ -32,6 +31,7 @@ from tidings.domain.guards import AbuseGuard, GuardLimits
 from tidings.domain.jobs import JobService
 from tidings.domain.money import to_minor
 from tidings.domain.pricing import Tariff
+from tidings.domain.routing import Routes
 from tidings.domain.sends import SendService
 from tidings.ops.routes import ops_routes
 from tidings.store import migrate_apart

@@ -9,8 +9,8 @@ import random
 from datetime import UTC, datetime
 
 from tidings.channels.base import OutboundMessage, Receipt, ReceiptHandler, SubmitResult
-from tidings.dispatch.routing import VIRTUAL
 from tidings.domain.lifecycle import MessageStatus
+from tidings.domain.routing import VIRTUAL
 
 
 class VirtualChannel:

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from tidings.dispatch.routing import Routes
 from tidings.domain.accounts import Account
 from tidings.domain.clock import to_ts
 from tidings.domain.pricing import Tariff
+from tidings.domain.routing import Routes
 from tidings.domain.sends import NewSend, Quote, Sent
 from tidings.errors import InsufficientFunds
 from tidings.store.db import Database
