@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import os
 import tomllib
+from dataclasses import dataclass, field
 from decimal import Decimal
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tidings.channels.smpp.channel import SmppUpstream
-from tidings.channels.smtp import SmtpUpstream
-
 DEFAULT_DATABASE_URL = "sqlite:///./tidings.db"
+
+# How a long SMS goes out: UDH concatenation or SAR TLVs (channels/smpp/encoding.py).
+LongMode = Literal["udh", "sar"]
+# How an SMSC writes message ids (channels/smpp/receipts.py explains the canonical form).
+IdFormat = Literal["str", "hex", "dec"]
+SmtpSecurity = Literal["none", "starttls", "tls"]
 
 
 class GuardSettings(BaseModel):
@@ -95,6 +100,93 @@ class WebSettings(BaseModel):
     session_max_age_s: int = 12 * 60 * 60
 
 
+@dataclass(frozen=True)
+class SmppUpstream:
+    """One upstream SMSC as configured by the operator ([[smpp]]); channels/smpp reads it."""
+
+    name: str
+    host: str
+    port: int
+    system_id: str
+    password: str
+    system_type: str = ""
+    binds: int = 1
+    window: int = 50
+    throughput_per_bind: float = 0.0  # submit_sm/s per bind; 0 = unlimited
+    long_mode: LongMode = "udh"
+    # Destination prefixes this upstream serves (digits, no '+'); empty = every destination.
+    prefixes: tuple[str, ...] = ()
+    enquire_link_s: float = 30.0
+    response_timeout_s: float = 10.0
+    bind_timeout_s: float = 10.0
+    reconnect_min_s: float = 1.0
+    reconnect_max_s: float = 60.0
+    throttle_retries: int = 3
+    throttle_pause_min_s: float = 0.2
+    throttle_pause_max_s: float = 10.0
+    # None = by the sender's kind (see EncodingOptions); dest TON/NPI default international/ISDN.
+    source_ton: int | None = None
+    source_npi: int | None = None
+    dest_ton: int = 1
+    dest_npi: int = 1
+    service_type: str = ""
+    # How this SMSC writes message ids.
+    resp_id_format: IdFormat = "str"
+    receipt_id_format: IdFormat = "str"
+    # Zone of the dates in receipt texts.
+    receipt_tz: str = "UTC"
+    # Ask for delivery receipts (registered_delivery). Without them a message stays "handed
+    # over" (0) until its validity runs out and then counts as expired (3).
+    request_receipts: bool = True
+
+    def __post_init__(self) -> None:
+        # Config loaders hand over lists; keep the value immutable like the rest.
+        object.__setattr__(self, "prefixes", tuple(self.prefixes))
+        if self.binds < 1 or self.window < 1:
+            raise ValueError("binds and window must be at least 1")
+        if self.long_mode not in ("udh", "sar"):
+            raise ValueError("long_mode must be 'udh' or 'sar'")
+
+
+@dataclass(frozen=True)
+class SmtpUpstream:
+    """One SMTP relay ([[smtp]]). DKIM is on when selector, domain and a key (path or bytes)
+    are given; channels/smtp.py reads it."""
+
+    name: str
+    host: str
+    port: int = 25
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    security: SmtpSecurity = "none"
+    pool_size: int = 4
+    timeout_s: float = 30.0
+    default_from: str = "noreply@localhost.localdomain"
+    helo_name: str | None = None
+    # A CA bundle to trust instead of the system's (a private relay with its own certificate).
+    ca_file: str | None = None
+    max_messages_per_connection: int = 100
+    template_cache_size: int = 64
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
+    dkim_private_key_path: str | None = None
+    dkim_private_key: bytes | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.security not in ("none", "starttls", "tls"):
+            raise ValueError(f"security must be none, starttls or tls, not {self.security!r}")
+        if min(self.pool_size, self.max_messages_per_connection, self.template_cache_size) < 1:
+            raise ValueError("pool_size and the other counts must be at least 1")
+        if "@" not in parseaddr(self.default_from)[1]:
+            raise ValueError(f"default_from must be an e-mail address, not {self.default_from!r}")
+        if (self.username is None) != (self.password is None):
+            raise ValueError("username and password go together")
+        has_key = self.dkim_private_key is not None or self.dkim_private_key_path is not None
+        dkim_parts = (bool(self.dkim_selector), bool(self.dkim_domain), has_key)
+        if any(dkim_parts) and not all(dkim_parts):
+            raise ValueError("DKIM needs dkim_selector, dkim_domain and a private key together")
+
+
 class Settings(BaseSettings):
     """Everything the service needs to start. Validated once, at start."""
 
@@ -117,7 +209,7 @@ class Settings(BaseSettings):
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     virtual: VirtualSettings = Field(default_factory=VirtualSettings)
     web: WebSettings = Field(default_factory=WebSettings)
-    # Upstreams are the channels' own config types, validated here ([[smpp]], [[smtp]]).
+    # Upstreams ([[smpp]], [[smtp]]): the channels are built from these.
     smpp: list[SmppUpstream] = Field(default_factory=list)
     smtp: list[SmtpUpstream] = Field(default_factory=list)
 

@@ -28,7 +28,7 @@ import contextlib
 import hashlib
 import re
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import Header
 from email.message import EmailMessage
@@ -42,9 +42,8 @@ import aiosmtplib
 import dkim  # type: ignore[import-untyped]
 
 from tidings.channels.base import OutboundMessage, ReceiptHandler, SubmitResult
+from tidings.config import SmtpUpstream
 from tidings.domain.lifecycle import MessageStatus
-
-Security = Literal["none", "starttls", "tls"]
 
 # cte_type=7bit makes set_content pick quoted-printable or base64 for non-ASCII text, so the
 # message passes any relay, including ones without 8BITMIME.
@@ -56,44 +55,6 @@ _DKIM_HEADERS = (
 ).split()
 _ENHANCED_CODE = re.compile(r"\s*[245]\.(\d{1,3})\.\d{1,3}\b")
 _Stage = Literal["MAIL", "RCPT", "DATA"]
-
-
-@dataclass(frozen=True)
-class SmtpUpstream:
-    """One SMTP relay. DKIM is on when selector, domain and a key (path or bytes) are given."""
-
-    name: str
-    host: str
-    port: int = 25
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    security: Security = "none"
-    pool_size: int = 4
-    timeout_s: float = 30.0
-    default_from: str = "noreply@localhost.localdomain"
-    helo_name: str | None = None
-    # A CA bundle to trust instead of the system's (a private relay with its own certificate).
-    ca_file: str | None = None
-    max_messages_per_connection: int = 100
-    template_cache_size: int = 64
-    dkim_selector: str | None = None
-    dkim_domain: str | None = None
-    dkim_private_key_path: str | None = None
-    dkim_private_key: bytes | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.security not in ("none", "starttls", "tls"):
-            raise ValueError(f"security must be none, starttls or tls, not {self.security!r}")
-        if min(self.pool_size, self.max_messages_per_connection, self.template_cache_size) < 1:
-            raise ValueError("pool_size and the other counts must be at least 1")
-        if "@" not in parseaddr(self.default_from)[1]:
-            raise ValueError(f"default_from must be an e-mail address, not {self.default_from!r}")
-        if (self.username is None) != (self.password is None):
-            raise ValueError("username and password go together")
-        has_key = self.dkim_private_key is not None or self.dkim_private_key_path is not None
-        dkim_parts = (bool(self.dkim_selector), bool(self.dkim_domain), has_key)
-        if any(dkim_parts) and not all(dkim_parts):
-            raise ValueError("DKIM needs dkim_selector, dkim_domain and a private key together")
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,9 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from tidings.channels.smpp.channel import SmppUpstream
+from tidings.channels.smpp.channel import session_config
 from tidings.channels.smpp.session import SmppSession
-from tidings.channels.smtp import SmtpUpstream
-from tidings.config import Settings
+from tidings.config import Settings, SmppUpstream, SmtpUpstream
 from tidings.store.db import open_database
 from tidings.store.operations import schema_revision
 from tidings.store.revisions import head_revision
@@ -64,7 +63,7 @@ async def smpp_check(upstream: SmppUpstream, timeout_s: float = TIMEOUT_S) -> Ch
     """TCP connect and bind_transceiver (then unbind) with a short timeout."""
     name = f"smpp {upstream.name} {upstream.host}:{upstream.port}"
     config = replace(
-        upstream.session_config(), bind_timeout_s=timeout_s, response_timeout_s=timeout_s
+        session_config(upstream), bind_timeout_s=timeout_s, response_timeout_s=timeout_s
     )
     session = SmppSession(config)
     try:

@@ -1,7 +1,7 @@
 """Our own asyncio SMPP 3.4 ESME: PDU codec, one bind (session), and the Channel over an
 upstream with several binds, plus routing by destination prefix."""
 
-from tidings.channels.smpp.channel import SmppChannel, SmppUpstream, final_status_for
+from tidings.channels.smpp.channel import SmppChannel, final_status_for
 from tidings.channels.smpp.encoding import EncodingError, EncodingOptions, encode_message
 from tidings.channels.smpp.errors import (
     SmppBindError,
@@ -13,12 +13,12 @@ from tidings.channels.smpp.errors import (
 from tidings.channels.smpp.pdu import PduError
 from tidings.channels.smpp.receipts import (
     DeliveryReceipt,
-    IdFormat,
     normalise_id,
     parse_receipt,
 )
 from tidings.channels.smpp.router import SmppRouter
 from tidings.channels.smpp.session import SessionConfig, SmppSession
+from tidings.config import IdFormat, SmppUpstream
 
 __all__ = [
     "DeliveryReceipt",

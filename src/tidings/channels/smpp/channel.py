@@ -30,16 +30,16 @@ import structlog
 from tidings.channels.base import OutboundMessage, Receipt, ReceiptHandler
 from tidings.channels.base import SubmitResult as Result
 from tidings.channels.smpp import pdu as P
-from tidings.channels.smpp.encoding import EncodingError, EncodingOptions, LongMode, encode_message
+from tidings.channels.smpp.encoding import EncodingError, EncodingOptions, encode_message
 from tidings.channels.smpp.errors import SmppDisconnected, SmppError, SmppStatusError, SmppTimeout
 from tidings.channels.smpp.pacing import Backoff
 from tidings.channels.smpp.receipts import (
-    IdFormat,
     ReceiptError,
     normalise_id,
     parse_receipt,
 )
 from tidings.channels.smpp.session import DeliverAck, SessionConfig, SmppSession
+from tidings.config import SmppUpstream
 from tidings.domain.lifecycle import MessageStatus
 
 log = structlog.get_logger("tidings.smpp")
@@ -59,76 +59,31 @@ PROHIBITED = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class SmppUpstream:
-    """One upstream SMSC as configured by the operator."""
+def session_config(upstream: SmppUpstream) -> SessionConfig:
+    """One bind's session settings for this upstream."""
+    return SessionConfig(
+        host=upstream.host,
+        port=upstream.port,
+        system_id=upstream.system_id,
+        password=upstream.password,
+        system_type=upstream.system_type,
+        window=upstream.window,
+        response_timeout_s=upstream.response_timeout_s,
+        bind_timeout_s=upstream.bind_timeout_s,
+        enquire_link_s=upstream.enquire_link_s,
+        throughput=upstream.throughput_per_bind,
+    )
 
-    name: str
-    host: str
-    port: int
-    system_id: str
-    password: str
-    system_type: str = ""
-    binds: int = 1
-    window: int = 50
-    throughput_per_bind: float = 0.0  # submit_sm/s per bind; 0 = unlimited
-    long_mode: LongMode = "udh"
-    # Destination prefixes this upstream serves (digits, no '+'); empty = every destination.
-    prefixes: tuple[str, ...] = ()
-    enquire_link_s: float = 30.0
-    response_timeout_s: float = 10.0
-    bind_timeout_s: float = 10.0
-    reconnect_min_s: float = 1.0
-    reconnect_max_s: float = 60.0
-    throttle_retries: int = 3
-    throttle_pause_min_s: float = 0.2
-    throttle_pause_max_s: float = 10.0
-    # None = by the sender's kind (see EncodingOptions); dest TON/NPI default international/ISDN.
-    source_ton: int | None = None
-    source_npi: int | None = None
-    dest_ton: int = 1
-    dest_npi: int = 1
-    service_type: str = ""
-    # How this SMSC writes message ids (receipts.py explains the canonical form).
-    resp_id_format: IdFormat = "str"
-    receipt_id_format: IdFormat = "str"
-    # Zone of the dates in receipt texts.
-    receipt_tz: str = "UTC"
-    # Ask for delivery receipts (registered_delivery). Without them a message stays "handed
-    # over" (0) until its validity runs out and then counts as expired (3).
-    request_receipts: bool = True
 
-    def __post_init__(self) -> None:
-        # Config loaders hand over lists; keep the value immutable like the rest.
-        object.__setattr__(self, "prefixes", tuple(self.prefixes))
-        if self.binds < 1 or self.window < 1:
-            raise ValueError("binds and window must be at least 1")
-        if self.long_mode not in ("udh", "sar"):
-            raise ValueError("long_mode must be 'udh' or 'sar'")
-
-    def session_config(self) -> SessionConfig:
-        return SessionConfig(
-            host=self.host,
-            port=self.port,
-            system_id=self.system_id,
-            password=self.password,
-            system_type=self.system_type,
-            window=self.window,
-            response_timeout_s=self.response_timeout_s,
-            bind_timeout_s=self.bind_timeout_s,
-            enquire_link_s=self.enquire_link_s,
-            throughput=self.throughput_per_bind,
-        )
-
-    def encoding_options(self) -> EncodingOptions:
-        return EncodingOptions(
-            long_mode=self.long_mode,
-            source_ton=self.source_ton,
-            source_npi=self.source_npi,
-            dest_ton=self.dest_ton,
-            dest_npi=self.dest_npi,
-            service_type=self.service_type,
-        )
+def encoding_options(upstream: SmppUpstream) -> EncodingOptions:
+    return EncodingOptions(
+        long_mode=upstream.long_mode,
+        source_ton=upstream.source_ton,
+        source_npi=upstream.source_npi,
+        dest_ton=upstream.dest_ton,
+        dest_npi=upstream.dest_npi,
+        service_type=upstream.service_type,
+    )
 
 
 def final_status_for(status: int) -> MessageStatus:
@@ -167,7 +122,7 @@ class SmppChannel:
     def __init__(self, upstream: SmppUpstream) -> None:
         self.name = upstream.name
         self.upstream = upstream
-        self._encoding = upstream.encoding_options()
+        self._encoding = encoding_options(upstream)
         self._tz: tzinfo = ZoneInfo(upstream.receipt_tz)
         self._binds = [
             _Bind(i, Backoff(upstream.throttle_pause_min_s, upstream.throttle_pause_max_s))
@@ -213,7 +168,7 @@ class SmppChannel:
         backoff = Backoff(self.upstream.reconnect_min_s, self.upstream.reconnect_max_s)
         loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
-            session = SmppSession(self.upstream.session_config(), self._on_deliver)
+            session = SmppSession(session_config(self.upstream), self._on_deliver)
             try:
                 await session.open()
             except (SmppError, OSError, P.PduError) as exc:

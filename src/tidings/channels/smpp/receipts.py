@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Literal
 
 from tidings.channels.smpp.pdu import (
     TAG_MESSAGE_PAYLOAD,
@@ -33,9 +32,8 @@ from tidings.channels.smpp.pdu import (
     TAG_RECEIPTED_MESSAGE_ID,
     ShortMessage,
 )
+from tidings.config import IdFormat
 from tidings.domain.lifecycle import MessageStatus
-
-IdFormat = Literal["str", "hex", "dec"]
 
 # esm_class bits 2-5 carry the message type (SMPP 3.4 §5.2.12).
 ESM_TYPE_MASK = 0x3C
