@@ -39,6 +39,7 @@ from tidings.store.contacts import ContactStore
 from tidings.store.db import open_database
 from tidings.store.messages import MessageStore
 from tidings.store.repository import Store
+from tidings.waiting import refuse_to_wait
 from tidings.web.app import build_web_app
 
 
@@ -85,7 +86,7 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
         settings=settings,
         store=store,
         clock=clock,
-        auth=Authenticator(store, CredentialCache(g.credential_cache_ttl_s)),
+        auth=Authenticator(store, CredentialCache(g.credential_cache_ttl_s), refuse_to_wait),
         abuse=AbuseGuard(store, limits, clock),
         duplicates=guards.duplicates,
         phone_repeats=guards.phone_repeats,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 from tidings.domain.accounts import (
@@ -15,7 +16,6 @@ from tidings.domain.accounts import (
     verify_password,
 )
 from tidings.errors import AuthenticationFailed, IpNotAllowed
-from tidings.waiting import refuse_to_wait
 
 
 class AuthStore(Protocol):
@@ -33,10 +33,24 @@ class AuthStore(Protocol):
 PROFILE_TTL_S = 5.0
 
 
+def _go_ahead() -> None:
+    """Slow work may run here (the CLI, a worker thread)."""
+
+
 class Authenticator:
-    def __init__(self, store: AuthStore, cache: CredentialCache) -> None:
+    def __init__(
+        self,
+        store: AuthStore,
+        cache: CredentialCache,
+        before_slow_work: Callable[[], None] = _go_ahead,
+    ) -> None:
+        """`before_slow_work` is called before a password hash is verified (tens of ms); it
+        may raise to refuse, and nothing has been done yet. The composition root passes
+        tidings.waiting.refuse_to_wait: on the API's event loop the request then runs again
+        in a thread."""
         self._store = store
         self._cache = cache
+        self._before_slow_work = before_slow_work
         self._profiles: dict[int, tuple[float, Account, list[str]]] = {}
         self._lock = threading.Lock()
 
@@ -98,7 +112,7 @@ class Authenticator:
         if cached is not None:
             return cached
         # A password hash takes tens of milliseconds: never on the event loop.
-        refuse_to_wait()
+        self._before_slow_work()
         found = self._store.password_hashes(login)
         if found is None or not verify_password(found[1], psw):
             raise AuthenticationFailed("authorise error")
