@@ -1,4 +1,5 @@
-"""Values the operator's tools show: live upstream state and mailing-list progress.
+"""Values the operator's tools show: live upstream state, mailing-list progress, and the
+store-side figures of /metrics.
 
 Pure data: the store fills them, the CLI, /metrics and the web cabinet render them.
 """
@@ -65,3 +66,22 @@ def progress_bucket(status: int) -> str:
     if status in (1, 2):
         return "delivered"
     return "failed"
+
+
+@dataclass(frozen=True)
+class LiveFigures:
+    """Store-side series of /metrics that stay cheap at any size (index ranges over the
+    messages not yet final, a scan of the small accounts table)."""
+
+    pending: dict[int, int]  # status (-1 waiting, 0 handed over) → messages
+    queue: dict[str, int]  # upstream → messages due and waiting to be claimed
+    balances: int  # sum of every account's balance (minor units)
+
+
+@dataclass(frozen=True)
+class TotalFigures:
+    """Store-side series that read every message and ledger row (measured on PostgreSQL,
+    10M messages + 10M ledger rows, 2 busy cores: 1.7 s and 3.6 s)."""
+
+    final: dict[int, int]  # final status → messages
+    ledger: dict[str, tuple[int, int]]  # kind → (sum of amounts in minor units, entries)
