@@ -9,12 +9,11 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.conftest import drop_database, fresh_database_url
-from tidings.api.endpoints.jobs import new_job
-from tidings.api.params import Params
 from tidings.app import default_tariff
 from tidings.config import Settings
 from tidings.domain.accounts import Account, PasswordHashes, api_key_hash
 from tidings.domain.clock import to_ts
+from tidings.domain.job_request import new_job
 from tidings.domain.jobs import JobService
 from tidings.domain.profile import ProfileService
 from tidings.domain.progress import Progress, progress
@@ -41,7 +40,7 @@ def store(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
 
 
 def _list(store: Store, account: Account, name: str, phones: str) -> int:
-    params = Params({"name": name, "phones": phones, "mes": "Hi"}, "utf-8")
+    params = {"name": name, "phones": phones, "mes": "Hi"}
     return (
         JobService(store)
         .create(account, new_job(params, account, NOW), NOW, with_cost=False)
@@ -162,10 +161,7 @@ def test_allowed_ips_and_callback(store: Store) -> None:
 def test_preview_checks_like_create_and_prices_like_cost_1(store: Store) -> None:
     acc = store.create_account("mine", HASHES, NOW)
     jobs = JobService(store)
-    params = Params(
-        {"name": "Акция", "phones": "79161234567,77011234567,G3", "mes": "Привет! " * 10},
-        "utf-8",
-    )
+    params = {"name": "Акция", "phones": "79161234567,77011234567,G3", "mes": "Привет! " * 10}
     job = new_job(params, acc, NOW)
     preview = jobs.preview(acc, job)
     assert (preview.recipients, tuple(preview.groups)) == (2, (3,))
@@ -173,7 +169,7 @@ def test_preview_checks_like_create_and_prices_like_cost_1(store: Store) -> None
     created = jobs.create(acc, job, NOW, with_cost=True)
     assert preview.cost_minor == created.cost_minor == 2 * (180 + 350)
     store.add_sender(acc.id, "Shop", True, NOW)
-    with_sender = new_job(Params({**params.values, "sender": "Other"}, "utf-8"), acc, NOW)
+    with_sender = new_job({**params, "sender": "Other"}, acc, NOW)
     with pytest.raises(InvalidParameter):
         jobs.preview(acc, with_sender)
 

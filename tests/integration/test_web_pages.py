@@ -13,9 +13,8 @@ import pytest
 
 from tests.conftest import Server
 from tests.integration.web_support import WebUser
-from tidings.api.endpoints.jobs import new_job
-from tidings.api.params import Params
 from tidings.domain.contacts import GroupType, NewContact
+from tidings.domain.job_request import new_job
 from tidings.domain.jobs import JobService
 from tidings.domain.money import to_minor
 from tidings.store.contacts import ContactStore
@@ -216,7 +215,7 @@ def test_lists_table_in_pages_of_fifty(server: Server, user: WebUser) -> None:
     acc, psw = server.account()
     jobs = JobService(server.store)
     for n in range(51):
-        params = Params({"name": f"List {n}", "phones": "79161234567", "mes": "Hi"}, "utf-8")
+        params = {"name": f"List {n}", "phones": "79161234567", "mes": "Hi"}
         jobs.create(
             acc, new_job(params, acc, server.clock.now()), server.clock.now(), with_cost=False
         )

@@ -27,13 +27,14 @@ from tidings.api.endpoints.balance import handle_balance
 from tidings.api.endpoints.get import handle_get
 from tidings.api.endpoints.jobs import handle_jobs
 from tidings.api.endpoints.phones import handle_phones
-from tidings.api.endpoints.send import SEND_ID, handle_send
+from tidings.api.endpoints.send import handle_send
 from tidings.api.endpoints.senders import handle_senders
 from tidings.api.endpoints.status import handle_status
 from tidings.api.errors import error_code
 from tidings.api.formats import renderer_for
 from tidings.api.guards import request_identity
 from tidings.api.responses import api_response
+from tidings.domain.send_request import SEND_ID
 from tidings.errors import DomainError, InvalidParameter, IpBlocked
 from tidings.ops.metrics import record_request
 from tidings.waiting import on_loop_first

@@ -6,12 +6,12 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tidings.api.context import Call
-from tidings.api.endpoints.common import parse_uint
 from tidings.api.endpoints.status import STATUS_NAMES
 from tidings.api.formats import Record
 from tidings.domain import phones as phone_rules
 from tidings.domain.clock import from_ts, to_ts
 from tidings.domain.money import format_money
+from tidings.domain.numbers import parse_uint
 from tidings.domain.schedule import format_local, parse_date
 from tidings.errors import InvalidDate, InvalidParameter
 from tidings.store.messages import HistoryQuery, MessageInfo, history, totals

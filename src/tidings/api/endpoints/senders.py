@@ -5,10 +5,10 @@ account has any."""
 from __future__ import annotations
 
 from tidings.api.context import Call
-from tidings.api.endpoints.common import sender as sender_rule
 from tidings.api.endpoints.phones import created_answer
 from tidings.api.formats import Record
 from tidings.domain import contacts as rules
+from tidings.domain.message_rules import sender_name
 from tidings.errors import InvalidParameter
 
 ACTIONS = ("get", "add", "del")
@@ -76,7 +76,7 @@ def _name(call: Call) -> str:
         if raw.strip():
             raise InvalidParameter("sender: not with mail=<address>")
         raw = mail_value
-    name = sender_rule(raw, mail, "mail" if by_mail else "sender")
+    name = sender_name(raw, mail, "mail" if by_mail else "sender")
     if not name:
         raise InvalidParameter("sender: required")
     return name

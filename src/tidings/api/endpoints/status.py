@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 
 from tidings.api.context import Call
-from tidings.api.endpoints.common import parse_uint
 from tidings.api.formats import Record
 from tidings.domain import phones as phone_rules
 from tidings.domain.clock import from_ts, to_ts
 from tidings.domain.money import format_money
+from tidings.domain.numbers import parse_uint
 from tidings.domain.schedule import format_local
 from tidings.errors import InvalidParameter, OperationFailed
 from tidings.store.messages import MessageInfo

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from tidings.api.endpoints.common import sender as sender_rule
+from tidings.domain.message_rules import sender_name
 from tidings.errors import DomainError, InvalidParameter
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
 
@@ -77,7 +77,7 @@ def add_sender(visit: Visit) -> Response:
     raw = visit.field("sender")
     try:
         # The rule senders.php and jobs.php apply to a sender name.
-        name = sender_rule(raw, "@" in raw, "sender")
+        name = sender_name(raw, "@" in raw, "sender")
         if not name:
             raise InvalidParameter("sender: required")
         visit.services.contacts.add_sender(visit.account.id, name, visit.now)

@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from tidings.api.endpoints.jobs import new_job
-from tidings.api.params import Params
+from tidings.domain.job_request import new_job
 from tidings.domain.jobs import JobView, NewJob
 from tidings.domain.money import format_money
 from tidings.domain.progress import Progress, progress
@@ -125,11 +124,11 @@ def new_form(visit: Visit) -> Response:
 
 
 def _new_job(visit: Visit) -> NewJob:
-    """The form as jobs.php `add` parameters: the API's own validation applies."""
+    """The form as jobs.php `add` parameters: the rules of jobs.php apply."""
     values = {name: visit.field(name) for name in FORM_FIELDS}
     groups = [f"G{g}" for g in visit.form.getlist("groups") if isinstance(g, str) and g.isdigit()]
     values["phones"] = ",".join(p for p in (values["phones"].strip(), *groups) if p)
-    return new_job(Params(values, "utf-8"), visit.account, visit.now)
+    return new_job(values, visit.account, visit.now)
 
 
 def preview(visit: Visit) -> Response:

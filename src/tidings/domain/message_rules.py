@@ -1,15 +1,18 @@
-"""Parameter rules shared by the sending scripts (jobs.php, send.php)."""
+"""Request rules shared by everything that sends: jobs.php `add`, send.php and the cabinet's
+create-list form (jobs.md §1, smsc-api.md §3). They read plain text values by parameter name
+(`Fields`); the edges hand over what they parsed, in whatever transport it came."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
-from tidings.api.params import Params
 from tidings.domain import phones as phone_rules
 from tidings.domain.jobs import MessageFormat
 from tidings.errors import InvalidParameter, UnsupportedFormat
 
 MAX_MES = 1000
+MAX_SUBJECT = 255
 # [choice] formats we do not send: any of these set → error 1 "format not supported".
 UNSUPPORTED_FLAGS = ("push", "hlr", "mms", "viber", "call", "soc")
 _SENDER_ALPHA = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 .\-_&!']{1,11}$")
@@ -17,20 +20,25 @@ _SENDER_DIGITS = re.compile(r"^\+?\d{1,15}$")
 _HEX = re.compile(r"^(?:[0-9A-Fa-f]{2})*$")
 
 
-# The largest integer a number parameter may name (a 64-bit row id); more is never a record.
-MAX_NUMBER = 2**63 - 1
+class Fields:
+    """A request's text values by parameter name; an absent one reads as empty."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = values
+
+    def get(self, name: str) -> str | None:
+        return self._values.get(name)
+
+    def text(self, name: str) -> str:
+        return self._values.get(name, "")
+
+    def flag(self, name: str) -> bool:
+        return self._values.get(name, "").strip() == "1"
 
 
-def parse_uint(text: str, limit: int = MAX_NUMBER) -> int | None:
-    """An ASCII decimal 0…limit, else None. `str.isdigit` alone lets in `²` and `٣` (which
-    int() rejects or reads) and 5000-digit numbers (int() refuses over 4300 digits)."""
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(limit)):
-        return None
-    number = int(text)
-    return number if number <= limit else None
-
-
-def message_format(p: Params) -> MessageFormat:
+def message_format(p: Fields) -> MessageFormat:
     for flag in UNSUPPORTED_FLAGS:
         if p.text(flag).strip() not in ("", "0"):
             raise UnsupportedFormat("format not supported")
@@ -61,6 +69,8 @@ def check_text(text: str, fmt: MessageFormat, param: str) -> None:
 def list_recipients(
     listing: str, mail: bool, region: str
 ) -> tuple[str, list[str], list[str], list[int]]:
+    """`list` (`recipient:text` lines): (recipients as given, normalised addresses,
+    per-recipient texts, groups: none)."""
     fmt = MessageFormat.MAIL if mail else MessageFormat.SMS
     given: list[str] = []
     addresses: list[str] = []
@@ -88,7 +98,9 @@ def list_recipients(
     return ",".join(given), addresses, texts, []
 
 
-def sender(value: str | None, mail: bool, param: str) -> str:
+def sender_name(value: str | None, mail: bool, param: str) -> str:
+    """A sender ID (≤ 11 Latin alphanumerics or ≤ 15 digits) or, for e-mail, the From
+    address; "" when none is given."""
     sender = (value or "").strip()
     if not sender:
         return ""
@@ -99,6 +111,17 @@ def sender(value: str | None, mail: bool, param: str) -> str:
     if not (_SENDER_ALPHA.match(sender) or _SENDER_DIGITS.match(sender)):
         raise InvalidParameter(f"{param}: up to 11 Latin letters and digits, or up to 15 digits")
     return sender
+
+
+def subject(value: str | None, mail: bool, required_for: str) -> str:
+    """`subj`: required for e-mail; a longer one than MAX_SUBJECT is refused, never cut
+    (jobs.md §1: a bad input gets error 1 and changes nothing)."""
+    text = (value or "").strip()
+    if mail and not text:
+        raise InvalidParameter(f"subj: required for {required_for}")
+    if len(text) > MAX_SUBJECT:
+        raise InvalidParameter(f"subj: at most {MAX_SUBJECT} characters")
+    return text
 
 
 def translit(value: str | None) -> int:
