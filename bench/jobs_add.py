@@ -43,7 +43,7 @@ def serve(database_url: str) -> tuple[uvicorn.Server, str, Store]:
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.01)
-    return server, f"http://127.0.0.1:{port}", app.services.store
+    return server, f"http://127.0.0.1:{port}", app.store
 
 
 def bench(label: str, database_url: str) -> None:

@@ -48,7 +48,7 @@ def _lists(client: TestClient) -> None:
 
 
 async def _dispatch_for(settings: Settings, application: object, seconds: float) -> None:
-    store = application.services.store  # type: ignore[attr-defined]
+    store = application.store  # type: ignore[attr-defined]
     dispatcher = build_dispatcher(settings, store)
     stop = asyncio.Event()
     running = asyncio.create_task(dispatcher.run(stop))
@@ -68,7 +68,7 @@ def main() -> None:
             }
         )
         application = build_application(settings)
-        application.services.store.create_account(
+        application.store.create_account(
             "demo", hash_password("demo-password"), datetime.now(UTC), test_mode=True
         )
         with TestClient(application.http) as client:

@@ -137,7 +137,7 @@ def start_server(
         time.sleep(0.01)
     url = f"http://127.0.0.1:{port}"
     client = httpx.Client(base_url=url, timeout=30)
-    return server, thread, Server(url, settings, application.services.store, clock, client)
+    return server, thread, Server(url, settings, application.store, clock, client)
 
 
 @contextmanager
@@ -192,9 +192,7 @@ def start_live(
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     settings = settings.model_copy(update={"port": port})
-    dispatcher = build_dispatcher(
-        settings, application.services.store, SystemClock(), worker_id="live"
-    )
+    dispatcher = build_dispatcher(settings, application.store, SystemClock(), worker_id="live")
     holder: dict[str, uvicorn.Server] = {}
 
     def run() -> None:
@@ -221,7 +219,7 @@ def start_live(
     return (
         holder["server"],
         thread,
-        Server(url, settings, application.services.store, clock, client),
+        Server(url, settings, application.store, clock, client),
     )
 
 

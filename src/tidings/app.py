@@ -1,4 +1,8 @@
-"""Composition root: settings → store → services → HTTP app."""
+"""Composition root: settings → store → services → the edges (HTTP API, cabinet, CLI).
+
+The only module that knows every layer: it opens the store, puts the domain services over
+the store's ports (`build_services`) and hands that bag to the edges.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import asyncio
 import logging
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import structlog
@@ -15,29 +20,39 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
 from tidings.api.app import build_app
-from tidings.api.context import Services
 from tidings.api.guards import edge_guards
 from tidings.api.openapi import openapi_routes
 from tidings.channels.base import Channel
 from tidings.channels.factory import upstream_channels
 from tidings.channels.virtual import VirtualChannel
-from tidings.config import Settings
+from tidings.config import GuardSettings, Settings
 from tidings.dispatch.scheduler import Scheduler
 from tidings.dispatch.sender import Dispatcher
 from tidings.domain.accounts import CredentialCache
+from tidings.domain.address_book import ContactService
+from tidings.domain.admin import AdminService, ConfiguredUpstream, UpstreamMonitor
 from tidings.domain.auth import Authenticator
+from tidings.domain.balance import BalanceService
 from tidings.domain.clock import Clock, SystemClock
 from tidings.domain.guards import AbuseGuard, GuardLimits
 from tidings.domain.jobs import JobService
+from tidings.domain.messages import MessageService
 from tidings.domain.money import to_minor
 from tidings.domain.pricing import Tariff
+from tidings.domain.profile import ProfileService
+from tidings.domain.reports import ReportService
 from tidings.domain.routing import Routes
+from tidings.domain.senders import SenderService
 from tidings.domain.sends import SendService
+from tidings.domain.services import Services
+from tidings.domain.stop_list import StopListService
 from tidings.ops.routes import ops_routes
 from tidings.store import migrate_apart
 from tidings.store.contacts import ContactStore
 from tidings.store.db import open_database
 from tidings.store.messages import MessageStore
+from tidings.store.profile import ProfileStore
+from tidings.store.reports import ReportStore
 from tidings.store.repository import Store
 from tidings.waiting import refuse_to_wait
 from tidings.web.app import build_web_app
@@ -53,26 +68,72 @@ def default_tariff(settings: Settings) -> Tariff:
     )
 
 
+def upgrade_database(database_url: str, *, here: bool = False) -> None:
+    """Migrate the database to the newest schema: in a child process (servers keep Alembic
+    out of their memory), or `here` (the CLI's `db upgrade`)."""
+    if here:
+        from tidings.store import migrate
+
+        migrate.upgrade(database_url)
+    else:
+        migrate_apart.upgrade(database_url)
+
+
 def open_store(settings: Settings, *, upgrade: bool = True) -> Store:
     """Open the database named in the settings, migrating it to the newest schema first."""
     if upgrade:
-        migrate_apart.upgrade(settings.database_url)
+        upgrade_database(settings.database_url)
     return Store(open_database(settings.database_url), default_tariff(settings))
 
 
 @dataclass
 class Application:
+    settings: Settings
+    store: Store
     services: Services
     http: Starlette
 
     def close(self) -> None:
-        self.services.store.close()
+        self.store.close()
 
 
 def build_services(settings: Settings, store: Store, clock: Clock | None = None) -> Services:
+    """Every domain service over the store's ports."""
     clock = clock or SystemClock()
     g = settings.guards
-    limits = GuardLimits(
+    messages = MessageStore(store, routes_for(settings))
+    contacts = ContactStore(store.db)
+    reports = ReportStore(store.db)
+    return Services(
+        clock=clock,
+        auth=Authenticator(store, CredentialCache(g.credential_cache_ttl_s), refuse_to_wait),
+        abuse=AbuseGuard(store, guard_limits(g), clock),
+        jobs=JobService(store),
+        sends=SendService(messages, settings.dispatch.default_validity_min),
+        messages=MessageService(messages),
+        balances=BalanceService(store, reports),
+        contacts=ContactService(contacts),
+        stop_list=StopListService(contacts),
+        senders=SenderService(contacts),
+        reports=ReportService(reports),
+        profile=ProfileService(ProfileStore(store)),
+        admin=AdminService(store),
+        upstreams=UpstreamMonitor(store, configured_upstreams(settings)),
+    )
+
+
+@contextmanager
+def opened_services(settings: Settings, *, upgrade: bool = True) -> Iterator[Services]:
+    """The services over a store opened for the duration (a CLI command)."""
+    store = open_store(settings, upgrade=upgrade)
+    try:
+        yield build_services(settings, store)
+    finally:
+        store.close()
+
+
+def guard_limits(g: GuardSettings) -> GuardLimits:
+    return GuardLimits(
         auth_failures_max=g.auth_failures_max,
         auth_failures_window_s=g.auth_failures_window_s,
         auth_block_s=g.auth_block_s,
@@ -80,23 +141,20 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
         error_streak_window_s=g.error_streak_window_s,
         error_block_s=g.error_block_s,
     )
-    messages = MessageStore(store, routes_for(settings))
-    guards = edge_guards(g, clock)  # in Redis when g.redis_url is set, else in memory
-    return Services(
-        settings=settings,
-        store=store,
-        clock=clock,
-        auth=Authenticator(store, CredentialCache(g.credential_cache_ttl_s), refuse_to_wait),
-        abuse=AbuseGuard(store, limits, clock),
-        duplicates=guards.duplicates,
-        phone_repeats=guards.phone_repeats,
-        balance_requests=guards.balance_requests,
-        concurrency=guards.concurrency,
-        jobs=JobService(store),
-        sends=SendService(messages, settings.dispatch.default_validity_min),
-        messages=messages,
-        contacts=ContactStore(store.db),
-    )
+
+
+def configured_upstreams(settings: Settings) -> list[ConfiguredUpstream]:
+    """The upstreams these settings define, the virtual one (test mode) first."""
+    found = [ConfiguredUpstream("virtual", "virtual", "—", settings.virtual.window, 1)]
+    found += [
+        ConfiguredUpstream(u.name, "smpp", f"{u.host}:{u.port}", u.window, u.binds)
+        for u in settings.smpp
+    ]
+    found += [
+        ConfiguredUpstream(m.name, "smtp", f"{m.host}:{m.port}", m.pool_size, m.pool_size)
+        for m in settings.smtp
+    ]
+    return found
 
 
 def routes_for(settings: Settings) -> Routes:
@@ -140,16 +198,25 @@ def build_application(
 ) -> Application:
     store = open_store(settings, upgrade=upgrade)
     services = build_services(settings, store, clock)
-    return Application(services=services, http=build_app(services, extra_routes(services)))
+    http = build_app(
+        services,
+        # Error 9 counters: in Redis when guards.redis_url is set, else in memory.
+        edge_guards(settings.guards, services.clock),
+        threads=settings.api_threads,
+        # SQLite: a request runs on the event loop first (tidings.waiting).
+        inline_first=store.db.dialect == "sqlite",
+        extra_routes=extra_routes(settings, store, services),
+    )
+    return Application(settings=settings, store=store, services=services, http=http)
 
 
-def extra_routes(services: Services) -> list[BaseRoute]:
+def extra_routes(settings: Settings, store: Store, services: Services) -> list[BaseRoute]:
     """Everything served beside the /sys API. Order matters: the cabinet is mounted at `/`
     and must come last."""
     routes: list[BaseRoute] = []
-    routes += ops_routes(services.store, services.settings.database_url)  # /metrics, /readyz
+    routes += ops_routes(store, settings.database_url)  # /metrics, /readyz
     routes += openapi_routes()  # /openapi.yaml and /docs
-    routes.append(Mount("/", app=build_web_app(services)))  # the web cabinet: keep it last
+    routes.append(Mount("/", app=build_web_app(services, settings.web)))  # keep it last
     return routes
 
 

@@ -25,7 +25,7 @@ def _post_routes() -> list[str]:
     settings = Settings(database_url="sqlite:///:memory:")
     store = open_store(settings, upgrade=False)
     try:
-        app = build_web_app(build_services(settings, store))
+        app = build_web_app(build_services(settings, store), settings.web)
     finally:
         store.close()
     return sorted(

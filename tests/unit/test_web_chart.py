@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from tidings.store.reports import Timeline
+from tidings.domain.reports import Timeline
 from tidings.web.chart import HEIGHT, PAD, WIDTH, timeline_chart
 
 MOSCOW = ZoneInfo("Europe/Moscow")

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
@@ -22,7 +23,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from tidings.api import params as request_params
-from tidings.api.context import Call, ScriptHandler, Services
+from tidings.api.context import Call, ScriptHandler
 from tidings.api.endpoints.balance import handle_balance
 from tidings.api.endpoints.get import handle_get
 from tidings.api.endpoints.jobs import handle_jobs
@@ -32,9 +33,10 @@ from tidings.api.endpoints.senders import handle_senders
 from tidings.api.endpoints.status import handle_status
 from tidings.api.errors import error_code
 from tidings.api.formats import renderer_for
-from tidings.api.guards import request_identity
+from tidings.api.guards import EdgeGuards, request_identity
 from tidings.api.responses import api_response
 from tidings.domain.send_request import SEND_ID
+from tidings.domain.services import Services
 from tidings.errors import DomainError, InvalidParameter, IpBlocked
 from tidings.ops.metrics import record_request
 from tidings.waiting import on_loop_first
@@ -76,6 +78,15 @@ def parse_fmt(value: str | None) -> int:
     raise InvalidParameter("fmt must be 0, 1, 2 or 3")
 
 
+@dataclass(frozen=True)
+class Edge:
+    """What every request of this app shares."""
+
+    services: Services
+    guards: EdgeGuards
+    threads: StoreThreads
+
+
 class Outcome:
     """What one request ended as (for the response, the log and the abuse guard)."""
 
@@ -88,19 +99,25 @@ class Outcome:
         self.login = ""
 
 
-def build_app(services: Services, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+def build_app(
+    services: Services,
+    guards: EdgeGuards,
+    *,
+    threads: int,
+    inline_first: bool,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
     """The /sys scripts and health check, then `extra_routes` (metrics, OpenAPI, the web
-    cabinet mounted at `/` last, so it never shadows an API path)."""
-    threads = StoreThreads(
-        services.settings.api_threads, inline=services.store.db.dialect == "sqlite"
-    )
+    cabinet mounted at `/` last, so it never shadows an API path). The store is called from
+    `threads` threads; with `inline_first` (SQLite) a request runs on the event loop first."""
+    edge = Edge(services, guards, StoreThreads(threads, inline=inline_first))
 
     async def sys_script(request: Request) -> Response:
         script = request.path_params["script"]
         handler = SCRIPTS.get(script)
         if handler is None:
             return PlainTextResponse("not found", status_code=404)
-        return await _serve(request, script, handler, services, threads)
+        return await _serve(request, script, handler, edge)
 
     async def healthz(_request: Request) -> Response:
         return PlainTextResponse("ok")
@@ -113,13 +130,8 @@ def build_app(services: Services, extra_routes: Sequence[BaseRoute] = ()) -> Sta
     return Starlette(routes=routes)
 
 
-async def _serve(
-    request: Request,
-    script: str,
-    handler: ScriptHandler,
-    services: Services,
-    threads: StoreThreads,
-) -> Response:
+async def _serve(request: Request, script: str, handler: ScriptHandler, edge: Edge) -> Response:
+    services, guards, threads = edge.services, edge.guards, edge.threads
     started = time.perf_counter()
     client_ip = request.client.host if request.client else "0.0.0.0"
     query = request_params.query_pairs(request.scope.get("query_string", b""))
@@ -131,10 +143,10 @@ async def _serve(
         if not services.abuse.check_cached(client_ip):
             await threads.run(services.abuse.check, client_ip)
         if login_hint:
-            services.concurrency.enter(login_hint)
+            guards.concurrency.enter(login_hint)
             slot = True
         body = await request.body()
-        args = (services, script, handler, query, request.headers, body, client_ip, not slot)
+        args = (edge, script, handler, query, request.headers, body, client_ip, not slot)
         out = await threads.run_or_inline(_process, *args)
     except DomainError as error:
         out.code = error_code(error)
@@ -149,7 +161,7 @@ async def _serve(
         out.body = renderer_for(out.fmt).error(3, "internal error, try again")
     finally:
         if slot:
-            services.concurrency.leave(login_hint)
+            guards.concurrency.leave(login_hint)
     record_request(script, out.code, started)
     log.info(
         "request",
@@ -203,7 +215,7 @@ def _read_hints(out: Outcome, pairs: request_params.RawPairs) -> None:
 
 
 def _process(
-    services: Services,
+    edge: Edge,
     script: str,
     handler: ScriptHandler,
     query: request_params.RawPairs,
@@ -213,6 +225,7 @@ def _process(
     need_slot: bool,
 ) -> Outcome:
     """Everything after the body has arrived; runs in a worker thread (the store is sync)."""
+    services, guards = edge.services, edge.guards
     fmt_hint = _fmt_hint(dict(query).get("fmt"))
     out = Outcome(fmt_hint)
     params: request_params.Params | None = None
@@ -232,10 +245,10 @@ def _process(
         if need_slot:
             login = params.text("login") or params.text("apikey") or params.text("psw")
             if login:
-                services.concurrency.enter(login)
+                guards.concurrency.enter(login)
                 # Only a slot actually taken is given back: a refused one is not ours.
                 slot_login = login
-        out.body = _call(services, script, handler, params, client_ip, out)
+        out.body = _call(edge, script, handler, params, client_ip, out)
         services.abuse.request_succeeded(client_ip)
     except DomainError as error:
         out.code = error_code(error)
@@ -245,18 +258,19 @@ def _process(
             services.abuse.request_failed(client_ip)
     finally:
         if slot_login:
-            services.concurrency.leave(slot_login)
+            guards.concurrency.leave(slot_login)
     return out
 
 
 def _call(
-    services: Services,
+    edge: Edge,
     script: str,
     handler: ScriptHandler,
     params: request_params.Params,
     client_ip: str,
     out: Outcome,
 ) -> str:
+    services = edge.services
     fmt = parse_fmt(params.get("fmt"))
     login = params.text("login").strip()
     out.login = login
@@ -278,10 +292,11 @@ def _call(
         client_ip=client_ip,
         now=services.clock.now(),
         services=services,
+        guards=edge.guards,
     )
     guard: Any = nullcontext()
     actions = _STATE_CHANGING.get(script, ())
     if any(params.flag(action) for action in actions) or _sends(script, params):
-        guard = services.duplicates.hit(request_identity(account.id, script, params.values))
+        guard = edge.guards.duplicates.hit(request_identity(account.id, script, params.values))
     with guard:
         return handler(call)

@@ -1,4 +1,4 @@
-"""What a /sys script handler is given, and the services it may call."""
+"""What a /sys script handler is given: the call, the domain services, the edge's guards."""
 
 from __future__ import annotations
 
@@ -7,36 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tidings.api.formats import Renderer
-from tidings.api.guards import ConcurrencyGuard, RateGuard
+from tidings.api.guards import EdgeGuards
 from tidings.api.params import Params
-from tidings.config import Settings
 from tidings.domain.accounts import Account
-from tidings.domain.auth import Authenticator
-from tidings.domain.clock import Clock
-from tidings.domain.guards import AbuseGuard
-from tidings.domain.jobs import JobService
-from tidings.domain.sends import SendService
-from tidings.store.contacts import ContactStore
-from tidings.store.messages import MessageStore
-from tidings.store.repository import Store
-
-
-@dataclass(frozen=True)
-class Services:
-    settings: Settings
-    store: Store
-    clock: Clock
-    auth: Authenticator
-    abuse: AbuseGuard
-    # Error 9 limits: identical jobs.php/send.php requests, phones.php repeats, balance.php.
-    duplicates: RateGuard
-    phone_repeats: RateGuard
-    balance_requests: RateGuard
-    concurrency: ConcurrencyGuard
-    jobs: JobService
-    sends: SendService
-    messages: MessageStore
-    contacts: ContactStore
+from tidings.domain.services import Services
 
 
 @dataclass(frozen=True)
@@ -51,6 +25,8 @@ class Call:
     client_ip: str
     now: datetime
     services: Services
+    # Error 9 limits: identical jobs.php/send.php requests, phones.php repeats, balance.php.
+    guards: EdgeGuards
 
 
 ScriptHandler = Callable[[Call], str]

@@ -90,8 +90,8 @@ def serve(
     settings = _settings(db, config, host=host, port=port)
     configure_logging(settings.log_level)
     application = build_application(settings)
-    _ensure_demo_account(application.services.store, settings)
-    dispatcher = build_dispatcher(settings, application.services.store)
+    _ensure_demo_account(application.store, settings)
+    dispatcher = build_dispatcher(settings, application.store)
     try:
         asyncio.run(
             serve_with_dispatcher(application.http, dispatcher, settings.host, settings.port)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tidings.domain.accounts import Account, PasswordHashes, hash_password, validate_login
 from tidings.domain.money import to_minor
@@ -18,6 +19,7 @@ from tidings.domain.pricing import Tariff, TariffRecord, country_code, price, ta
 from tidings.errors import InvalidParameter, NotFound
 
 MAX_MEMO = 200
+DEFAULT_TIMEZONE = "Europe/Moscow"
 # [choice] One manual credit or debit moves at most this much (minor units): a typo of a few
 # extra zeros is refused rather than booked.
 MAX_MOVE_MINOR = 100_000_000_00
@@ -57,7 +59,11 @@ class UpstreamLine:
 class AdminStore(Protocol):
     def list_accounts(self) -> list[tuple[Account, int]]: ...
 
+    def count_accounts(self) -> int: ...
+
     def account(self, account_id: int) -> Account | None: ...
+
+    def account_by_login(self, login: str) -> Account | None: ...
 
     def create_account(
         self,
@@ -109,6 +115,15 @@ class AdminService:
             raise NotFound("account not found")
         return found
 
+    def account_by_login(self, login: str) -> Account:
+        found = self._store.account_by_login(login.strip())
+        if found is None:
+            raise NotFound(f"no account {login!r}")
+        return found
+
+    def count_accounts(self) -> int:
+        return self._store.count_accounts()
+
     def create_account(
         self,
         login: str,
@@ -118,14 +133,21 @@ class AdminService:
         *,
         test_mode: bool,
         is_operator: bool = False,
+        timezone: str = DEFAULT_TIMEZONE,
     ) -> Account:
         """A new account; a non-zero opening balance is its first ledger entry."""
         clean = validate_login(login.strip())
         if len(password) < 8:
             raise InvalidParameter("password: at least 8 characters")
         balance = amount(opening_balance or "0", "balance", allow_zero=True)
+        zone = time_zone(timezone)
         account = self._store.create_account(
-            clean, hash_password(password), now, test_mode=test_mode, is_operator=is_operator
+            clean,
+            hash_password(password),
+            now,
+            timezone=zone,
+            test_mode=test_mode,
+            is_operator=is_operator,
         )
         if balance:
             self._store.add_ledger_entry(account.id, balance, "credit", "opening balance", now)
@@ -211,6 +233,16 @@ def amount(raw: str, param: str, *, allow_zero: bool = False) -> int:
     return minor
 
 
+def time_zone(raw: str) -> str:
+    """An IANA time zone name (the zone of the account's dates and schedules)."""
+    name = raw.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidParameter(f"timezone: no time zone {name!r}") from exc
+    return name
+
+
 def upstream_lines(
     configured: Sequence[ConfiguredUpstream], states: Sequence[UpstreamState], now: datetime
 ) -> list[UpstreamLine]:
@@ -230,3 +262,22 @@ def upstream_lines(
             )
         )
     return lines
+
+
+class UpstreamStateStore(Protocol):
+    def upstream_states(self) -> list[UpstreamState]:
+        """What every dispatcher last reported about each of its upstreams."""
+
+
+class UpstreamMonitor:
+    """The configured upstreams with their live state (the admin page, `tidings upstreams`)."""
+
+    def __init__(self, store: UpstreamStateStore, configured: Sequence[ConfiguredUpstream]) -> None:
+        self._store = store
+        self._configured = tuple(configured)
+
+    def states(self) -> list[UpstreamState]:
+        return self._store.upstream_states()
+
+    def lines(self, now: datetime) -> list[UpstreamLine]:
+        return upstream_lines(self._configured, self._store.upstream_states(), now)

@@ -85,6 +85,10 @@ class Authenticator:
             raise AuthenticationFailed("authorise error")
         return profile[0]
 
+    def signed_in(self, account_id: int) -> Account | None:
+        """The account a cabinet session names, read afresh (None: it no longer exists)."""
+        return self._store.account(account_id)
+
     def check_ip(self, account: Account, client_ip: str) -> bool:
         """Raise if the account has an allowlist without this IP; True if the IP is on it."""
         profile = self._profile(account.id)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from tidings.domain.accounts import Account
 from tidings.domain.clock import to_ts
+from tidings.domain.messages import HistoryQuery, MessageInfo, Totals
 from tidings.domain.pricing import Tariff
 from tidings.domain.routing import Routes
 from tidings.domain.sends import NewSend, Quote, Sent
@@ -18,26 +18,6 @@ from tidings.store.repository import Store
 
 _BLACKLIST_SINGLE = (0, 2)  # stop-list types that block single messages
 _SEND_COLUMNS = (*MESSAGE_COLUMNS, "client_id")
-
-
-@dataclass(frozen=True)
-class MessageInfo:
-    """One message as status.php and history show it."""
-
-    id: int
-    client_id: str | None
-    address: str
-    status: int
-    err: int
-    text: str
-    sender: str
-    fmt: int
-    parts: int
-    cost_minor: int
-    created_at: int
-    sent_at: int | None
-    done_at: int | None
-    job_id: int | None
 
 
 _INFO_COLUMNS = (
@@ -160,60 +140,37 @@ class MessageStore:
             )
         return deleted == 1
 
-
-@dataclass(frozen=True)
-class HistoryQuery:
-    account_id: int
-    start_ts: int
-    end_ts: int
-    addresses: tuple[str, ...] = ()
-    fmt: int | None = None
-    before_id: int | None = None
-    limit: int = 100
-
-
-@dataclass(frozen=True)
-class Totals:
-    messages: int
-    parts: int
-    cost_minor: int
-    delivered: int
-    failed: int
-    in_progress: int
-
-
-def history(db: Database, query: HistoryQuery) -> list[MessageInfo]:
-    """Messages of the account newest first, created in [start, end), `before_id` for paging."""
-    sql = (
-        f"SELECT {_INFO_COLUMNS} FROM messages m LEFT JOIN jobs j ON j.id = m.job_pk "
-        "WHERE m.account_id = ? AND m.created_at >= ? AND m.created_at < ?"
-    )
-    params: list[object] = [query.account_id, query.start_ts, query.end_ts]
-    if query.addresses:
-        sql += f" AND m.address IN ({', '.join('?' * len(query.addresses))})"
-        params.extend(query.addresses)
-    if query.fmt is not None:
-        sql += " AND m.format = ?"
-        params.append(query.fmt)
-    if query.before_id is not None:
-        sql += " AND m.id < ?"
-        params.append(query.before_id)
-    sql += " ORDER BY m.id DESC LIMIT ?"
-    params.append(query.limit)
-    with db.tx(write=False) as tx:
-        rows = tx.all(sql, params)
-    return [MessageInfo(*row) for row in rows]
-
-
-def totals(db: Database, account_id: int, start_ts: int, end_ts: int) -> Totals:
-    with db.tx(write=False) as tx:
-        row = tx.one(
-            "SELECT COUNT(*), COALESCE(SUM(parts), 0), COALESCE(SUM(cost_minor), 0), "
-            "COALESCE(SUM(CASE WHEN status = 1 THEN 1 ELSE 0 END), 0), "
-            "COALESCE(SUM(CASE WHEN status IN (3, 20, 22, 23, 24, 25) THEN 1 ELSE 0 END), 0), "
-            "COALESCE(SUM(CASE WHEN status IN (-1, 0) THEN 1 ELSE 0 END), 0) "
-            "FROM messages WHERE account_id = ? AND created_at >= ? AND created_at < ?",
-            (account_id, start_ts, end_ts),
+    def history(self, query: HistoryQuery) -> list[MessageInfo]:
+        """Messages of the account newest first, created in [start, end), `before_id` for paging."""
+        sql = (
+            f"SELECT {_INFO_COLUMNS} FROM messages m LEFT JOIN jobs j ON j.id = m.job_pk "
+            "WHERE m.account_id = ? AND m.created_at >= ? AND m.created_at < ?"
         )
-    assert row is not None
-    return Totals(*(int(v) for v in row))
+        params: list[object] = [query.account_id, query.start_ts, query.end_ts]
+        if query.addresses:
+            sql += f" AND m.address IN ({', '.join('?' * len(query.addresses))})"
+            params.extend(query.addresses)
+        if query.fmt is not None:
+            sql += " AND m.format = ?"
+            params.append(query.fmt)
+        if query.before_id is not None:
+            sql += " AND m.id < ?"
+            params.append(query.before_id)
+        sql += " ORDER BY m.id DESC LIMIT ?"
+        params.append(query.limit)
+        with self._db.tx(write=False) as tx:
+            rows = tx.all(sql, params)
+        return [MessageInfo(*row) for row in rows]
+
+    def totals(self, account_id: int, start_ts: int, end_ts: int) -> Totals:
+        with self._db.tx(write=False) as tx:
+            row = tx.one(
+                "SELECT COUNT(*), COALESCE(SUM(parts), 0), COALESCE(SUM(cost_minor), 0), "
+                "COALESCE(SUM(CASE WHEN status = 1 THEN 1 ELSE 0 END), 0), "
+                "COALESCE(SUM(CASE WHEN status IN (3, 20, 22, 23, 24, 25) THEN 1 ELSE 0 END), 0), "
+                "COALESCE(SUM(CASE WHEN status IN (-1, 0) THEN 1 ELSE 0 END), 0) "
+                "FROM messages WHERE account_id = ? AND created_at >= ? AND created_at < ?",
+                (account_id, start_ts, end_ts),
+            )
+        assert row is not None
+        return Totals(*(int(v) for v in row))

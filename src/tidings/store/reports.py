@@ -1,4 +1,5 @@
-"""Read models of the web cabinet: progress of mailing lists, their recipients, the ledger.
+"""Read models of the web cabinet and `tidings jobs`: progress of mailing lists, their
+recipients, the ledger (domain/reports.py and domain/balance.py are their services).
 
 Every query is scoped by account_id, so another account's list reads as empty.
 """
@@ -6,63 +7,19 @@ Every query is scoped by account_id, so another account's list reads as empty.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
+from tidings.domain.balance import LedgerRow
 from tidings.domain.clock import from_ts
+from tidings.domain.operations import JobProgress
+from tidings.domain.reports import JobSummary, RecipientRow, Timeline
+from tidings.store import operations
 from tidings.store.db import Database
 
 # A list's messages belong to its row; the row is found by the account's own list number.
 _JOB_PK = "(SELECT id FROM jobs WHERE account_id = ? AND job_id = ? AND deleted_at IS NULL)"
 _CSV_BATCH = 2000
 _CHART_BUCKETS = 48
-
-
-@dataclass(frozen=True)
-class JobSummary:
-    """A mailing list as its row in the cabinet's table (no recipients, no text)."""
-
-    job_id: int
-    name: str
-    status: int
-    need_date: datetime | None
-    rpt: int
-    phones_cnt: int
-
-
-@dataclass(frozen=True)
-class RecipientRow:
-    message_id: int
-    address: str
-    status: int
-    err: int
-    parts: int
-    cost_minor: int
-    sent_at: datetime | None
-    done_at: datetime | None
-
-
-@dataclass(frozen=True)
-class LedgerRow:
-    id: int
-    created_at: datetime
-    amount_minor: int
-    kind: str
-    memo: str
-
-
-@dataclass(frozen=True)
-class Timeline:
-    """Deliveries counted in equal time buckets from the first delivery on."""
-
-    start: datetime
-    bucket_s: int
-    counts: list[int]
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts)
 
 
 def _like_escaped(text: str) -> str:
@@ -167,6 +124,10 @@ class ReportStore:
             for row in rows:
                 yield _recipient(row)
             after = int(rows[-1][0])
+
+    def job_progress(self, account_id: int, limit: int) -> list[JobProgress]:
+        """Per-status counts of the account's lists (the query lives with the operator's)."""
+        return operations.job_progress(self._db, account_id, limit)
 
     def ledger(self, account_id: int, offset: int, limit: int) -> list[LedgerRow]:
         """One page of the account's ledger, newest first."""

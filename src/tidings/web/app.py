@@ -14,11 +14,8 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tidings.api.context import Services
 from tidings.config import WebSettings
-from tidings.domain.profile import ProfileService
-from tidings.store.profile import ProfileStore
-from tidings.store.reports import ReportStore
+from tidings.domain.services import Services
 from tidings.web.cabinet import Cabinet
 from tidings.web.pages import PAGES
 from tidings.web.templating import build_templates
@@ -71,22 +68,13 @@ def session_secret(settings: WebSettings) -> str:
     return settings.session_secret or os.environ.get(SHARED_SECRET_ENV) or secrets.token_urlsafe(32)
 
 
-def build_cabinet(services: Services) -> Cabinet:
-    return Cabinet(
-        services=services,
-        templates=build_templates(),
-        profile=ProfileService(ProfileStore(services.store)),
-        reports=ReportStore(services.store.db),
-    )
-
-
-def build_web_app(services: Services) -> Starlette:
-    cabinet = build_cabinet(services)
+def build_web_app(services: Services, web: WebSettings) -> Starlette:
+    """The cabinet over the domain services (built by tidings.app.build_services)."""
+    cabinet = Cabinet(services=services, templates=build_templates())
     routes: list[BaseRoute] = [Mount("/static", app=StaticFiles(directory=STATIC_DIR))]
     for page in PAGES:
         cabinet.nav += page.nav
         routes += page.routes(cabinet)
-    web = services.settings.web
     middleware = [
         Middleware(SecurityHeaders),
         Middleware(

@@ -19,11 +19,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute
 
-from tidings.api.context import Services
 from tidings.domain.accounts import Account
-from tidings.domain.profile import ProfileService
+from tidings.domain.services import Services
 from tidings.errors import DomainError, NotFound
-from tidings.store.reports import ReportStore
 from tidings.web import session
 
 Handler = Callable[["Visit"], Response]
@@ -47,12 +45,10 @@ class PageModule:
 
 @dataclass
 class Cabinet:
-    """What the pages share: the domain services, the cabinet's own read models, templates."""
+    """What the pages share: the domain services and the templates."""
 
     services: Services
     templates: Environment
-    profile: ProfileService
-    reports: ReportStore
     nav: list[NavItem] = field(default_factory=list)
 
     def page(self, handler: Handler) -> Endpoint:
@@ -128,7 +124,7 @@ class Cabinet:
         account_id = session.account_id(request)
         if account_id is None:
             return None
-        account = self.services.store.account(account_id)
+        account = self.services.auth.signed_in(account_id)
         if account is None:
             session.sign_out(request)
         return account

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from tidings.domain.reports import Timeline
 from tidings.domain.schedule import format_local
-from tidings.store.reports import Timeline
 
 WIDTH, HEIGHT, PAD = 720, 160, 24
 

@@ -2,8 +2,8 @@
 the page polls its progress.
 
 The uploaded file is first copied to a temporary file (the request's own copy goes away with
-the request), then read as a stream by the shared import (ContactStore.import_contacts, the
-same one `tidings import-contacts` runs). Progress is the share of the file's bytes read.
+the request), then read as a stream by the shared import (ContactService.import_contacts,
+the same one `tidings import-contacts` runs). Progress is the share of the file's bytes read.
 
 [choice] Progress lives in this process's memory: with several API processes behind one
 address, the progress page must reach the process that took the upload (sticky sessions);

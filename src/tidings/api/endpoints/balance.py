@@ -14,8 +14,8 @@ def handle_balance(call: Call) -> str:
     with_currency = _cur(call.params.get("cur"))
     # Any balance request counts, whatever its parameters (">10 balance requests a minute").
     key = request_identity(call.account.id, "balance", {})
-    with call.services.balance_requests.hit(key):
-        balance = format_money(call.services.store.balance(call.account.id))
+    with call.guards.balance_requests.hit(key):
+        balance = format_money(call.services.balances.balance(call.account))
     account = call.account
     if call.fmt in (0, 1):
         # [choice] fmt 0 and 1 never carry the credit: the official libraries read a body

@@ -10,11 +10,11 @@ from tidings.api.endpoints.status import STATUS_NAMES
 from tidings.api.formats import Record
 from tidings.domain import phones as phone_rules
 from tidings.domain.clock import from_ts, to_ts
+from tidings.domain.messages import HistoryQuery, MessageInfo, lookup_address
 from tidings.domain.money import format_money
 from tidings.domain.numbers import parse_uint
 from tidings.domain.schedule import format_local, parse_date
 from tidings.errors import InvalidDate, InvalidParameter
-from tidings.store.messages import HistoryQuery, MessageInfo, history, totals
 
 MAX_CNT = 1000
 DEFAULT_CNT = 100  # [choice]
@@ -61,7 +61,7 @@ def _messages(call: Call) -> str:
         before_id=_int(p.get("prev_id"), "prev_id"),
         limit=_cnt(p.get("cnt")),
     )
-    found = history(call.services.store.db, query)
+    found = call.services.messages.history(query)
     zone = ZoneInfo(call.account.timezone)
     records = [_record(m, zone) for m in found]
     if call.fmt in (0, 1):
@@ -103,15 +103,8 @@ def _record(m: MessageInfo, zone: ZoneInfo) -> Record:
 
 def _addresses(call: Call) -> tuple[str, ...]:
     raw = call.params.text("phone") or call.params.text("email")
-    found: list[str] = []
-    for item in phone_rules.split_recipients(raw):
-        normal = (
-            phone_rules.normalize_email(item)
-            if "@" in item
-            else phone_rules.normalize_phone(item, call.account.region)
-        )
-        found.append(normal or item)
-    return tuple(found)
+    region = call.account.region
+    return tuple(lookup_address(item, region) for item in phone_rules.split_recipients(raw))
 
 
 def _format(value: str | None) -> int | None:
@@ -144,7 +137,7 @@ def _int(value: str | None, name: str) -> int | None:
 
 def _stat(call: Call) -> str:
     start, end = _period(call)
-    t = totals(call.services.store.db, call.account.id, start, end)
+    t = call.services.messages.totals(call.account, start, end)
     record: Record = [
         ("msg_cnt", t.messages),
         ("sms_cnt", t.parts),

@@ -1,5 +1,6 @@
 """/sys/phones.php — contacts, groups and the blacklist (smsc-api.md §5.4). Parse with the
-rules of domain.contacts, call the contact store, render. Shapes are in docs/api.md."""
+rules of domain.contacts, call the contact or stop-list service, render. Shapes are in
+docs/api.md."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def handle_phones(call: Call) -> str:
     action = _action(call)
     # The 4th identical request (credentials aside) within a minute is error 9.
     key = request_identity(call.account.id, call.script, call.params.values)
-    with call.services.phone_repeats.hit(key):
+    with call.guards.phone_repeats.hit(key):
         return _HANDLERS[action](call)
 
 
@@ -80,7 +81,7 @@ def _add(call: Call) -> str:
     p = call.params
     contacts = rules.new_contacts(p.get("phone"), p.get("mail"), p.get("name"), _region(call))
     groups = rules.group_ids(p.get("grp"), required=False)
-    ids = call.services.contacts.add_contacts(call.account.id, contacts, groups, call.now)
+    ids = call.services.contacts.add_contacts(call.account, contacts, groups, call.now)
     return created_answer(call, ids)
 
 
@@ -90,12 +91,12 @@ def _chg(call: Call) -> str:
     change = rules.contact_change(
         p.get("new_phone"), p.get("new_mail"), p.get("name"), _region(call)
     )
-    call.services.contacts.change_contact(call.account.id, keys, change)
+    call.services.contacts.change_contact(call.account, keys, change)
     return call.renderer.ok()
 
 
 def _del(call: Call) -> str:
-    call.services.contacts.delete_contacts(call.account.id, _contact_keys(call, many=True))
+    call.services.contacts.delete_contacts(call.account, _contact_keys(call, many=True))
     return call.renderer.ok()
 
 
@@ -104,7 +105,7 @@ def _get(call: Call) -> str:
     groups = rules.group_ids(p.get("grp"), required=False)
     after_id, cnt = rules.page(p.get("after_id"), p.get("cnt"))
     search = rules.search_text(p.get("search"))
-    views = call.services.contacts.list_contacts(call.account.id, groups, after_id, cnt, search)
+    views = call.services.contacts.list_contacts(call.account, groups, after_id, cnt, search)
     records: list[Record] = [
         [
             ("id", v.id),
@@ -127,7 +128,7 @@ def _add_group(call: Call) -> str:
     assert name is not None
     num = rules.group_num(p.get("num"))
     kind = rules.group_type(p.get("type"))
-    group_id = call.services.contacts.add_group(call.account.id, name, num, kind, call.now)
+    group_id = call.services.contacts.add_group(call.account, name, num, kind, call.now)
     return created_answer(call, [group_id])
 
 
@@ -138,20 +139,20 @@ def _chg_group(call: Call) -> str:
     num = rules.group_num(p.get("num"))
     if name is None and num is None:
         raise InvalidParameter("nothing to change: give name or num")
-    call.services.contacts.change_group(call.account.id, group_id, name, num)
+    call.services.contacts.change_group(call.account, group_id, name, num)
     return call.renderer.ok()
 
 
 def _del_group(call: Call) -> str:
     group_ids = rules.id_list(call.params.get("id"), "id")
-    call.services.contacts.delete_groups(call.account.id, group_ids)
+    call.services.contacts.delete_groups(call.account, group_ids)
     return call.renderer.ok()
 
 
 def _get_group(call: Call) -> str:
     records: list[Record] = [
         [("id", g.id), ("num", g.num), ("name", g.name), ("type", g.type), ("cnt", g.members)]
-        for g in call.services.contacts.list_groups(call.account.id)
+        for g in call.services.contacts.list_groups(call.account)
     ]
     return call.renderer.records(records, "groups", "group", NO_GROUPS)
 
@@ -161,7 +162,7 @@ def _move_group(call: Call) -> str:
     mode = rules.move_mode(p.get("move_group"))
     keys = _contact_keys(call, many=True)
     groups = rules.group_ids(p.get("grp"), required=True)
-    call.services.contacts.move(call.account.id, keys, groups, mode)
+    call.services.contacts.move(call.account, keys, groups, mode)
     return call.renderer.ok()
 
 
@@ -172,14 +173,14 @@ def _add_black(call: Call) -> str:
     p = call.params
     addresses = rules.blacklist_addresses(p.get("phone"), p.get("mail"), _region(call))
     kind = rules.blacklist_type(p.get("type"))
-    ids = call.services.contacts.add_blacklist(call.account.id, addresses, kind, call.now)
+    ids = call.services.stop_list.add(call.account, addresses, kind, call.now)
     return created_answer(call, ids)
 
 
 def _del_black(call: Call) -> str:
     p = call.params
     addresses = rules.blacklist_addresses(p.get("phone"), p.get("mail"), _region(call))
-    call.services.contacts.delete_blacklist(call.account.id, addresses)
+    call.services.stop_list.remove(call.account, addresses)
     return call.renderer.ok()
 
 
@@ -192,7 +193,7 @@ def _get_black(call: Call) -> str:
             ("mail", e.address if e.is_mail else ""),
             ("type", e.type),
         ]
-        for e in call.services.contacts.list_blacklist(call.account.id, after_id, cnt)
+        for e in call.services.stop_list.page(call.account, after_id, cnt)
     ]
     return call.renderer.records(records, "blacklist", "entry", NO_BLACKLIST)
 

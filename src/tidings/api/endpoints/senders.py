@@ -1,6 +1,5 @@
-"""/sys/senders.php — the account's sender names (smsc-api.md §5.3). A new name waits for an
-operator (`tidings senders approve`); jobs.php and send.php accept only approved ones once the
-account has any."""
+"""/sys/senders.php — the account's sender names (smsc-api.md §5.3), through the sender
+service (domain/senders.py): a new name waits for an operator (`tidings senders approve`)."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ from tidings.api.context import Call
 from tidings.api.endpoints.phones import created_answer
 from tidings.api.formats import Record
 from tidings.domain import contacts as rules
-from tidings.domain.message_rules import sender_name
 from tidings.errors import InvalidParameter
 
 ACTIONS = ("get", "add", "del")
@@ -29,9 +27,7 @@ def handle_senders(call: Call) -> str:
 def _get(call: Call) -> str:
     """[choice] `get=1` lists the approved names (as the contract says); `all=1` adds the
     ones still waiting for approval."""
-    views = call.services.contacts.senders(
-        call.account.id, approved_only=not call.params.flag("all")
-    )
+    views = call.services.senders.names(call.account, approved_only=not call.params.flag("all"))
     records: list[Record] = [
         [("id", s.id), ("sender", s.name), ("status", rules.sender_status(s.approved))]
         for s in views
@@ -40,9 +36,9 @@ def _get(call: Call) -> str:
 
 
 def _add(call: Call) -> str:
-    name = _name(call)
-    sender_id = call.services.contacts.add_sender(call.account.id, name, call.now)
-    return created_answer(call, [sender_id])
+    raw, mail, param = _name(call)
+    added = call.services.senders.request(call.account, raw, call.now, mail=mail, param=param)
+    return created_answer(call, [added.id])
 
 
 def _del(call: Call) -> str:
@@ -56,15 +52,16 @@ def _del(call: Call) -> str:
         raise InvalidParameter("exactly one of sender, id must name the sender")
     if raw_id:
         sender_id = rules.record_id(raw_id, "id")
-        call.services.contacts.delete_sender(call.account.id, sender_id=sender_id)
+        call.services.senders.delete(call.account, sender_id)
     else:
-        call.services.contacts.delete_sender(call.account.id, name=name)
+        call.services.senders.delete_named(call.account, name)
     return call.renderer.ok()
 
 
-def _name(call: Call) -> str:
-    """The sender name, checked as jobs.php checks `sender`. An e-mail sender comes as
-    `mail=1&sender=<address>` or [choice] as `mail=<address>`."""
+def _name(call: Call) -> tuple[str, bool, str]:
+    """(the name as given, an e-mail sender?, the parameter it came in): an e-mail sender
+    comes as `mail=1&sender=<address>` or [choice] as `mail=<address>`. The service checks
+    it as jobs.php checks `sender`."""
     p = call.params
     mail_value = p.text("mail").strip()
     by_mail = "@" in mail_value
@@ -76,7 +73,4 @@ def _name(call: Call) -> str:
         if raw.strip():
             raise InvalidParameter("sender: not with mail=<address>")
         raw = mail_value
-    name = sender_name(raw, mail, "mail" if by_mail else "sender")
-    if not name:
-        raise InvalidParameter("sender: required")
-    return name
+    return raw, mail, "mail" if by_mail else "sender"

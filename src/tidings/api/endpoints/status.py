@@ -10,13 +10,12 @@ import phonenumbers
 
 from tidings.api.context import Call
 from tidings.api.formats import Record
-from tidings.domain import phones as phone_rules
 from tidings.domain.clock import from_ts, to_ts
+from tidings.domain.messages import MessageInfo
 from tidings.domain.money import format_money
 from tidings.domain.numbers import parse_uint
 from tidings.domain.schedule import format_local
-from tidings.errors import InvalidParameter, OperationFailed
-from tidings.store.messages import MessageInfo
+from tidings.errors import InvalidParameter
 
 # [choice] status names in Russian, as smsc.ru answers them.
 STATUS_NAMES = {
@@ -43,7 +42,8 @@ def handle_status(call: Call) -> str:
     detail = _detail(p.get("all"))
     if p.flag("del"):
         return _delete(call, ids, phones)
-    infos = [(i, ph, _lookup(call, i, ph)) for i, ph in zip(ids, phones, strict=True)]
+    found = call.services.messages.find
+    infos = [(i, ph, found(call.account, i, ph)) for i, ph in zip(ids, phones, strict=True)]
     records = [_record(call, i, ph, info, detail, multiple) for i, ph, info in infos]
     if multiple:
         return _multiple(call, records, detail)
@@ -82,22 +82,9 @@ def _detail(value: str | None) -> int:
     return int(text or 0)
 
 
-def _lookup(call: Call, client_id: str, phone: str) -> MessageInfo | None:
-    address = None
-    if phone:
-        address = (
-            phone_rules.normalize_email(phone)
-            if "@" in phone
-            else phone_rules.normalize_phone(phone, call.account.region)
-        ) or phone
-    return call.services.messages.find(call.account.id, client_id, address)
-
-
 def _delete(call: Call, ids: list[str], phones: list[str]) -> str:
     for client_id, phone in zip(ids, phones, strict=True):
-        info = _lookup(call, client_id, phone)
-        if info is None or not call.services.messages.delete(call.account.id, info.id):
-            raise OperationFailed("message cannot be deleted")
+        call.services.messages.delete(call.account, client_id, phone)
     return call.renderer.ok()
 
 

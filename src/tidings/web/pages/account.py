@@ -8,8 +8,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from tidings.domain.message_rules import sender_name
-from tidings.errors import DomainError, InvalidParameter
+from tidings.errors import DomainError
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
 
 NAV = (
@@ -48,10 +47,11 @@ def routes(cabinet: Cabinet) -> list[BaseRoute]:
 def balance(visit: Visit) -> Response:
     raw = visit.query.get("offset", "")
     offset = min(int(raw), 10_000_000) if raw.isdigit() else 0
-    rows = visit.cabinet.reports.ledger(visit.account.id, offset, LEDGER_PAGE + 1)
+    balances = visit.services.balances
+    rows = balances.ledger(visit.account, offset, LEDGER_PAGE + 1)
     return visit.render(
         "account/balance.html",
-        balance=visit.services.store.balance(visit.account.id),
+        balance=balances.balance(visit.account),
         rows=rows[:LEDGER_PAGE],
         has_next=len(rows) > LEDGER_PAGE,
         offset=offset,
@@ -64,7 +64,7 @@ def balance(visit: Visit) -> Response:
 
 
 def _senders_page(visit: Visit, **context: Any) -> Response:
-    names = visit.services.contacts.senders(visit.account.id, approved_only=False)
+    names = visit.services.senders.names(visit.account, approved_only=False)
     context.setdefault("error", "")
     return visit.render("account/senders.html", senders=names, **context)
 
@@ -77,17 +77,14 @@ def add_sender(visit: Visit) -> Response:
     raw = visit.field("sender")
     try:
         # The rule senders.php and jobs.php apply to a sender name.
-        name = sender_name(raw, "@" in raw, "sender")
-        if not name:
-            raise InvalidParameter("sender: required")
-        visit.services.contacts.add_sender(visit.account.id, name, visit.now)
+        added = visit.services.senders.request(visit.account, raw, visit.now, mail="@" in raw)
     except DomainError as error:
         return _senders_page(visit, error=error.description, value=raw)
-    return visit.redirect("/account/senders", f"Sender {name} added; it waits for approval.")
+    return visit.redirect("/account/senders", f"Sender {added.name} added; it waits for approval.")
 
 
 def delete_sender(visit: Visit) -> Response:
-    visit.services.contacts.delete_sender(visit.account.id, sender_id=visit.path_int("sender_id"))
+    visit.services.senders.delete(visit.account, visit.path_int("sender_id"))
     return visit.redirect("/account/senders", "Sender deleted.")
 
 
@@ -96,20 +93,20 @@ def delete_sender(visit: Visit) -> Response:
 
 def keys(visit: Visit) -> Response:
     return visit.render(
-        "account/keys.html", keys=visit.cabinet.profile.api_keys(visit.account), new_key=""
+        "account/keys.html", keys=visit.services.profile.api_keys(visit.account), new_key=""
     )
 
 
 def create_key(visit: Visit) -> Response:
     """The key is shown in this response only: just its hash is stored."""
-    key = visit.cabinet.profile.issue_api_key(visit.account, visit.now)
+    key = visit.services.profile.issue_api_key(visit.account, visit.now)
     return visit.render(
-        "account/keys.html", keys=visit.cabinet.profile.api_keys(visit.account), new_key=key
+        "account/keys.html", keys=visit.services.profile.api_keys(visit.account), new_key=key
     )
 
 
 def revoke_key(visit: Visit) -> Response:
-    visit.cabinet.profile.revoke_api_key(visit.account, visit.path_int("key_id"), visit.now)
+    visit.services.profile.revoke_api_key(visit.account, visit.path_int("key_id"), visit.now)
     return visit.redirect("/account/keys", "API key revoked.")
 
 
@@ -120,7 +117,7 @@ def _ips_page(visit: Visit, **context: Any) -> Response:
     context.setdefault("error", "")
     context.setdefault("value", "")
     return visit.render(
-        "account/ips.html", cidrs=visit.cabinet.profile.allowed_ips(visit.account), **context
+        "account/ips.html", cidrs=visit.services.profile.allowed_ips(visit.account), **context
     )
 
 
@@ -130,7 +127,7 @@ def ips(visit: Visit) -> Response:
 
 def allow_ip(visit: Visit) -> Response:
     try:
-        cidr = visit.cabinet.profile.allow_ip(visit.account, visit.field("cidr"))
+        cidr = visit.services.profile.allow_ip(visit.account, visit.field("cidr"))
     except DomainError as error:
         return _ips_page(visit, error=error.description, value=visit.field("cidr"))
     return visit.redirect("/account/ips", f"{cidr} allowed.")
@@ -138,7 +135,7 @@ def allow_ip(visit: Visit) -> Response:
 
 def deny_ip(visit: Visit) -> Response:
     cidr = visit.field("cidr")
-    visit.cabinet.profile.deny_ip(visit.account, cidr)
+    visit.services.profile.deny_ip(visit.account, cidr)
     return visit.redirect("/account/ips", f"{cidr} removed.")
 
 
@@ -148,7 +145,7 @@ def deny_ip(visit: Visit) -> Response:
 def _callback_page(visit: Visit, **context: Any) -> Response:
     context.setdefault("error", "")
     context.setdefault("secret", "")
-    url = visit.cabinet.profile.callback_url(visit.account)
+    url = visit.services.profile.callback_url(visit.account)
     context.setdefault("value", url)
     return visit.render("account/callback.html", url=url, **context)
 
@@ -161,7 +158,7 @@ def set_callback(visit: Visit) -> Response:
     """The signing secret is shown in this response only."""
     url = visit.field("url")
     try:
-        secret = visit.cabinet.profile.set_callback(visit.account, url)
+        secret = visit.services.profile.set_callback(visit.account, url)
     except DomainError as error:
         return _callback_page(visit, error=error.description, value=url)
     return _callback_page(visit, secret=secret)

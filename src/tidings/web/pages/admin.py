@@ -13,8 +13,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from tidings.config import Settings
-from tidings.domain.admin import AdminService, ConfiguredUpstream, upstream_lines
+from tidings.domain.admin import AdminService, UpstreamMonitor
 from tidings.domain.money import format_money
 from tidings.errors import DomainError, NotFound
 from tidings.web.cabinet import Cabinet, Handler, NavItem, PageModule, Visit
@@ -23,7 +22,7 @@ NAV = (NavItem("Admin", "/admin", operator_only=True),)
 
 
 def routes(cabinet: Cabinet) -> list[BaseRoute]:
-    admin = Admin(AdminService(cabinet.services.store))
+    admin = Admin(cabinet.services.admin, cabinet.services.upstreams)
     page, action = cabinet.page, cabinet.action
     return [
         Route("/admin", page(_operator(admin.accounts)), methods=["GET"]),
@@ -72,23 +71,10 @@ def _operator(handler: Handler) -> Handler:
     return guarded
 
 
-def configured_upstreams(settings: Settings) -> list[ConfiguredUpstream]:
-    """The upstreams these settings define, the virtual one (test mode) first."""
-    found = [ConfiguredUpstream("virtual", "virtual", "—", settings.virtual.window, 1)]
-    found += [
-        ConfiguredUpstream(u.name, "smpp", f"{u.host}:{u.port}", u.window, u.binds)
-        for u in settings.smpp
-    ]
-    found += [
-        ConfiguredUpstream(m.name, "smtp", f"{m.host}:{m.port}", m.pool_size, m.pool_size)
-        for m in settings.smtp
-    ]
-    return found
-
-
 class Admin:
-    def __init__(self, service: AdminService) -> None:
+    def __init__(self, service: AdminService, upstreams: UpstreamMonitor) -> None:
         self._service = service
+        self._upstreams = upstreams
 
     # ---- accounts -------------------------------------------------------------------------
 
@@ -226,9 +212,7 @@ class Admin:
     # ---- upstreams ------------------------------------------------------------------------
 
     def _lines(self, visit: Visit) -> dict[str, Any]:
-        services = visit.services
-        configured = configured_upstreams(services.settings)
-        return {"lines": upstream_lines(configured, services.store.upstream_states(), visit.now)}
+        return {"lines": self._upstreams.lines(visit.now)}
 
     def upstreams(self, visit: Visit) -> Response:
         return visit.render("admin/upstreams.html", **self._lines(visit))

@@ -31,7 +31,7 @@ def routes(cabinet: Cabinet) -> list[BaseRoute]:
 def _page(visit: Visit, error: str = "", values: dict[str, str] | None = None) -> Response:
     raw = visit.query.get("after", "").strip()
     after = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else 0
-    entries = visit.services.contacts.list_blacklist(visit.account.id, after, PAGE_SIZE + 1)
+    entries = visit.services.stop_list.page(visit.account, after, PAGE_SIZE + 1)
     return visit.render(
         "blacklist/index.html",
         status_code=400 if error else 200,
@@ -54,8 +54,8 @@ def add(visit: Visit) -> Response:
         addresses = rules.blacklist_addresses(
             values["phones"], values["mails"], visit.account.region
         )
-        visit.services.contacts.add_blacklist(
-            visit.account.id, addresses, rules.blacklist_type(values["type"]), visit.now
+        visit.services.stop_list.add(
+            visit.account, addresses, rules.blacklist_type(values["type"]), visit.now
         )
     except DomainError as error:
         return _page(visit, error.description, values)
@@ -68,7 +68,7 @@ def delete(visit: Visit) -> Response:
     address = visit.field("address").strip()
     if not address:
         raise NotFound("not in the blacklist")
-    visit.services.contacts.delete_blacklist(visit.account.id, [address])
+    visit.services.stop_list.remove(visit.account, [address])
     return visit.redirect("/blacklist", "Taken off the blacklist")
 
 

@@ -73,14 +73,11 @@ def _group_filter(visit: Visit, raw: str) -> GroupView | None:
         return None
     if not (text.isascii() and text.isdigit()) or len(text) > 12:
         raise NotFound("group not found")
-    found = visit.services.contacts.group(visit.account.id, int(text))
-    if found is None:
-        raise NotFound("group not found")
-    return found
+    return visit.services.contacts.group(visit.account, int(text))
 
 
 def _listing(visit: Visit, error: str = "", values: dict[str, str] | None = None) -> Response:
-    account = visit.account.id
+    account = visit.account
     contacts = visit.services.contacts
     try:
         search = rules.search_text(visit.query.get("q"))
@@ -128,7 +125,7 @@ def add(visit: Visit) -> Response:
             visit.account.region,
         )
         ids = visit.services.contacts.add_contacts(
-            visit.account.id, new, _chosen_groups(visit), visit.now
+            visit.account, new, _chosen_groups(visit), visit.now
         )
     except NotFound:
         raise
@@ -142,14 +139,11 @@ def add(visit: Visit) -> Response:
 
 
 def _contact(visit: Visit) -> ContactView:
-    found = visit.services.contacts.contact(visit.account.id, visit.path_int("contact_id"))
-    if found is None:
-        raise NotFound("contact not found")
-    return found
+    return visit.services.contacts.contact(visit.account, visit.path_int("contact_id"))
 
 
 def _detail(visit: Visit, contact: ContactView, error: str = "") -> Response:
-    all_groups = visit.services.contacts.list_groups(visit.account.id)
+    all_groups = visit.services.contacts.list_groups(visit.account)
     return visit.render(
         "contacts/detail.html",
         status_code=400 if error else 200,
@@ -173,9 +167,7 @@ def change(visit: Visit) -> Response:
             visit.field("name"),
             visit.account.region,
         )
-        visit.services.contacts.change_contact(
-            visit.account.id, ContactKeys(ids=(contact.id,)), edit
-        )
+        visit.services.contacts.change_contact(visit.account, ContactKeys(ids=(contact.id,)), edit)
     except NotFound:
         raise
     except DomainError as error:
@@ -185,7 +177,7 @@ def change(visit: Visit) -> Response:
 
 def delete(visit: Visit) -> Response:
     contact_id = visit.path_int("contact_id")
-    visit.services.contacts.delete_contacts(visit.account.id, ContactKeys(ids=(contact_id,)))
+    visit.services.contacts.delete_contacts(visit.account, ContactKeys(ids=(contact_id,)))
     return visit.redirect("/contacts", "Contact deleted")
 
 
@@ -197,7 +189,7 @@ def join_group(visit: Visit) -> Response:
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
         raise NotFound("group not found")
     mode = MoveMode.REMOVE if leave else MoveMode.ADD
-    visit.services.contacts.move(visit.account.id, ContactKeys(ids=(contact_id,)), [int(raw)], mode)
+    visit.services.contacts.move(visit.account, ContactKeys(ids=(contact_id,)), [int(raw)], mode)
     return visit.redirect(f"/contacts/{contact_id}", "Groups saved")
 
 
@@ -209,7 +201,7 @@ def export_csv(visit: Visit) -> Response:
     and sent a batch at a time."""
     only = _group_filter(visit, visit.query.get("group", ""))
     contacts = visit.services.contacts
-    account = visit.account.id
+    account = visit.account
     nums = {g.id: g.num for g in contacts.list_groups(account)}
     rows: Iterator[ContactView] = contacts.iter_contacts(account, [only.id] if only else [])
     name = f"contacts-group-{only.num}.csv" if only else "contacts.csv"
@@ -233,7 +225,7 @@ class Imports:
         return visit.render(
             "contacts/import.html",
             status_code=400 if error else 200,
-            groups=visit.services.contacts.list_groups(visit.account.id),
+            groups=visit.services.contacts.list_groups(visit.account),
             error=error,
             max_mb=MAX_UPLOAD // (1024 * 1024),
         )
@@ -262,7 +254,7 @@ class Imports:
 
         def run(stream: IO[bytes], progress: Callable[[int], None]) -> ImportReport:
             rows = read_contacts(stream, account.region)
-            return contacts.import_contacts(account.id, rows, group_ids, now, progress)
+            return contacts.import_contacts(account, rows, group_ids, now, progress)
 
         try:
             job = self._runner.start(account.id, upload.filename, upload.file, run)
@@ -292,7 +284,7 @@ def _groups(visit: Visit, error: str = "", values: dict[str, str] | None = None)
     return visit.render(
         "contacts/groups.html",
         status_code=400 if error else 200,
-        groups=visit.services.contacts.list_groups(visit.account.id),
+        groups=visit.services.contacts.list_groups(visit.account),
         error=error,
         values=values or {"name": "", "num": "", "type": "0"},
     )
@@ -308,7 +300,7 @@ def add_group(visit: Visit) -> Response:
         name = rules.group_name(values["name"], required=True)
         assert name is not None
         visit.services.contacts.add_group(
-            visit.account.id,
+            visit.account,
             name,
             rules.group_num(values["num"]),
             rules.group_type(values["type"]),
@@ -320,16 +312,13 @@ def add_group(visit: Visit) -> Response:
 
 
 def _group(visit: Visit) -> GroupView:
-    found = visit.services.contacts.group(visit.account.id, visit.path_int("group_id"))
-    if found is None:
-        raise NotFound("group not found")
-    return found
+    return visit.services.contacts.group(visit.account, visit.path_int("group_id"))
 
 
 def _group_page(visit: Visit, found: GroupView, error: str = "", **extra: Any) -> Response:
     after = _after(visit.query.get("after", ""))
     members = visit.services.contacts.list_contacts(
-        visit.account.id, [found.id], after, PAGE_SIZE + 1, None
+        visit.account, [found.id], after, PAGE_SIZE + 1, None
     )
     return visit.render(
         "contacts/group.html",
@@ -351,7 +340,7 @@ def change_group(visit: Visit) -> Response:
     found = _group(visit)
     try:
         visit.services.contacts.change_group(
-            visit.account.id,
+            visit.account,
             found.id,
             rules.group_name(visit.field("name"), required=True),
             rules.group_num(visit.field("num")),
@@ -364,7 +353,7 @@ def change_group(visit: Visit) -> Response:
 
 
 def delete_group(visit: Visit) -> Response:
-    visit.services.contacts.delete_groups(visit.account.id, [visit.path_int("group_id")])
+    visit.services.contacts.delete_groups(visit.account, [visit.path_int("group_id")])
     return visit.redirect("/groups", "Group deleted; its contacts stay")
 
 
@@ -376,7 +365,7 @@ def add_members(visit: Visit) -> Response:
         keys = ContactKeys(phones=tuple(rules.phone_list(phones, visit.account.region, "phones")))
         if not keys.phones:
             raise InvalidParameter("phones: required")
-        visit.services.contacts.move(visit.account.id, keys, [found.id], MoveMode.ADD)
+        visit.services.contacts.move(visit.account, keys, [found.id], MoveMode.ADD)
     except DomainError as error:
         # The group is the account's (checked above): a miss here is a number it has no
         # contact for.
@@ -389,7 +378,7 @@ def remove_member(visit: Visit) -> Response:
     group_id = visit.path_int("group_id")
     contact_id = visit.path_int("contact_id")
     visit.services.contacts.move(
-        visit.account.id, ContactKeys(ids=(contact_id,)), [group_id], MoveMode.REMOVE
+        visit.account, ContactKeys(ids=(contact_id,)), [group_id], MoveMode.REMOVE
     )
     return visit.redirect(f"/groups/{group_id}", "Removed from the group")
 

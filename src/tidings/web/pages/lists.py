@@ -13,12 +13,11 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from tidings.domain.job_request import new_job
-from tidings.domain.jobs import JobView, NewJob
+from tidings.domain.jobs import NewJob
 from tidings.domain.money import format_money
-from tidings.domain.progress import Progress, progress
+from tidings.domain.reports import RecipientRow
 from tidings.domain.schedule import Repeat, format_local
 from tidings.errors import DomainError
-from tidings.store.reports import JobSummary, RecipientRow
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
 from tidings.web.chart import timeline_chart
 
@@ -84,23 +83,16 @@ def routes(cabinet: Cabinet) -> list[BaseRoute]:
 
 def _table(visit: Visit) -> dict[str, Any]:
     offset = _offset(visit.query.get("offset", ""))
-    reports = visit.cabinet.reports
-    jobs = reports.job_page(visit.account.id, offset, PAGE_SIZE + 1)
-    shown = jobs[:PAGE_SIZE]
-    # Progress is counted for the lists on screen only: the table is polled every 2 s.
-    counts = reports.status_counts(visit.account.id, [j.job_id for j in shown])
-    lines: list[tuple[JobSummary, Progress]] = [
-        (job, progress(counts.get(job.job_id, {}), job.phones_cnt)) for job in shown
-    ]
+    page = visit.services.reports.list_page(visit.account, offset, PAGE_SIZE)
     return {
-        "lines": lines,
+        "lines": page.lines,
         "status_names": JOB_STATUS,
         "repeats": REPEATS,
         "offset": offset,
         "limit": PAGE_SIZE,
-        "has_next": len(jobs) > PAGE_SIZE,
+        "has_next": page.has_next,
         # Stop polling once nothing on screen can change.
-        "live": any(j.status in (-1, 0) or p.waiting or p.sent for j, p in lines),
+        "live": any(j.status in (-1, 0) or p.waiting or p.sent for j, p in page.lines),
     }
 
 
@@ -117,7 +109,7 @@ def rows(visit: Visit) -> Response:
 
 
 def new_form(visit: Visit) -> Response:
-    groups = visit.services.contacts.list_groups(visit.account.id)
+    groups = visit.services.contacts.list_groups(visit.account)
     return visit.render(
         "lists/new.html", groups=groups, repeats=REPEATS, values={f: "" for f in FORM_FIELDS}
     )
@@ -160,21 +152,14 @@ def create(visit: Visit) -> Response:
 # ---- one list -----------------------------------------------------------------------------
 
 
-def _progress(visit: Visit, job: JobView) -> tuple[Progress, dict[int, int]]:
-    counts = visit.cabinet.reports.status_counts(visit.account.id, [job.job_id])
-    by_status = counts.get(job.job_id, {})
-    return progress(by_status, job.phones_cnt), by_status
-
-
 def detail(visit: Visit) -> Response:
     job = visit.services.jobs.get(visit.account, visit.path_int("job_id"))
     search = visit.query.get("q", "").strip()[:64]
     offset = _offset(visit.query.get("offset", ""))
-    recipients = visit.cabinet.reports.recipients(
-        visit.account.id, job.job_id, search, offset, PAGE_SIZE + 1
-    )
-    timeline = visit.cabinet.reports.delivery_timeline(visit.account.id, job.job_id)
-    done, by_status = _progress(visit, job)
+    reports = visit.services.reports
+    recipients = reports.recipients(visit.account, job.job_id, search, offset, PAGE_SIZE + 1)
+    timeline = reports.delivery_timeline(visit.account, job.job_id)
+    done, by_status = reports.list_progress(visit.account, job)
     return visit.render(
         "lists/detail.html",
         job=job,
@@ -194,7 +179,7 @@ def detail(visit: Visit) -> Response:
 
 def detail_progress(visit: Visit) -> Response:
     job = visit.services.jobs.get(visit.account, visit.path_int("job_id"))
-    done, by_status = _progress(visit, job)
+    done, by_status = visit.services.reports.list_progress(visit.account, job)
     return visit.render(
         "lists/detail_progress.html",
         job=job,
@@ -208,7 +193,7 @@ def detail_progress(visit: Visit) -> Response:
 def export_csv(visit: Visit) -> Response:
     """Every recipient's status, streamed in batches (a million rows never sit in memory)."""
     job = visit.services.jobs.get(visit.account, visit.path_int("job_id"))
-    rows = visit.cabinet.reports.iter_recipients(visit.account.id, job.job_id)
+    rows = visit.services.reports.iter_recipients(visit.account, job.job_id)
     zone = ZoneInfo(visit.account.timezone)
     return StreamingResponse(
         _csv_lines(rows, zone),

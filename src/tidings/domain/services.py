@@ -1,0 +1,40 @@
+"""The service bag: every domain service an edge (the /sys API, the cabinet, the command line)
+may call. Built by the composition root (tidings.app.build_services) over the store's ports;
+an edge receives it and never sees the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tidings.domain.address_book import ContactService
+from tidings.domain.admin import AdminService, UpstreamMonitor
+from tidings.domain.auth import Authenticator
+from tidings.domain.balance import BalanceService
+from tidings.domain.clock import Clock
+from tidings.domain.guards import AbuseGuard
+from tidings.domain.jobs import JobService
+from tidings.domain.messages import MessageService
+from tidings.domain.profile import ProfileService
+from tidings.domain.reports import ReportService
+from tidings.domain.senders import SenderService
+from tidings.domain.sends import SendService
+from tidings.domain.stop_list import StopListService
+
+
+@dataclass(frozen=True)
+class Services:
+    clock: Clock
+    auth: Authenticator
+    abuse: AbuseGuard
+    jobs: JobService
+    sends: SendService
+    messages: MessageService
+    balances: BalanceService
+    contacts: ContactService
+    stop_list: StopListService
+    senders: SenderService
+    reports: ReportService
+    profile: ProfileService
+    # The operator's: accounts, money, tariffs, and the upstreams' live state.
+    admin: AdminService
+    upstreams: UpstreamMonitor
