@@ -38,7 +38,7 @@ def test_account_lifecycle_from_the_command_line(db: str) -> None:
         "create",
         "shop",
         "--password",
-        "pw1",
+        "password-1",
         "--balance",
         "150.50",
         "--timezone",
@@ -64,11 +64,11 @@ def test_account_lifecycle_from_the_command_line(db: str) -> None:
 
 
 def test_bad_input_is_refused_and_changes_nothing(db: str) -> None:
-    cli(db, "accounts", "create", "shop", "--password", "pw1")
+    cli(db, "accounts", "create", "shop", "--password", "password-1")
     for args in (
-        ["accounts", "create", "shop", "--password", "pw2"],
-        ["accounts", "create", "bad login!", "--password", "pw"],
-        ["accounts", "create", "zoned", "--password", "pw", "--timezone", "Mars/Base"],
+        ["accounts", "create", "shop", "--password", "password-2"],
+        ["accounts", "create", "bad login!", "--password", "password"],
+        ["accounts", "create", "zoned", "--password", "password", "--timezone", "Mars/Base"],
         ["accounts", "credit", "shop", "lots"],
         ["accounts", "allow-ip", "shop", "300.1.1.1"],
         ["accounts", "apikey", "nobody"],
@@ -77,3 +77,67 @@ def test_bad_input_is_refused_and_changes_nothing(db: str) -> None:
         assert result.exit_code == 1, args
     listing = cli(db, "accounts", "list")
     assert "shop" in listing and "zoned" not in listing and "bad" not in listing
+
+
+# The cabinet's rules (domain/admin.py, domain/profile.py), word for word: the command line
+# calls the same services, so what the admin and callback pages refuse it refuses too.
+CABINET_REFUSES: list[tuple[list[str], str]] = [
+    (["accounts", "create", "short", "--password", "seven77"], "password: at least 8 characters"),
+    (
+        ["accounts", "create", "owing", "--password", "password-1", "--balance=-5"],
+        "balance: a positive amount",
+    ),
+    (["accounts", "credit", "shop", "0"], "amount: a positive amount"),
+    (["accounts", "credit", "shop", "100000001"], "amount: at most 100000000"),
+    (["accounts", "debit", "shop", "1,5x"], "amount: not an amount"),
+    (["accounts", "debit", "shop", "5", "--memo", "m" * 201], "memo: at most 200 characters"),
+    (["accounts", "callback", "shop", "http://"], "callback URL: an http:// or https:// address"),
+    (["accounts", "callback", "shop", "ftp://example.com/"], "callback URL: an http://"),
+    (
+        ["accounts", "callback", "shop", "https://example.com/" + "a" * 500],
+        "callback URL: at most 500 characters",
+    ),
+    (["senders", "approve", "shop", "Nope"], "shop has no sender 'Nope'"),
+]
+
+
+def test_the_command_line_refuses_what_the_cabinet_refuses(db: str) -> None:
+    cli(db, "accounts", "create", "shop", "--password", "password-1")
+    for args, reason in CABINET_REFUSES:
+        result = runner.invoke(app, [*args, "--db", db], env={"COLUMNS": "300"})
+        assert result.exit_code == 1, (args, result.output)
+        assert reason in result.output, args
+    # ... and changed nothing.
+    store = Store(open_database(db), default_tariff(Settings()))
+    try:
+        shop = store.account_by_login("shop")
+        assert shop is not None and store.balance(shop.id) == store.ledger_sum(shop.id) == 0
+        assert store.count_accounts() == 1
+        with store.db.tx(write=False) as tx:
+            assert tx.one("SELECT callback_url FROM accounts WHERE id = ?", (shop.id,)) == ("",)
+    finally:
+        store.close()
+
+
+def test_money_moves_through_the_ledger_as_the_admin_page_books_it(db: str) -> None:
+    cli(db, "accounts", "create", "shop", "--password", "password-1", "--balance", "10")
+    assert "shop: balance 7.50 RUB" in cli(db, "accounts", "debit", "shop", "2,50")
+    assert "shop: balance 12.50 RUB" in cli(
+        db, "accounts", "credit", "shop", "5", "--memo", "Счёт 5"
+    )
+    store = Store(open_database(db), default_tariff(Settings()))
+    try:
+        shop = store.account_by_login("shop")
+        assert shop is not None
+        with store.db.tx(write=False) as tx:
+            rows = tx.all(
+                "SELECT amount_minor, kind, memo FROM ledger WHERE account_id = ? ORDER BY id",
+                (shop.id,),
+            )
+    finally:
+        store.close()
+    assert [tuple(r) for r in rows] == [
+        (1000, "credit", "opening balance"),
+        (-250, "debit", "debit from CLI"),
+        (500, "credit", "Счёт 5"),
+    ]

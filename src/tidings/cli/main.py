@@ -8,7 +8,7 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -18,17 +18,11 @@ from tidings.cli.operator import print_live_state
 from tidings.cli.operator import register as register_operator_commands
 from tidings.cli.options import ConfigOption, DbOption
 from tidings.config import Settings, load_settings
-from tidings.domain.accounts import (
-    Account,
-    api_key_hash,
-    generate_api_key,
-    hash_password,
-    parse_cidr,
-    validate_login,
-)
-from tidings.domain.money import format_money, to_minor
-from tidings.errors import DomainError
-from tidings.store.repository import Store
+from tidings.domain.accounts import Account, parse_cidr
+from tidings.domain.admin import AdminService
+from tidings.domain.money import format_money
+from tidings.domain.services import Services
+from tidings.errors import DomainError, NotFound, RecordError
 
 app = typer.Typer(
     help="Tidings: bulk SMS and e-mail centre speaking the SMS Center API.", no_args_is_help=True
@@ -49,26 +43,29 @@ def _settings(db: str | None, config: str | None = None, **extra: object) -> Set
 
 
 @contextmanager
-def _store(db: str | None) -> Iterator[Store]:
-    from tidings.app import open_store
+def _services(db: str | None) -> Iterator[Services]:
+    """The domain services the cabinet and the API use, over the store `--db` names: the
+    command line is held to the same rules."""
+    from tidings.app import opened_services
 
-    store = open_store(_settings(db))
-    try:
-        yield store
-    finally:
-        store.close()
+    with opened_services(_settings(db)) as services:
+        yield services
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _account(store: Store, login: str) -> Account:
-    account = store.account_by_login(login)
-    if account is None:
-        console.print(f"[red]no account {login!r}[/red]")
-        raise typer.Exit(1)
-    return account
+def _fail(message: str) -> NoReturn:
+    console.print(f"[red]{message}[/red]", highlight=False)
+    raise typer.Exit(1)
+
+
+def _account(services: Services, login: str) -> Account:
+    try:
+        return services.admin.account_by_login(login)
+    except NotFound:
+        _fail(f"no account {login!r}")
 
 
 @app.command()
@@ -90,7 +87,7 @@ def serve(
     settings = _settings(db, config, host=host, port=port)
     configure_logging(settings.log_level)
     application = build_application(settings)
-    _ensure_demo_account(application.store, settings)
+    _ensure_demo_account(application.services.admin, settings)
     dispatcher = build_dispatcher(settings, application.store)
     try:
         asyncio.run(
@@ -190,12 +187,12 @@ def upstreams(db: DbOption = None, config: ConfigOption = None) -> None:
     print_live_state(settings)
 
 
-def _ensure_demo_account(store: Store, settings: Settings) -> None:
-    if store.count_accounts() > 0:
+def _ensure_demo_account(admin: AdminService, settings: Settings) -> None:
+    if admin.count_accounts() > 0:
         return
     password = secrets.token_urlsafe(9)
-    account = store.create_account(DEMO_LOGIN, hash_password(password), _now(), test_mode=True)
-    store.add_ledger_entry(account.id, to_minor("1000"), "credit", "demo balance", _now())
+    account = admin.create_account(DEMO_LOGIN, password, "0", _now(), test_mode=True)
+    admin.move_money(account.id, "1000", "credit", "demo balance", _now())
     base = f"http://{settings.host}:{settings.port}"
     console.print(
         "\n[bold green]Demo account created (test mode: nothing leaves this machine)[/]\n"
@@ -212,47 +209,43 @@ def _ensure_demo_account(store: Store, settings: Settings) -> None:
 @accounts_app.command("create")
 def accounts_create(
     login: str,
-    password: Annotated[str, typer.Option("--password", help="The account password.")],
+    password: Annotated[
+        str, typer.Option("--password", help="The account password (at least 8 characters).")
+    ],
     balance: Annotated[str, typer.Option(help="Opening balance.")] = "0",
     timezone: Annotated[str, typer.Option(help="IANA time zone.")] = "Europe/Moscow",
     test_mode: Annotated[bool, typer.Option("--test-mode", help="Virtual sending.")] = False,
     operator: Annotated[bool, typer.Option("--operator", help="Operator (admin).")] = False,
     db: DbOption = None,
 ) -> None:
-    """Create an account."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(timezone)
-        validate_login(login)
-        amount = to_minor(balance)
-        with _store(db) as store:
-            account = store.create_account(
+    """Create an account (the rules of the admin page's form apply)."""
+    with _services(db) as services:
+        try:
+            account = services.admin.create_account(
                 login,
-                hash_password(password),
+                password,
+                balance,
                 _now(),
-                timezone=timezone,
                 test_mode=test_mode,
                 is_operator=operator,
+                timezone=timezone,
             )
-            if amount:
-                store.add_ledger_entry(account.id, amount, "credit", "opening balance", _now())
-    except (DomainError, ZoneInfoNotFoundError, ValueError) as exc:
-        console.print(f"[red]{getattr(exc, 'description', exc)}[/red]")
-        raise typer.Exit(1) from exc
-    console.print(f"created account {login} (id {account.id})")
+        except DomainError as exc:
+            _fail(exc.description)
+    console.print(f"created account {account.login} (id {account.id})")
 
 
 @accounts_app.command("list")
 def accounts_list(db: DbOption = None) -> None:
     """List accounts with their balances."""
-    with _store(db) as store:
+    with _services(db) as services:
         table = Table("login", "id", "balance", "time zone", "test mode", "operator")
-        for account, balance in store.list_accounts():
+        for line in services.admin.accounts():
+            account = line.account
             table.add_row(
                 account.login,
                 str(account.id),
-                format_money(balance),
+                format_money(line.balance_minor),
                 account.timezone,
                 "yes" if account.test_mode else "",
                 "yes" if account.is_operator else "",
@@ -263,39 +256,44 @@ def accounts_list(db: DbOption = None) -> None:
 @accounts_app.command("apikey")
 def accounts_apikey(login: str, db: DbOption = None) -> None:
     """Create an API key for the account and print it (it is shown only once)."""
-    with _store(db) as store:
-        account = _account(store, login)
-        key = generate_api_key()
-        store.add_api_key(account.id, api_key_hash(key), key[:8], _now())
-        print(key)
+    with _services(db) as services:
+        key = services.profile.issue_api_key(_account(services, login), _now())
+    print(key)
 
 
 @accounts_app.command("allow-ip")
 def accounts_allow_ip(login: str, cidr: str, db: DbOption = None) -> None:
     """Add an IP or network to the account's allowlist (an empty list allows any IP)."""
-    with _store(db) as store:
-        account = _account(store, login)
+    with _services(db) as services:
+        account = _account(services, login)
         network = _cidr(cidr)
-        added = store.allow_ip(account.id, network)
-        console.print(f"{network} {'allowed' if added else 'was already allowed'} for {login}")
+        try:
+            services.profile.allow_ip(account, network)
+            added = True
+        except RecordError:
+            added = False
+    console.print(f"{network} {'allowed' if added else 'was already allowed'} for {login}")
 
 
 @accounts_app.command("deny-ip")
 def accounts_deny_ip(login: str, cidr: str, db: DbOption = None) -> None:
     """Remove an IP or network from the account's allowlist."""
-    with _store(db) as store:
-        account = _account(store, login)
+    with _services(db) as services:
+        account = _account(services, login)
         network = _cidr(cidr)
-        removed = store.deny_ip(account.id, network)
-        console.print(f"{network} {'removed' if removed else 'was not on the list'} for {login}")
+        try:
+            services.profile.deny_ip(account, network)
+            removed = True
+        except NotFound:
+            removed = False
+    console.print(f"{network} {'removed' if removed else 'was not on the list'} for {login}")
 
 
 def _cidr(value: str) -> str:
     try:
         return parse_cidr(value)
     except DomainError as exc:
-        console.print(f"[red]{exc.description}[/red]")
-        raise typer.Exit(1) from exc
+        _fail(exc.description)
 
 
 @accounts_app.command("callback")
@@ -304,32 +302,50 @@ def accounts_callback(
     url: Annotated[str, typer.Argument(help="http(s) URL; empty to switch callbacks off")],
     db: DbOption = None,
 ) -> None:
-    """POST every status change of the account's messages to URL; prints the signing secret."""
-    if url and not url.startswith(("http://", "https://")):
-        console.print("[red]the callback URL must start with http:// or https://[/red]")
-        raise typer.Exit(1)
-    secret = secrets.token_hex(32) if url else ""
-    with _store(db) as store:
-        account = _account(store, login)
-        store.set_callback(account.id, url, secret)
-    if url:
+    """POST every status change of the account's messages to URL; prints the signing secret
+    (the cabinet's callback page checks the URL alike)."""
+    with _services(db) as services:
+        account = _account(services, login)
+        try:
+            secret = services.profile.set_callback(account, url)
+        except DomainError as exc:
+            _fail(exc.description)
+    if secret:
         print(secret)
     else:
         console.print(f"callbacks switched off for {login}")
 
 
+MemoOption = Annotated[str, typer.Option(help="Ledger note [credit/debit from CLI].")]
+
+
 @accounts_app.command("credit")
-def accounts_credit(login: str, amount: str, db: DbOption = None) -> None:
-    """Add money to the account (a negative amount debits it)."""
-    with _store(db) as store:
-        account = _account(store, login)
+def accounts_credit(login: str, amount: str, memo: MemoOption = "", db: DbOption = None) -> None:
+    """Add money to the account through the ledger (a negative amount debits it); the admin
+    page's checks apply."""
+    text = amount.strip()
+    if text.startswith("-"):
+        _move_money(login, text[1:], "debit", memo, db)
+    else:
+        _move_money(login, text, "credit", memo, db)
+
+
+@accounts_app.command("debit")
+def accounts_debit(login: str, amount: str, memo: MemoOption = "", db: DbOption = None) -> None:
+    """Take money from the account through the ledger; the admin page's checks apply."""
+    _move_money(login, amount, "debit", memo, db)
+
+
+def _move_money(login: str, amount: str, direction: str, memo: str, db: str | None) -> None:
+    with _services(db) as services:
+        account = _account(services, login)
         try:
-            minor = to_minor(amount)
+            balance = services.admin.move_money(
+                account.id, amount, direction, memo or f"{direction} from CLI", _now()
+            )
         except DomainError as exc:
-            console.print(f"[red]{exc.description}[/red]")
-            raise typer.Exit(1) from exc
-        balance = store.add_ledger_entry(account.id, minor, "credit", "credit from CLI", _now())
-        console.print(f"{login}: balance {format_money(balance)} {account.currency}")
+            _fail(exc.description)
+    console.print(f"{login}: balance {format_money(balance)} {account.currency}")
 
 
 @senders_app.command("approve")
@@ -340,22 +356,21 @@ def senders_approve(
     db: DbOption = None,
 ) -> None:
     """Approve a sender name the account asked for (senders.php add=1)."""
-    from tidings.store.contacts import ContactStore
-
-    with _store(db) as store:
-        account = _account(store, login)
-        if not ContactStore(store.db).approve_sender(account.id, sender.strip(), not revoke):
-            console.print(f"[red]{login} has no sender {sender!r}[/red]")
-            raise typer.Exit(1)
+    with _services(db) as services:
+        account = _account(services, login)
+        try:
+            services.senders.approve(account, sender, approved=not revoke)
+        except NotFound:
+            _fail(f"{login} has no sender {sender!r}")
     console.print(f"{sender.strip()} {'pending' if revoke else 'approved'} for {login}")
 
 
 @db_app.command("upgrade")
 def db_upgrade(db: DbOption = None) -> None:
     """Apply database migrations up to the newest schema."""
-    from tidings.store import migrate
+    from tidings.app import upgrade_database
 
-    migrate.upgrade(_settings(db).database_url)
+    upgrade_database(_settings(db).database_url, here=True)
     console.print("database is up to date")
 
 

@@ -1,9 +1,11 @@
 """Operator commands: `import-contacts`, `jobs`, `doctor`, and the live part of `upstreams`.
-Thin: the work is done by tidings.domain / tidings.store / tidings.ops."""
+Thin: the work is done by the domain services (and `doctor` by tidings.ops)."""
 
 from __future__ import annotations
 
 import atexit
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -16,28 +18,31 @@ from rich.table import Table
 
 from tidings.cli.options import ConfigOption, DbOption
 from tidings.config import Settings, load_settings
+from tidings.domain.accounts import Account
 from tidings.domain.contact_import import read_contacts
 from tidings.domain.operations import UpstreamState
-from tidings.store.repository import Store
+from tidings.domain.services import Services
+from tidings.errors import NotFound
 
 console = Console()
 
 JOB_STATUS = {-1: "waiting", 0: "sending", 1: "finished", -2: "disabled"}
 
 
-def _open(db: str | None, config: str | None = None) -> tuple[Settings, Store]:
-    from tidings.app import open_store
+@contextmanager
+def _services(db: str | None, config: str | None = None) -> Iterator[Services]:
+    from tidings.app import opened_services
 
-    settings = load_settings(config, database_url=db)
-    return settings, open_store(settings)
+    with opened_services(load_settings(config, database_url=db)) as services:
+        yield services
 
 
-def _account_id(store: Store, login: str) -> int:
-    account = store.account_by_login(login)
-    if account is None:
+def _account(services: Services, login: str) -> Account:
+    try:
+        return services.admin.account_by_login(login)
+    except NotFound:
         console.print(f"[red]no account {login!r}[/red]")
-        raise typer.Exit(1)
-    return account.id
+        raise typer.Exit(1) from None
 
 
 def import_contacts(
@@ -51,32 +56,25 @@ def import_contacts(
 ) -> None:
     """Import contacts from a CSV file (`,` or `;`; UTF-8 or windows-1251), streamed in
     batches; a contact whose phone exists is updated. Rejected rows are listed at the end."""
-    from tidings.store.contacts import ContactStore
-
-    settings, store = _open(db, config)
-    try:
-        account_id = _account_id(store, login)
-        account = store.account(account_id)
-        region = account.region if account else settings.default_region
-        contacts = ContactStore(store.db)
-        by_num = {g.num: g.id for g in contacts.list_groups(account_id)}
-        missing = [n for n in group or [] if n not in by_num]
-        if missing:
-            console.print(f"[red]{login} has no group {', '.join(map(str, missing))}[/red]")
-            raise typer.Exit(1)
+    with _services(db, config) as services:
+        account = _account(services, login)
+        contacts = services.contacts
+        try:
+            group_ids = contacts.group_ids_by_num(account, group or [])
+        except NotFound as exc:
+            console.print(f"[red]{login}: {exc.description}[/red]")
+            raise typer.Exit(1) from exc
         size = max(file.stat().st_size, 1)
         with file.open("rb") as stream, _progress() as progress:
             task = progress.add_task("importing", total=size)
             report = contacts.import_contacts(
-                account_id,
-                read_contacts(stream, region),
-                [by_num[n] for n in group or []],
+                account,
+                read_contacts(stream, account.region),
+                group_ids,
                 datetime.now(UTC),
                 lambda _rows: progress.update(task, completed=min(stream.tell(), size)),
             )
             progress.update(task, completed=size)
-    finally:
-        store.close()
     console.print(
         f"{report.added} added, {report.updated} updated, {report.rejected_count} rejected"
     )
@@ -102,11 +100,8 @@ def _progress() -> Progress:
 
 def jobs(login: str, db: DbOption = None) -> None:
     """The account's mailing lists with their progress (waiting / sent / delivered / failed)."""
-    _settings, store = _open(db)
-    try:
-        progress = store.job_progress(_account_id(store, login))
-    finally:
-        store.close()
+    with _services(db) as services:
+        progress = services.reports.job_progress(_account(services, login))
     table = Table(
         "id", "name", "status", "recipients", "waiting", "sent", "delivered", "failed", "progress"
     )
@@ -174,7 +169,7 @@ def live_state_table(states: list[UpstreamState]) -> Table:
 
 
 def print_live_state(settings: Settings) -> None:
-    from tidings.app import open_store
+    from tidings.app import opened_services
     from tidings.ops.doctor import sqlite_file_missing
 
     missing = sqlite_file_missing(settings.database_url)
@@ -182,11 +177,8 @@ def print_live_state(settings: Settings) -> None:
         console.print(f"live state unavailable: no database file {missing}")
         return
     try:
-        store = open_store(settings, upgrade=False)
-        try:
-            states = store.upstream_states()
-        finally:
-            store.close()
+        with opened_services(settings, upgrade=False) as services:
+            states = services.upstreams.states()
     except Exception as exc:
         console.print(f"live state unavailable: {type(exc).__name__}: {exc}")
         return

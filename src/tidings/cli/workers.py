@@ -15,14 +15,16 @@ import uvicorn
 from starlette.applications import Starlette
 
 from tidings.config import Settings, load_settings
-from tidings.store import migrate_apart
 from tidings.web.app import SHARED_SECRET_ENV
 
 log = structlog.get_logger("tidings.api")
 
 
 def run(settings: Settings, config_file: str | None) -> None:
-    migrate_apart.upgrade(settings.database_url)
+    # `tidings api` has loaded the composition root already: this costs the supervisor nothing.
+    from tidings.app import upgrade_database
+
+    upgrade_database(settings.database_url)
     os.environ["TIDINGS_DATABASE_URL"] = settings.database_url
     if config_file:
         os.environ["TIDINGS_CONFIG"] = config_file
