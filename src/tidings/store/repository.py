@@ -362,16 +362,6 @@ class Store:
                 (account_id, name, approved, to_ts(now)),
             )
 
-    def add_template(self, account_id: int, name: str, text: str, now: datetime) -> int:
-        with self.db.tx() as tx:
-            row = tx.one(
-                "INSERT INTO templates (account_id, name, text, created_at) VALUES (?, ?, ?, ?) "
-                "RETURNING id",
-                (account_id, name, text, to_ts(now)),
-            )
-        assert row is not None
-        return int(row[0])
-
     def template_text(self, account_id: int, template_id: int) -> str | None:
         with self.db.tx(write=False) as tx:
             row = tx.one(
