@@ -1,7 +1,9 @@
-"""The operator's tools in the cabinet: accounts, money, test mode, tariffs, upstream state.
+"""The operator's tools (the cabinet's admin pages and the command line): accounts, money,
+test mode, tariffs, upstream state.
 
-Only accounts with `is_operator` reach these (the web edge answers 404 to the others). Form
-values arrive raw; the rules here clean them and raise InvalidParameter naming the field.
+In the cabinet only accounts with `is_operator` reach these (the web edge answers 404 to the
+others); the command line is the operator's own. Values arrive raw; the rules here clean
+them and raise InvalidParameter naming the field, so both edges refuse alike.
 """
 
 from __future__ import annotations
