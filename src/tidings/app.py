@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Mount
 
 from tidings.api.app import build_app
 from tidings.api.context import Services
-from tidings.api.guards import edge_guards
+from tidings.api.guards.edge import edge_guards
 from tidings.api.openapi import openapi_routes
 from tidings.channels.base import Channel
 from tidings.channels.factory import upstream_channels

@@ -32,7 +32,7 @@ from tidings.api.endpoints.senders import handle_senders
 from tidings.api.endpoints.status import handle_status
 from tidings.api.errors import error_code
 from tidings.api.formats import renderer_for
-from tidings.api.guards import request_identity
+from tidings.api.guards.identity import request_identity
 from tidings.api.responses import api_response
 from tidings.errors import DomainError, InvalidParameter, IpBlocked
 from tidings.ops.metrics import record_request

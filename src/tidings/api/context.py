@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tidings.api.formats import Renderer
-from tidings.api.guards import ConcurrencyGuard, RateGuard
+from tidings.api.guards.protocols import ConcurrencyGuard, RateGuard
 from tidings.api.params import Params
 from tidings.config import Settings
 from tidings.domain.accounts import Account
