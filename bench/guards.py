@@ -13,14 +13,11 @@ import secrets
 import time
 from collections.abc import Callable
 
-from tidings.api.guards import (
-    MemoryConcurrencyGuard,
-    MemoryRateGuard,
-    RedisConcurrencyGuard,
-    RedisLink,
-    RedisRateGuard,
-    request_identity,
-)
+from tidings.api.guards.identity import request_identity
+from tidings.api.guards.memory import MemoryConcurrencyGuard, MemoryRateGuard
+from tidings.api.guards.redis_concurrency import RedisConcurrencyGuard
+from tidings.api.guards.redis_link import RedisLink
+from tidings.api.guards.redis_rate import RedisRateGuard
 from tidings.domain.clock import SystemClock
 
 

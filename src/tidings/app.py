@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
 from tidings.api.app import build_app
-from tidings.api.guards import edge_guards
+from tidings.api.guards.edge import edge_guards
 from tidings.api.openapi import openapi_routes
 from tidings.channels.base import Channel
 from tidings.channels.factory import upstream_channels

@@ -22,7 +22,13 @@ from tests.integration.engine_support import (
     view,
 )
 from tidings.app import build_dispatcher
-from tidings.channels.base import OutboundMessage, Receipt, ReceiptHandler, SubmitResult
+from tidings.channels.base import (
+    OutboundMessage,
+    Receipt,
+    ReceiptHandler,
+    SubmitResult,
+    accepted,
+)
 from tidings.domain.accounts import Account
 from tidings.domain.clock import FakeClock, SystemClock
 from tidings.domain.lifecycle import MessageStatus
@@ -351,7 +357,7 @@ class SilentUpstream:
 
     async def submit(self, message: OutboundMessage) -> SubmitResult:
         parts = range(1, message.parts + 1)
-        return SubmitResult(True, upstream_ids=tuple(f"s{message.message_id}.{p}" for p in parts))
+        return accepted(tuple(f"s{message.message_id}.{p}" for p in parts))
 
     async def stop(self, *, drain: bool = True) -> None:
         pass

@@ -24,15 +24,13 @@ import redis
 import structlog
 
 from tests.conftest import CLOCK_START, Server, start_server
-from tidings.api import guards
-from tidings.api.guards import (
-    MemoryRateGuard,
-    RedisConcurrencyGuard,
-    RedisLink,
-    RedisRateGuard,
-    edge_guards,
-    request_identity,
-)
+from tidings.api.guards import edge
+from tidings.api.guards.edge import edge_guards
+from tidings.api.guards.identity import request_identity
+from tidings.api.guards.memory import MemoryRateGuard
+from tidings.api.guards.redis_concurrency import RedisConcurrencyGuard
+from tidings.api.guards.redis_link import RedisLink
+from tidings.api.guards.redis_rate import RedisRateGuard
 from tidings.config import GuardSettings
 from tidings.domain.clock import FakeClock
 from tidings.errors import TooManyRequests
@@ -405,7 +403,7 @@ def pair(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
     clock = FakeClock(CLOCK_START)
     name = _new_prefix()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(guards, "KEY_PREFIX", name)
+        patch.setattr(edge, "KEY_PREFIX", name)
         started = [start_server(database, clock, guards={"redis_url": redis_url}) for _ in "ab"]
     yield Pair(started[0][2], started[1][2], name)
     for uv, thread, server in started:

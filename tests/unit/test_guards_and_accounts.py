@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tidings.api.guards import MemoryConcurrencyGuard, MemoryRateGuard, request_identity
+from tidings.api.guards.identity import request_identity
+from tidings.api.guards.memory import MemoryConcurrencyGuard, MemoryRateGuard
 from tidings.domain.accounts import (
     CredentialCache,
     hash_password,

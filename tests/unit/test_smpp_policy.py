@@ -1,15 +1,14 @@
-"""Pure pieces of the SMPP channel: pacing with a fake clock, status mapping, routing,
-upstream validation."""
+"""Pure pieces of the SMPP channel: pacing with a fake clock, status mapping, upstream
+validation."""
 
 from __future__ import annotations
 
 import pytest
 
 from tidings.channels.base import Channel
-from tidings.channels.smpp import SmppChannel, SmppRouter, SmppUpstream, final_status_for
+from tidings.channels.smpp import SmppChannel, SmppUpstream, final_status_for
 from tidings.channels.smpp import pdu as P
 from tidings.channels.smpp.pacing import Backoff, TokenBucket
-from tidings.channels.smpp.router import match_length
 from tidings.domain.lifecycle import MessageStatus
 
 
@@ -62,36 +61,8 @@ def test_final_status_for(status: int, expected: MessageStatus) -> None:
     assert final_status_for(status) is expected
 
 
-def upstream(name: str, *prefixes: str) -> SmppUpstream:
-    return SmppUpstream(name, "127.0.0.1", 2775, "id", "pw", prefixes=prefixes)
-
-
-def test_longest_prefix_wins_and_catch_all_is_the_fallback() -> None:
-    router = SmppRouter(
-        [
-            SmppChannel(upstream("default")),
-            SmppChannel(upstream("russia", "7")),
-            SmppChannel(upstream("mts", "7910", "7915", "+7916")),
-            SmppChannel(upstream("kz", "77")),
-        ]
-    )
-    picks = {a: c.name for a in ("79101234567", "+79161234567", "79991234567", "77011234567",
-                                 "380501234567") if (c := router.route(a))}  # fmt: skip
-    assert picks == {
-        "79101234567": "mts",
-        "+79161234567": "mts",
-        "79991234567": "russia",
-        "77011234567": "kz",
-        "380501234567": "default",
-    }
-
-
-def test_no_route_without_a_catch_all() -> None:
-    router = SmppRouter([SmppChannel(upstream("ru", "7"))])
-    assert router.route("380501234567") is None
-    assert match_length(["7", "79"], "7999") == 2
-    with pytest.raises(ValueError):
-        SmppRouter([SmppChannel(upstream("a")), SmppChannel(upstream("a"))])
+def upstream(name: str) -> SmppUpstream:
+    return SmppUpstream(name, "127.0.0.1", 2775, "id", "pw")
 
 
 def test_upstream_validation() -> None:

@@ -33,7 +33,8 @@ from tidings.api.endpoints.senders import handle_senders
 from tidings.api.endpoints.status import handle_status
 from tidings.api.errors import error_code
 from tidings.api.formats import renderer_for
-from tidings.api.guards import EdgeGuards, request_identity
+from tidings.api.guards.edge import EdgeGuards
+from tidings.api.guards.identity import request_identity
 from tidings.api.responses import api_response
 from tidings.domain.send_request import SEND_ID
 from tidings.domain.services import Services

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tidings.api.formats import Renderer
-from tidings.api.guards import EdgeGuards
+from tidings.api.guards.edge import EdgeGuards
 from tidings.api.params import Params
 from tidings.domain.accounts import Account
 from tidings.domain.services import Services

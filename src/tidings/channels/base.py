@@ -6,6 +6,7 @@ upstream said; delivery receipts that arrive later are pushed to the dispatcher'
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,24 +36,64 @@ class OutboundMessage:
     registered_delivery: bool = True
 
 
+class SubmitOutcome(enum.Enum):
+    """What became of one submit, as far as the upstream let us know."""
+
+    # Handed over: `upstream_ids` are the upstream's ids, one per part, for receipts.
+    ACCEPTED = "accepted"
+    # Not taken for now (throttling, a 4xx, no live connection, never written): try again.
+    RETRY = "retry"
+    # Written but never answered (timeout, connection lost): it may have reached the
+    # upstream. The dispatcher's `on_ambiguous` policy decides: resend, or fail unrefunded.
+    AMBIGUOUS = "ambiguous"
+    # Refused for good: `final_status` and `err` say how.
+    REFUSED = "refused"
+
+
 @dataclass(frozen=True)
 class SubmitResult:
     """What the upstream answered to one submit.
 
-    accepted: handed over; `upstream_ids` are the upstream's ids, one per part, for receipts.
-    Not accepted and `retry`: a transient failure (throttling, 4xx, connection lost before
-    the upstream answered); the dispatcher tries again later.
-    Not accepted and not `retry`: a final failure; `final_status` and `err` say which.
     `final_status` on an accepted submit means the channel already knows the end (e-mail
-    accepted by the relay counts as delivered; the virtual channel may decide at once).
+    accepted by the relay counts as delivered; the virtual channel may decide at once); on a
+    refusal, the status it ends in (None: undeliverable). `upstream_ids` of a result that is
+    not accepted are the parts the upstream took before it stopped (for the log).
     """
 
-    accepted: bool
+    outcome: SubmitOutcome
     upstream_ids: tuple[str, ...] = ()
     final_status: MessageStatus | None = None
     err: int = 0
-    retry: bool = False
     detail: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome is SubmitOutcome.ACCEPTED
+
+    @property
+    def retry(self) -> bool:
+        """Not final: the upstream may take it on another try."""
+        return self.outcome in (SubmitOutcome.RETRY, SubmitOutcome.AMBIGUOUS)
+
+
+def accepted(
+    upstream_ids: tuple[str, ...], final_status: MessageStatus | None = None, detail: str = ""
+) -> SubmitResult:
+    return SubmitResult(SubmitOutcome.ACCEPTED, upstream_ids, final_status, detail=detail)
+
+
+def retry_later(detail: str, err: int = 0, done: tuple[str, ...] = ()) -> SubmitResult:
+    return SubmitResult(SubmitOutcome.RETRY, done, err=err, detail=detail)
+
+
+def ambiguous(detail: str, done: tuple[str, ...] = ()) -> SubmitResult:
+    return SubmitResult(SubmitOutcome.AMBIGUOUS, done, detail=detail)
+
+
+def refused(
+    status: MessageStatus, detail: str, err: int = 0, done: tuple[str, ...] = ()
+) -> SubmitResult:
+    return SubmitResult(SubmitOutcome.REFUSED, done, status, err, detail)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,14 @@ from typing import Literal
 import aiosmtplib
 import dkim  # type: ignore[import-untyped]
 
-from tidings.channels.base import OutboundMessage, ReceiptHandler, SubmitResult
+from tidings.channels.base import (
+    OutboundMessage,
+    ReceiptHandler,
+    SubmitResult,
+    accepted,
+    refused,
+    retry_later,
+)
 from tidings.config import SmtpUpstream
 from tidings.domain.lifecycle import MessageStatus
 
@@ -193,7 +200,7 @@ def refusal_result(stage: _Stage, code: int, reply: str) -> SubmitResult:
     """Map a refused MAIL/RCPT/DATA to a result (see the module docstring)."""
     detail = f"{stage} refused: {code} {reply}".strip()
     if not 500 <= code < 600:
-        return SubmitResult(accepted=False, retry=True, err=code, detail=detail)
+        return retry_later(detail, code)
     enhanced = _ENHANCED_CODE.match(reply)
     subject = enhanced.group(1) if enhanced else None
     if stage == "MAIL" or subject == "7":
@@ -202,11 +209,11 @@ def refusal_result(stage: _Stage, code: int, reply: str) -> SubmitResult:
         status = MessageStatus.BAD_NUMBER
     else:
         status = MessageStatus.UNDELIVERABLE
-    return SubmitResult(accepted=False, final_status=status, err=code, detail=detail)
+    return refused(status, detail, code)
 
 
 def _final(status: MessageStatus, detail: str) -> SubmitResult:
-    return SubmitResult(accepted=False, final_status=status, detail=detail)
+    return refused(status, detail)
 
 
 def _connection_lost(stage: _Stage, exc: BaseException) -> SubmitResult:
@@ -214,7 +221,9 @@ def _connection_lost(stage: _Stage, exc: BaseException) -> SubmitResult:
         detail = f"connection lost during DATA, the relay may have accepted the message: {exc!r}"
     else:
         detail = f"connection lost at {stage}, the message was not sent: {exc!r}"
-    return SubmitResult(accepted=False, retry=True, detail=detail)
+    # Even after DATA a resend is safe, not ambiguous: the Message-ID is the same on every
+    # attempt, so the relay (or the mailbox) drops the copy.
+    return retry_later(detail)
 
 
 async def _greet(client: aiosmtplib.SMTP) -> None:
@@ -265,7 +274,7 @@ class _Envelope:
 
 
 # What _attempt returns when a reused connection died before MAIL FROM got an answer.
-_STALE = SubmitResult(accepted=False, retry=True, detail="stale pooled connection, not sent")
+_STALE = retry_later("stale pooled connection, not sent")
 
 
 class SmtpChannel:
@@ -303,7 +312,7 @@ class SmtpChannel:
 
     async def submit(self, message: OutboundMessage) -> SubmitResult:
         if not self._accepting:
-            return SubmitResult(accepted=False, retry=True, detail="channel is not running")
+            return retry_later("channel is not running")
         self._in_flight += 1
         self._drained.clear()
         try:
@@ -344,7 +353,7 @@ class SmtpChannel:
         slot = await self._idle.get()
         try:
             if self._closed:
-                return SubmitResult(accepted=False, retry=True, detail="channel stopped")
+                return retry_later("channel stopped")
             return await self._send(slot, envelope)
         finally:
             self._idle.put_nowait(slot)
@@ -371,7 +380,7 @@ class SmtpChannel:
         except (aiosmtplib.SMTPException, OSError) as exc:
             up = self.upstream
             detail = f"cannot connect to {up.host}:{up.port}, not sent: {exc!r}"
-            return SubmitResult(accepted=False, retry=True, detail=detail)
+            return retry_later(detail)
         if env.needs_utf8 and not client.supports_extension("smtputf8"):
             detail = f"{env.to}: the relay does not offer SMTPUTF8, needed for this address"
             return _final(MessageStatus.UNDELIVERABLE, detail)
@@ -395,11 +404,8 @@ class SmtpChannel:
             slot.drop()  # cancelled mid-dialogue: the connection state is unknown
             raise
         slot.sent += 1
-        return SubmitResult(
-            accepted=True,
-            upstream_ids=(env.message_id,),
-            final_status=MessageStatus.DELIVERED,
-            detail=f"{reply.code} {reply.message}",
+        return accepted(
+            (env.message_id,), MessageStatus.DELIVERED, detail=f"{reply.code} {reply.message}"
         )
 
     async def _connected(self, slot: _Slot) -> aiosmtplib.SMTP:

@@ -8,7 +8,7 @@ import itertools
 import random
 from datetime import UTC, datetime
 
-from tidings.channels.base import OutboundMessage, Receipt, ReceiptHandler, SubmitResult
+from tidings.channels.base import OutboundMessage, Receipt, ReceiptHandler, SubmitResult, accepted
 from tidings.domain.lifecycle import MessageStatus
 from tidings.domain.routing import VIRTUAL
 
@@ -42,7 +42,7 @@ class VirtualChannel:
                 self._delay, self._receipt, token, upstream_id, outcome
             )
             self._idle.clear()
-        return SubmitResult(accepted=True, upstream_ids=ids)
+        return accepted(ids)
 
     def _outcome(self) -> MessageStatus:
         draw = self._random.random()

@@ -48,6 +48,9 @@ def claim(
     finals = engine.finalise(
         tx, expired, MessageStatus.EXPIRED, 0, ts, from_statuses=(engine.WAITING,)
     )
+    # Out of time before it ever left: a charge from an earlier claim (then a retry) comes
+    # back, exactly as when the sweep finds it first.
+    engine.refund(tx, finals, ts)
     held, ready = _hold_for_windows([r for r in rows if r.id not in set(expired)], now)
     engine.postpone(tx, held)
     paid, unpaid = _charge(tx, ready, ts, tariffs)

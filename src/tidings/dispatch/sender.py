@@ -21,7 +21,7 @@ from typing import TypeVar
 
 import structlog
 
-from tidings.channels.base import Channel, Receipt, SubmitResult
+from tidings.channels.base import Channel, Receipt, SubmitOutcome, SubmitResult, retry_later
 from tidings.config import DispatchSettings
 from tidings.dispatch.callbacks import CallbackSender
 from tidings.dispatch.claims import Claimed, TariffLookup, claim
@@ -275,7 +275,7 @@ class Dispatcher:
             result = await lane.channel.submit(item.outbound)
         except Exception as exc:  # a channel bug must not lose the message: retry it later
             log.exception("submit failed", channel=lane.name, message=item.row.id)
-            result = SubmitResult(accepted=False, retry=True, detail=f"channel error: {exc}")
+            result = retry_later(f"channel error: {exc}")
         lane.results.append((item, result))
         lane.wake.set()
 
@@ -325,11 +325,9 @@ class Dispatcher:
         engine.count_finals(tx, finals)
 
     def _should_retry(self, result: SubmitResult) -> bool:
-        if not result.retry:
-            return False
-        if result.detail.startswith("ambiguous"):
+        if result.outcome is SubmitOutcome.AMBIGUOUS:
             return self._settings.on_ambiguous == "resend"
-        return True
+        return result.outcome is SubmitOutcome.RETRY
 
     def _backoff(self, attempts: int) -> int:
         s = self._settings
@@ -565,7 +563,7 @@ def _group(pairs: Iterable[tuple[int, SubmitResult]]) -> dict[tuple[int, int], l
             else (MessageStatus.UNDELIVERABLE)
         )
         err = result.err
-        if result.retry and result.detail.startswith("ambiguous"):
+        if result.outcome is SubmitOutcome.AMBIGUOUS:
             err = AMBIGUOUS_ERR
         grouped[(int(status), err)].append(message_id)
     return dict(grouped)

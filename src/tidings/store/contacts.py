@@ -2,7 +2,8 @@
 
 Every statement is scoped by account_id: a record of another account is never found, so it
 answers as "not found" and its existence is not revealed. Requests are all-or-nothing: every
-name they give is resolved first, and one missing name changes nothing.
+name they give is resolved first, and one missing name changes nothing (those checks:
+`contact_checks`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from tidings.domain.clock import to_ts
 from tidings.domain.contact_import import ContactRow, ImportReport, RejectedRow
@@ -30,24 +31,20 @@ from tidings.domain.contacts import (
 )
 from tidings.errors import NotFound, OperationFailed, RecordError
 from tidings.store import contact_import
+from tidings.store.contact_checks import (
+    chunks,
+    placeholders,
+    refuse_taken,
+    refuse_taken_num,
+    require_groups,
+    resolve_contacts,
+)
 from tidings.store.db import Database, Tx
 
-T = TypeVar("T")
-# SQLite allows 32766 bound values per statement; stay far below for long lists.
-_CHUNK = 500
 # Rows read per round when `search` filters in Python (see `list_contacts`).
 _SCAN_BATCH = 1000
 # Class id of this store's PostgreSQL advisory locks (the second key is the account id).
 _LOCK_CLASS = 0x7C0
-
-
-def _chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
-
-
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join("?" * len(values))
 
 
 class ContactStore:
@@ -77,11 +74,11 @@ class ContactStore:
         now: datetime,
     ) -> list[int]:
         with self._write(account_id) as tx:
-            _require_groups(tx, account_id, group_ids)
+            require_groups(tx, account_id, group_ids)
             phones = [c.phone for c in contacts if c.phone is not None]
             emails = [c.email for c in contacts if c.email is not None]
-            _refuse_taken(tx, account_id, "phone", phones, ())
-            _refuse_taken(tx, account_id, "email", emails, ())
+            refuse_taken(tx, account_id, "phone", phones, ())
+            refuse_taken(tx, account_id, "email", emails, ())
             ids: list[int] = []
             for contact in contacts:
                 row = tx.one(
@@ -96,11 +93,11 @@ class ContactStore:
 
     def change_contact(self, account_id: int, keys: ContactKeys, change: ContactChange) -> None:
         with self._write(account_id) as tx:
-            ids = _resolve_contacts(tx, account_id, keys)
+            ids = resolve_contacts(tx, account_id, keys)
             if change.phone is not None:
-                _refuse_taken(tx, account_id, "phone", [change.phone], ids)
+                refuse_taken(tx, account_id, "phone", [change.phone], ids)
             if change.email is not None:
-                _refuse_taken(tx, account_id, "email", [change.email], ids)
+                refuse_taken(tx, account_id, "email", [change.email], ids)
             fields = [
                 (column, value)
                 for column, value in (
@@ -112,19 +109,19 @@ class ContactStore:
             ]
             sets = ", ".join(f"{column} = ?" for column, _value in fields)
             tx.execute(
-                f"UPDATE contacts SET {sets} WHERE account_id = ? AND id IN ({_marks(ids)})",
+                f"UPDATE contacts SET {sets} WHERE account_id = ? AND id IN ({placeholders(ids)})",
                 (*(value for _column, value in fields), account_id, *ids),
             )
 
     def delete_contacts(self, account_id: int, keys: ContactKeys) -> None:
         with self._write(account_id) as tx:
-            ids = _resolve_contacts(tx, account_id, keys)
-            for chunk in _chunks(ids):
+            ids = resolve_contacts(tx, account_id, keys)
+            for chunk in chunks(ids):
                 tx.execute(
-                    f"DELETE FROM group_members WHERE contact_id IN ({_marks(chunk)})", chunk
+                    f"DELETE FROM group_members WHERE contact_id IN ({placeholders(chunk)})", chunk
                 )
                 tx.execute(
-                    f"DELETE FROM contacts WHERE account_id = ? AND id IN ({_marks(chunk)})",
+                    f"DELETE FROM contacts WHERE account_id = ? AND id IN ({placeholders(chunk)})",
                     (account_id, *chunk),
                 )
 
@@ -148,14 +145,14 @@ class ContactStore:
         if group_ids:
             sql += (
                 " AND EXISTS (SELECT 1 FROM group_members gm WHERE gm.contact_id = c.id "
-                f"AND gm.group_id IN ({_marks(group_ids)}))"
+                f"AND gm.group_id IN ({placeholders(group_ids)}))"
             )
         sql += " ORDER BY c.id LIMIT ?"
         batch = limit if search is None else _SCAN_BATCH
         found: list[tuple[Any, ...]] = []
         cursor = after_id
         with self._db.tx(write=False) as tx:
-            _require_groups(tx, account_id, group_ids)
+            require_groups(tx, account_id, group_ids)
             while len(found) < limit:
                 rows = tx.all(sql, (account_id, cursor, *group_ids, batch))
                 found += [r for r in rows if search is None or matches(search, r[1], r[2], r[3])]
@@ -213,7 +210,7 @@ class ContactStore:
         each batch. Every contact joins `group_ids` (ids) and the group its row names."""
         report = ImportReport()
         with self._db.tx(write=False) as tx:
-            _require_groups(tx, account_id, group_ids)
+            require_groups(tx, account_id, group_ids)
             rows_ = tx.all("SELECT num, id FROM contact_groups WHERE account_id = ?", (account_id,))
             groups = {int(num): int(group_id) for num, group_id in rows_}
         seen = 0
@@ -263,7 +260,7 @@ class ContactStore:
                 if num is None:
                     raise OperationFailed("no free group number")
             else:
-                _refuse_taken_num(tx, account_id, num, None)
+                refuse_taken_num(tx, account_id, num, None)
             row = tx.one(
                 "INSERT INTO contact_groups (account_id, num, name, type, created_at) "
                 "VALUES (?, ?, ?, ?, ?) RETURNING id",
@@ -276,9 +273,9 @@ class ContactStore:
         self, account_id: int, group_id: int, name: str | None, num: int | None
     ) -> None:
         with self._write(account_id) as tx:
-            _require_groups(tx, account_id, [group_id])
+            require_groups(tx, account_id, [group_id])
             if num is not None:
-                _refuse_taken_num(tx, account_id, num, group_id)
+                refuse_taken_num(tx, account_id, num, group_id)
                 tx.execute("UPDATE contact_groups SET num = ? WHERE id = ?", (num, group_id))
             if name is not None:
                 tx.execute("UPDATE contact_groups SET name = ? WHERE id = ?", (name, group_id))
@@ -286,9 +283,9 @@ class ContactStore:
     def delete_groups(self, account_id: int, group_ids: Sequence[int]) -> None:
         """The groups and their memberships go; their contacts stay."""
         with self._write(account_id) as tx:
-            _require_groups(tx, account_id, group_ids)
-            for chunk in _chunks(group_ids):
-                marks = _marks(chunk)
+            require_groups(tx, account_id, group_ids)
+            for chunk in chunks(group_ids):
+                marks = placeholders(chunk)
                 tx.execute(f"DELETE FROM group_members WHERE group_id IN ({marks})", chunk)
                 tx.execute(
                     f"DELETE FROM contact_groups WHERE account_id = ? AND id IN ({marks})",
@@ -322,11 +319,11 @@ class ContactStore:
         self, account_id: int, keys: ContactKeys, group_ids: Sequence[int], mode: MoveMode
     ) -> None:
         with self._write(account_id) as tx:
-            _require_groups(tx, account_id, group_ids)
-            ids = _resolve_contacts(tx, account_id, keys)
-            marks = _marks(group_ids)
-            for chunk in _chunks(ids):
-                members = f"contact_id IN ({_marks(chunk)})"
+            require_groups(tx, account_id, group_ids)
+            ids = resolve_contacts(tx, account_id, keys)
+            marks = placeholders(group_ids)
+            for chunk in chunks(ids):
+                members = f"contact_id IN ({placeholders(chunk)})"
                 if mode is MoveMode.MOVE:
                     tx.execute(
                         f"DELETE FROM group_members WHERE {members} AND group_id NOT IN ({marks})",
@@ -362,20 +359,21 @@ class ContactStore:
     def delete_blacklist(self, account_id: int, addresses: Sequence[str]) -> None:
         with self._write(account_id) as tx:
             listed: set[str] = set()
-            for chunk in _chunks(addresses):
+            for chunk in chunks(addresses):
                 listed.update(
                     r[0]
                     for r in tx.all(
                         "SELECT address FROM blacklist WHERE account_id = ? "
-                        f"AND address IN ({_marks(chunk)})",
+                        f"AND address IN ({placeholders(chunk)})",
                         (account_id, *chunk),
                     )
                 )
             if listed != set(addresses):
                 raise NotFound("not in the blacklist")
-            for chunk in _chunks(addresses):
+            for chunk in chunks(addresses):
                 tx.execute(
-                    f"DELETE FROM blacklist WHERE account_id = ? AND address IN ({_marks(chunk)})",
+                    "DELETE FROM blacklist WHERE account_id = ? "
+                    f"AND address IN ({placeholders(chunk)})",
                     (account_id, *chunk),
                 )
 
@@ -436,63 +434,6 @@ class ContactStore:
         return changed > 0
 
 
-def _require_groups(tx: Tx, account_id: int, group_ids: Sequence[int]) -> None:
-    found = 0
-    for chunk in _chunks(group_ids):
-        row = tx.one(
-            f"SELECT COUNT(*) FROM contact_groups WHERE account_id = ? AND id IN ({_marks(chunk)})",
-            (account_id, *chunk),
-        )
-        found += int(row[0]) if row else 0
-    if found != len(set(group_ids)):
-        raise NotFound("group not found")
-
-
-def _resolve_contacts(tx: Tx, account_id: int, keys: ContactKeys) -> list[int]:
-    """The ids of the named contacts; NotFound if any name matches none of the account's."""
-    column, values = "email", list[Any](keys.emails)
-    if keys.ids:
-        column, values = "id", list(keys.ids)
-    elif keys.phones:
-        column, values = "phone", list(keys.phones)
-    ids: dict[int, None] = {}
-    seen: set[Any] = set()
-    for chunk in _chunks(values):
-        for contact_id, value in tx.all(
-            f"SELECT id, {column} FROM contacts WHERE account_id = ? "
-            f"AND {column} IN ({_marks(chunk)}) ORDER BY id",
-            (account_id, *chunk),
-        ):
-            ids.setdefault(int(contact_id))
-            seen.add(value)
-    if len(seen) != len(set(values)):
-        raise NotFound("contact not found")
-    return list(ids)
-
-
-def _refuse_taken(
-    tx: Tx, account_id: int, column: str, values: Sequence[str], own: Sequence[int]
-) -> None:
-    """[choice] A phone or e-mail belongs to one contact of the account at most."""
-    exclude = f" AND id NOT IN ({_marks(own)})" if own else ""
-    for chunk in _chunks(values):
-        row = tx.one(
-            f"SELECT {column} FROM contacts WHERE account_id = ? "
-            f"AND {column} IN ({_marks(chunk)}){exclude} LIMIT 1",
-            (account_id, *chunk, *own),
-        )
-        if row is not None:
-            raise OperationFailed(f"contact already exists: {row[0]}")
-
-
-def _refuse_taken_num(tx: Tx, account_id: int, num: int, own: int | None) -> None:
-    row = tx.one(
-        "SELECT id FROM contact_groups WHERE account_id = ? AND num = ?", (account_id, num)
-    )
-    if row is not None and int(row[0]) != own:
-        raise OperationFailed("group number is taken")
-
-
 def _join(tx: Tx, contact_ids: Sequence[int], group_ids: Sequence[int]) -> None:
     tx.execute_many(
         "INSERT INTO group_members (group_id, contact_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -502,9 +443,10 @@ def _join(tx: Tx, contact_ids: Sequence[int], group_ids: Sequence[int]) -> None:
 
 def _groups_of(tx: Tx, contact_ids: Sequence[int]) -> dict[int, list[int]]:
     groups: dict[int, list[int]] = {}
-    for chunk in _chunks(contact_ids):
+    for chunk in chunks(contact_ids):
         for contact_id, group_id in tx.all(
-            f"SELECT contact_id, group_id FROM group_members WHERE contact_id IN ({_marks(chunk)}) "
+            "SELECT contact_id, group_id FROM group_members "
+            f"WHERE contact_id IN ({placeholders(chunk)}) "
             "ORDER BY contact_id, group_id",
             chunk,
         ):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tidings.api.context import Call
-from tidings.api.guards import request_identity
+from tidings.api.guards.identity import request_identity
 from tidings.domain.money import format_money
 from tidings.errors import InvalidParameter
 

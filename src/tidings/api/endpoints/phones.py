@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from tidings.api.context import Call
 from tidings.api.formats import Record
-from tidings.api.guards import request_identity
+from tidings.api.guards.identity import request_identity
 from tidings.domain import contacts as rules
 from tidings.errors import InvalidParameter
 

@@ -1,5 +1,5 @@
 """Our own asyncio SMPP 3.4 ESME: PDU codec, one bind (session), and the Channel over an
-upstream with several binds, plus routing by destination prefix."""
+upstream with several binds. (Which upstream a message takes: tidings.dispatch.routing.)"""
 
 from tidings.channels.smpp.channel import SmppChannel, final_status_for
 from tidings.channels.smpp.encoding import EncodingError, EncodingOptions, encode_message
@@ -16,7 +16,6 @@ from tidings.channels.smpp.receipts import (
     normalise_id,
     parse_receipt,
 )
-from tidings.channels.smpp.router import SmppRouter
 from tidings.channels.smpp.session import SessionConfig, SmppSession
 from tidings.config import IdFormat, SmppUpstream
 
@@ -31,7 +30,6 @@ __all__ = [
     "SmppChannel",
     "SmppDisconnected",
     "SmppError",
-    "SmppRouter",
     "SmppSession",
     "SmppStatusError",
     "SmppTimeout",

@@ -3,16 +3,16 @@
 Policy (the session only reports; this module decides):
 * Binds are used least-loaded first (ties round-robin). A dropped bind reconnects on its own
   with exponential backoff; meanwhile submits wait for any live bind, up to the response
-  timeout, and then return `retry=True`.
+  timeout, and then return RETRY.
 * ESME_RTHROTTLED / ESME_RMSGQFUL: the bind that said it pauses for a short pause that doubles
   while the SMSC keeps saying it (reset by the next accepted submit), and the same part is
   tried again inside the channel, on any bind, up to `throttle_retries` times. Retrying inside
   matters for long messages: returning `retry` after part 2 of 3 was accepted would make the
-  dispatcher resend part 1 too. Only when the SMSC keeps refusing does the result say
-  `retry=True` (err = the status), and the dispatcher resubmits later.
+  dispatcher resend part 1 too. Only when the SMSC keeps refusing is the outcome RETRY
+  (err = the status), and the dispatcher resubmits later.
 * A submit whose PDU was written but not answered (response timeout, connection lost) is
-  ambiguous: `retry=True`, detail starting with "ambiguous", for the dispatcher's
-  `on_ambiguous` policy. A submit that never reached the socket is simply tried again.
+  AMBIGUOUS, for the dispatcher's `on_ambiguous` policy. A submit that never reached the
+  socket is simply tried again.
 * Any other non-zero status is final (see `final_status_for`), err = the SMPP status.
 """
 
@@ -27,7 +27,15 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from tidings.channels.base import OutboundMessage, Receipt, ReceiptHandler
+from tidings.channels.base import (
+    OutboundMessage,
+    Receipt,
+    ReceiptHandler,
+    accepted,
+    ambiguous,
+    refused,
+    retry_later,
+)
 from tidings.channels.base import SubmitResult as Result
 from tidings.channels.smpp import pdu as P
 from tidings.channels.smpp.encoding import EncodingError, EncodingOptions, encode_message
@@ -246,7 +254,7 @@ class SmppChannel:
         try:
             parts = encode_message(message, self._encoding)
         except (EncodingError, P.PduError) as exc:
-            return Result(False, final_status=MessageStatus.UNDELIVERABLE, detail=str(exc))
+            return refused(MessageStatus.UNDELIVERABLE, str(exc))
         ids: list[str] = []
         for part in parts:
             try:
@@ -254,7 +262,7 @@ class SmppChannel:
             except (SmppError, P.PduError) as exc:
                 return self._failure(exc, ids, len(parts))
             ids.append(normalise_id(raw_id, self.upstream.resp_id_format))
-        return Result(True, upstream_ids=tuple(ids))
+        return accepted(tuple(ids))
 
     async def _submit_part(self, part: P.ShortMessage) -> str:
         loop = asyncio.get_running_loop()
@@ -294,13 +302,13 @@ class SmppChannel:
         if isinstance(exc, SmppStatusError):
             status = exc.status
             if status in TRANSIENT:
-                return Result(False, done, err=status, retry=True, detail=f"{exc}{partial}")
-            return Result(False, done, final_status_for(status), status, detail=f"{exc}{partial}")
+                return retry_later(f"{exc}{partial}", status, done)
+            return refused(final_status_for(status), f"{exc}{partial}", status, done)
         if isinstance(exc, SmppTimeout | SmppDisconnected):
-            return Result(False, done, retry=True, detail=f"ambiguous: {exc}{partial}")
+            return ambiguous(f"{exc}{partial}", done)
         if isinstance(exc, NoLiveBind):
-            return Result(False, done, retry=True, detail=f"{exc}{partial}")
-        return Result(False, done, MessageStatus.UNDELIVERABLE, detail=f"{exc}{partial}")
+            return retry_later(f"{exc}{partial}", done=done)
+        return refused(MessageStatus.UNDELIVERABLE, f"{exc}{partial}", done=done)
 
     # --- receipts ---------------------------------------------------------------------------
 

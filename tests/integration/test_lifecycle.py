@@ -1,0 +1,53 @@
+"""The message lifecycle's money on real stores: the same history leaves the same balance,
+whichever code path finds the message first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Literal
+
+import pytest
+
+from tests.integration.engine_support import (
+    account,
+    create_list,
+    dispatcher,
+    engine_store,
+    statuses,
+)
+from tidings.channels.base import retry_later
+from tidings.domain.clock import FakeClock
+from tidings.store.repository import Store
+
+
+@pytest.fixture
+def store(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    with engine_store(backend, tmp_path_factory.mktemp("lifecycle")) as s:
+        yield s
+
+
+@pytest.mark.parametrize("found_by", ["claim", "sweep"])
+def test_a_charged_message_retried_and_out_of_validity_is_refunded(
+    store: Store, found_by: Literal["claim", "sweep"]
+) -> None:
+    """Charged on its claim, refused for now (retry later), then its validity ends before
+    the retry: it never reached the upstream, so its charge comes back — whether the next
+    claim or the expiry sweep finds it first."""
+    clock = FakeClock(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    acc = account(store, clock.now())
+    create_list(store, acc, "79161234567", clock.now(), validity_min=1)
+    worker = dispatcher(store, clock)
+    worker._scheduler.tick()
+    claimed = worker._claim_tx("virtual", 5)
+    assert store.balance(acc.id) == 100_000 - 180
+    assert worker._settle_tx("virtual", [], claimed) == claimed
+    worker._settle_tx("virtual", [(claimed[0], retry_later("throttled"))], [])
+    assert statuses(store, acc) == {-1: 1}
+    clock.advance(3600)  # past its validity and past its retry time
+    if found_by == "claim":
+        assert worker._claim_tx("virtual", 5) == []
+    else:
+        worker._sweep()
+    assert statuses(store, acc) == {3: 1}
+    assert store.balance(acc.id) == 100_000 == store.ledger_sum(acc.id)
