@@ -1,5 +1,5 @@
 """Our own asyncio SMPP 3.4 ESME: PDU codec, one bind (session), and the Channel over an
-upstream with several binds. (Which upstream a message takes: tidings.dispatch.routing.)"""
+upstream with several binds. (Which upstream a message takes: tidings.domain.routing.)"""
 
 from tidings.channels.smpp.channel import SmppChannel, final_status_for
 from tidings.channels.smpp.encoding import EncodingError, EncodingOptions, encode_message
