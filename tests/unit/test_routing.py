@@ -1,10 +1,10 @@
-"""Which SMPP upstream a number takes (tidings.dispatch.routing.Routes): the longest matching
+"""Which SMPP upstream a number takes (tidings.domain.routing.Routes): the longest matching
 prefix; else the first upstream without prefixes; else the first one. (These cases were
 checked on a second router in channels/smpp, never used by the dispatcher, removed.)"""
 
 from __future__ import annotations
 
-from tidings.dispatch.routing import VIRTUAL, Routes
+from tidings.domain.routing import VIRTUAL, Routes
 
 UPSTREAMS = (
     ("default", ()),

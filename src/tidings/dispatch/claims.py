@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from tidings.channels.base import OutboundMessage
 from tidings.domain.clock import to_ts
 from tidings.domain.jobs import MessageFormat
-from tidings.domain.lifecycle import MessageStatus
+from tidings.domain.lifecycle import Change
 from tidings.domain.phones import timezone_of
 from tidings.domain.pricing import Tariff
 from tidings.domain.schedule import HourWindow
@@ -45,18 +45,11 @@ def claim(
     if not rows:
         return ClaimOutcome([], [])
     expired = [r.id for r in rows if r.valid_until is not None and r.valid_until < ts]
-    finals = engine.finalise(
-        tx, expired, MessageStatus.EXPIRED, 0, ts, from_statuses=(engine.WAITING,)
-    )
-    # Out of time before it ever left: a charge from an earlier claim (then a retry) comes
-    # back, exactly as when the sweep finds it first.
-    engine.refund(tx, finals, ts)
+    finals = engine.apply_change(tx, Change.EXPIRED_UNSENT, expired, ts)
     held, ready = _hold_for_windows([r for r in rows if r.id not in set(expired)], now)
     engine.postpone(tx, held)
     paid, unpaid = _charge(tx, ready, ts, tariffs)
-    finals += engine.finalise(
-        tx, unpaid, MessageStatus.NO_MONEY, 0, ts, from_statuses=(engine.WAITING,)
-    )
+    finals += engine.apply_change(tx, Change.NO_MONEY, unpaid, ts)
     engine.lease(tx, [r.id for r in paid], owner, ts + lease_s)
     engine.count_finals(tx, finals)
     return ClaimOutcome([Claimed(r, outbound(r)) for r in paid], finals)

@@ -13,9 +13,9 @@ from typing import Any
 import structlog
 
 from tidings.config import DispatchSettings
-from tidings.dispatch.routing import Routes
 from tidings.domain.clock import Clock, from_ts, to_ts
 from tidings.domain.jobs import MessageFormat, message_parts
+from tidings.domain.routing import Routes
 from tidings.domain.schedule import (
     Repeat,
     next_run,

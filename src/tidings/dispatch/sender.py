@@ -28,14 +28,13 @@ from tidings.dispatch.claims import Claimed, TariffLookup, claim
 from tidings.dispatch.lane_state import REPORT_EVERY_S, LaneStats
 from tidings.dispatch.scheduler import Scheduler
 from tidings.domain.clock import Clock, to_ts
-from tidings.domain.lifecycle import MessageStatus
+from tidings.domain.lifecycle import AMBIGUOUS_ERR, FAILED_RECEIPT, Change, MessageStatus
 from tidings.store import engine, operations
 from tidings.store.db import Database, Tx, retrying
 from tidings.waiting import on_loop_first
 
 log = structlog.get_logger("tidings.dispatcher")
 T = TypeVar("T")
-AMBIGUOUS_ERR = 1001  # err of a message that may have reached the upstream before a crash
 PARK_LIMIT_S = 600  # how long a receipt waits for its message's submit to be recorded
 SWEEP_EVERY_S = 2.0  # expiry and dead dispatchers' leases: seconds matter, not milliseconds
 # Messages a lane keeps claimed ahead: 2 windows, at least this many (claims of one message at
@@ -288,11 +287,8 @@ class Dispatcher:
         retried = [(c, r) for c, r in batch if not r.accepted and self._should_retry(r)]
         finals: list[engine.Finalised] = []
         # Refunds first: accounts before lists, the order every transaction keeps.
-        for (status, err), ids_ in _group((c.row.id, r) for c, r in failed).items():
-            done = engine.finalise(tx, ids_, status, err, now, from_statuses=(engine.WAITING,))
-            if err != AMBIGUOUS_ERR:
-                engine.refund(tx, done, now)
-            finals += done
+        for (change, status, err), ids_ in _group((c.row.id, r) for c, r in failed).items():
+            finals += engine.apply_change(tx, change, ids_, now, status=status, err=err)
         handed = set(
             engine.mark_handed_over(
                 tx, [c.row.id for c, _r in accepted], upstream, self._worker, now
@@ -315,12 +311,10 @@ class Dispatcher:
             ],
         )
         engine.count_sent(tx, _per_job(c for c, _r in accepted if c.row.id in handed), now)
-        for (status, err), ids_ in _group(
+        for (change, status, err), ids_ in _group(
             (c.row.id, r) for c, r in accepted if c.row.id in handed and r.final_status
         ).items():
-            finals += engine.finalise(
-                tx, ids_, status, err, now, from_statuses=(engine.HANDED_OVER,)
-            )
+            finals += engine.apply_change(tx, change, ids_, now, status=status, err=err)
         engine.postpone(tx, [(c.row.id, now + self._backoff(c.row.attempts)) for c, _r in retried])
         engine.count_finals(tx, finals)
 
@@ -426,7 +420,7 @@ class Dispatcher:
                 if not target.receipted:
                     delivered_parts[target.message_id].add(receipt.upstream_id)
                     sizes[target.message_id] = (target.parts, target.parts_done)
-            elif receipt.status in _FINAL_RECEIPT:
+            elif receipt.status in FAILED_RECEIPT:
                 failures[(int(receipt.status), receipt.err)].append(target.message_id)
         engine.add_parts_done(tx, [(len(n), m) for m, n in delivered_parts.items()])
         complete = [m for m, n in delivered_parts.items() if sizes[m][1] + len(n) >= sizes[m][0]]
@@ -437,12 +431,12 @@ class Dispatcher:
             upstream,
             [uid for m, ids in delivered_parts.items() if m not in complete for uid in ids],
         )
-        finals = engine.finalise(
-            tx, complete, MessageStatus.DELIVERED, 0, now, from_statuses=(engine.HANDED_OVER,)
+        finals = engine.apply_change(
+            tx, Change.RECEIPTED, complete, now, status=MessageStatus.DELIVERED
         )
         for (status, err), ids in failures.items():
-            finals += engine.finalise(
-                tx, ids, status, err, now, from_statuses=(engine.HANDED_OVER,)
+            finals += engine.apply_change(
+                tx, Change.RECEIPTED, ids, now, status=MessageStatus(status), err=err
             )
         return finals
 
@@ -492,13 +486,8 @@ class Dispatcher:
         if not (waiting or sent or stale.held or stale.armed):
             return
         with self._db.tx() as tx:
-            finals = engine.finalise(
-                tx, waiting, MessageStatus.EXPIRED, 0, now, from_statuses=(engine.WAITING,)
-            )
-            engine.refund(tx, finals, now)
-            finals += engine.finalise(
-                tx, sent, MessageStatus.EXPIRED, 0, now, from_statuses=(engine.HANDED_OVER,)
-            )
+            finals = engine.apply_change(tx, Change.EXPIRED_UNSENT, waiting, now)
+            finals += engine.apply_change(tx, Change.EXPIRED_UNRECEIPTED, sent, now)
             engine.count_finals(tx, finals)
             engine.release(tx, stale.held)
             self._resolve_ambiguous(tx, stale.armed, now)
@@ -523,26 +512,8 @@ class Dispatcher:
         if self._settings.on_ambiguous == "resend":
             engine.release(tx, ids)
             return
-        finals = engine.finalise(
-            tx,
-            ids,
-            MessageStatus.UNDELIVERABLE,
-            AMBIGUOUS_ERR,
-            now,
-            from_statuses=(engine.WAITING,),
-        )
+        finals = engine.apply_change(tx, Change.GAVE_UP_AMBIGUOUS, ids, now, err=AMBIGUOUS_ERR)
         engine.count_finals(tx, finals)
-
-
-_FINAL_RECEIPT = frozenset(
-    {
-        MessageStatus.EXPIRED,
-        MessageStatus.UNDELIVERABLE,
-        MessageStatus.BAD_NUMBER,
-        MessageStatus.PROHIBITED,
-        MessageStatus.UNAVAILABLE,
-    }
-)
 
 
 def _per_job(items: Iterable[Claimed]) -> dict[int, int]:
@@ -553,17 +524,20 @@ def _per_job(items: Iterable[Claimed]) -> dict[int, int]:
     return dict(per_job)
 
 
-def _group(pairs: Iterable[tuple[int, SubmitResult]]) -> dict[tuple[int, int], list[int]]:
-    """(message id, result) → {(status, err): ids}."""
-    grouped: dict[tuple[int, int], list[int]] = defaultdict(list)
+def _group(
+    pairs: Iterable[tuple[int, SubmitResult]],
+) -> dict[tuple[Change, MessageStatus, int], list[int]]:
+    """(message id, final result) → {(its lifecycle change, status, err): ids}."""
+    grouped: dict[tuple[Change, MessageStatus, int], list[int]] = defaultdict(list)
     for message_id, result in pairs:
-        status = (
-            result.final_status
-            if result.final_status is not None
-            else (MessageStatus.UNDELIVERABLE)
-        )
-        err = result.err
+        status = result.final_status
+        if status is None:
+            status = MessageStatus.UNDELIVERABLE
         if result.outcome is SubmitOutcome.AMBIGUOUS:
-            err = AMBIGUOUS_ERR
-        grouped[(int(status), err)].append(message_id)
+            key = (Change.GAVE_UP_AMBIGUOUS, MessageStatus.UNDELIVERABLE, AMBIGUOUS_ERR)
+        elif result.accepted:
+            key = (Change.FINISHED_BY_UPSTREAM, status, result.err)
+        else:
+            key = (Change.REFUSED, status, result.err)
+        grouped[key].append(message_id)
     return dict(grouped)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tidings.domain.lifecycle import TRANSITIONS, Change, MessageStatus
 from tidings.store.db import Row, Tx
 
 WAITING, HANDED_OVER, DELIVERED, STOPPED = -1, 0, 1, -2
@@ -517,6 +518,32 @@ def finalise(
         Finalised(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), status, not bool(r[5]), err)
         for r in rows
     ]
+
+
+def apply_change(
+    tx: Tx,
+    change: Change,
+    message_ids: Sequence[int],
+    now: int,
+    *,
+    status: MessageStatus | None = None,
+    err: int = 0,
+) -> list[Finalised]:
+    """Finish messages by one transition of the lifecycle table: they move to its target if
+    they are still in one of its sources, and get their charge back when it says so. Their
+    counters and callbacks follow in `count_finals`, which callers batch per transaction."""
+    transition = TRANSITIONS[change]
+    done = finalise(
+        tx,
+        message_ids,
+        int(transition.target(status)),
+        err,
+        now,
+        from_statuses=tuple(int(s) for s in transition.sources),
+    )
+    if transition.refund:
+        refund(tx, done, now)
+    return done
 
 
 def count_finals(tx: Tx, finals: Sequence[Finalised]) -> None:

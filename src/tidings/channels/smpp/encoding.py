@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Literal
 
 from tidings.channels.base import OutboundMessage
 from tidings.channels.smpp.pdu import (
@@ -34,10 +33,9 @@ from tidings.channels.smpp.pdu import (
     tlv_u8,
     tlv_u16,
 )
+from tidings.config import LongMode
 from tidings.domain.jobs import MessageFormat
 from tidings.domain.sms import Encoding, detect_encoding, gsm7_encode, split_parts, ucs2_encode
-
-LongMode = Literal["udh", "sar"]
 
 DC_DEFAULT = 0x00
 DC_BINARY = 0x04
