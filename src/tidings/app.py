@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 import sys
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ from tidings.api.openapi import openapi_routes
 from tidings.channels.base import Channel
 from tidings.channels.factory import upstream_channels
 from tidings.channels.virtual import VirtualChannel
-from tidings.config import GuardSettings, Settings
+from tidings.config import GuardSettings, Settings, safe_database_url
 from tidings.dispatch.scheduler import Scheduler
 from tidings.dispatch.sender import Dispatcher
 from tidings.domain.accounts import CredentialCache
@@ -46,10 +47,11 @@ from tidings.domain.senders import SenderService
 from tidings.domain.sends import SendService
 from tidings.domain.services import Services
 from tidings.domain.stop_list import StopListService
+from tidings.errors import StartupError
 from tidings.ops.routes import ops_routes
 from tidings.store import migrate_apart
 from tidings.store.contacts import ContactStore
-from tidings.store.db import open_database
+from tidings.store.db import DatabaseUnavailable, open_database
 from tidings.store.messages import MessageStore
 from tidings.store.profile import ProfileStore
 from tidings.store.reports import ReportStore
@@ -81,9 +83,20 @@ def upgrade_database(database_url: str, *, here: bool = False) -> None:
 
 def open_store(settings: Settings, *, upgrade: bool = True) -> Store:
     """Open the database named in the settings, migrating it to the newest schema first."""
+    where = f"database {safe_database_url(settings.database_url)}"
+    try:
+        # Opened first: an unreachable server or a wrong role fails in seconds with the
+        # server's reason, before the migration's child process would.
+        db = open_database(settings.database_url)
+    except DatabaseUnavailable as error:
+        raise StartupError(f"{where}: {error}") from None
     if upgrade:
-        upgrade_database(settings.database_url)
-    return Store(open_database(settings.database_url), default_tariff(settings))
+        try:
+            upgrade_database(settings.database_url)
+        except RuntimeError as error:
+            db.close()
+            raise StartupError(f"{where}: {error}") from None
+    return Store(db, default_tariff(settings))
 
 
 @dataclass
@@ -243,9 +256,13 @@ async def serve_with_dispatcher(
     host: str,
     port: int,
     on_server: Callable[[uvicorn.Server], None] | None = None,
+    on_listening: Callable[[str], None] | None = None,
 ) -> None:
     """The HTTP API and the dispatcher in one event loop (what `tidings serve` runs). The
-    server stops on SIGINT/SIGTERM; then the dispatcher drains what is in flight."""
+    port is bound first: a second `serve` in the same folder fails on it before its
+    dispatcher has touched anything. The server stops on SIGINT/SIGTERM; then the
+    dispatcher drains what is in flight."""
+    listener = listening_socket(host, port)
     server = uvicorn.Server(
         uvicorn.Config(
             http, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
@@ -253,10 +270,30 @@ async def serve_with_dispatcher(
     )
     if on_server is not None:
         on_server(server)
+    if on_listening is not None:
+        on_listening(base_url(host, listener.getsockname()[1]))
     stop = asyncio.Event()
     dispatching = asyncio.create_task(dispatcher.run(stop))
     try:
-        await server.serve()
+        await server.serve(sockets=[listener])
     finally:
         stop.set()
         await dispatching
+        listener.close()
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A bound, listening TCP socket, or StartupError saying the address is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        listener = socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise StartupError(f"cannot listen on {host}:{port}: {reason}") from None
+    listener.set_inheritable(True)
+    return listener
+
+
+def base_url(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"

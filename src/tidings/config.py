@@ -4,16 +4,38 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./tidings.db"
+# Read when neither --config nor TIDINGS_CONFIG names a file, the first one present.
+DEFAULT_CONFIG_PATHS = (Path("tidings.toml"), Path("/etc/tidings/tidings.toml"))
+ENV_PREFIX = "TIDINGS_"
+DATABASE_URL_FORMS = "sqlite:///PATH (a file in an existing folder) or postgresql://USER@HOST/DB"
+
+
+# A misspelt key is refused, not ignored: the operator would otherwise run on a default
+# while believing the file set it.
+STRICT = ConfigDict(extra="forbid")
+
+
+class Section(BaseModel):
+    """A `[table]` of the settings file."""
+
+    model_config = STRICT
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used, said in a line or two naming the file, key or URL and
+    what would be accepted — for a person starting the service, not a traceback."""
+
 
 # How a long SMS goes out: UDH concatenation or SAR TLVs (channels/smpp/encoding.py).
 LongMode = Literal["udh", "sar"]
@@ -22,7 +44,7 @@ IdFormat = Literal["str", "hex", "dec"]
 SmtpSecurity = Literal["none", "starttls", "tls"]
 
 
-class GuardSettings(BaseModel):
+class GuardSettings(Section):
     """Abuse protection (jobs.md §2 and §5). Every limit is configurable."""
 
     auth_failures_max: int = 5
@@ -43,7 +65,7 @@ class GuardSettings(BaseModel):
     redis_url: str = ""
 
 
-class TariffSettings(BaseModel):
+class TariffSettings(Section):
     """The default tariff, used by accounts without one of their own. Prices per SMS part."""
 
     currency: str = "RUB"
@@ -58,7 +80,7 @@ class TariffSettings(BaseModel):
     )
 
 
-class DispatchSettings(BaseModel):
+class DispatchSettings(Section):
     """The dispatcher: scheduler, claims, leases, crash recovery."""
 
     # Identifies this dispatcher's leases; a restarted dispatcher with the same id takes its
@@ -79,7 +101,7 @@ class DispatchSettings(BaseModel):
     callback_attempts: int = 12
 
 
-class VirtualSettings(BaseModel):
+class VirtualSettings(Section):
     """The virtual upstream (test mode): no traffic, statuses progress like a real one's."""
 
     delay_ms: int = 300
@@ -88,7 +110,7 @@ class VirtualSettings(BaseModel):
     failures: dict[int, float] = Field(default_factory=dict)
 
 
-class WebSettings(BaseModel):
+class WebSettings(Section):
     """The web cabinet at `/`."""
 
     # Signs the session cookie. Empty: a random secret, shared by the workers of one
@@ -103,6 +125,8 @@ class WebSettings(BaseModel):
 @dataclass(frozen=True)
 class SmppUpstream:
     """One upstream SMSC as configured by the operator ([[smpp]]); channels/smpp reads it."""
+
+    __pydantic_config__ = STRICT
 
     name: str
     host: str
@@ -152,6 +176,8 @@ class SmppUpstream:
 class SmtpUpstream:
     """One SMTP relay ([[smtp]]). DKIM is on when selector, domain and a key (path or bytes)
     are given; channels/smtp.py reads it."""
+
+    __pydantic_config__ = STRICT
 
     name: str
     host: str
@@ -213,20 +239,103 @@ class Settings(BaseSettings):
     smpp: list[SmppUpstream] = Field(default_factory=list)
     smtp: list[SmtpUpstream] = Field(default_factory=list)
 
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, url: str) -> str:
+        check_database_url(url)
+        return url
+
+
+def safe_database_url(url: str) -> str:
+    """`scheme://user:password@host/db` → `scheme://host/db`: messages never show a password."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme}{sep}{rest.rpartition('@')[2]}" if sep else url
+
+
+def check_database_url(url: str) -> None:
+    """The two stores Tidings has; for SQLite the folder must exist (the file is created)."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return
+    if not url.startswith("sqlite:///"):
+        shown = safe_database_url(url)
+        raise ValueError(f"{shown!r} is not a database URL: use {DATABASE_URL_FORMS}")
+    path = url[len("sqlite:///") :]
+    if path in ("", ":memory:"):
+        return
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise ValueError(f"the folder {str(folder)!r} of {url!r} does not exist")
+
 
 def load_settings(config_file: str | None = None, **overrides: Any) -> Settings:
-    """Read the TOML file (if any) and the environment; explicit overrides win over both."""
-    path = config_file or os.environ.get("TIDINGS_CONFIG")
-    file_values: dict[str, Any] = {}
-    if path:
-        file_values = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    env_settings = Settings()
-    merged = {
-        **file_values,
-        **_explicit_env(env_settings),
-        **{k: v for k, v in overrides.items() if v is not None},
-    }
-    return Settings.model_validate(merged) if merged else env_settings
+    """Read the TOML file (if any) and the environment; explicit overrides win over both.
+    Unusable settings raise SettingsError with a short message naming where they came from."""
+    path = config_file or os.environ.get("TIDINGS_CONFIG") or default_config_path()
+    given = {k: v for k, v in overrides.items() if v is not None}
+    file_values = _read_toml(path) if path else {}
+    try:
+        env_settings = Settings()
+    except ValidationError as error:
+        raise SettingsError(_explain(error, lambda key: ENV_PREFIX + key.upper())) from None
+    env_values = _explicit_env(env_settings)
+
+    def origin(key: str) -> str:
+        if key in given:
+            return OPTION_NAMES.get(key, f"--{key.replace('_', '-')}")
+        if key in env_values:
+            return ENV_PREFIX + key.upper()
+        return f"{path}: {key}"
+
+    merged = {**file_values, **env_values, **given}
+    try:
+        return Settings.model_validate(merged) if merged else env_settings
+    except ValidationError as error:
+        raise SettingsError(_explain(error, origin)) from None
+
+
+# The command-line options that override a setting, by the setting's name.
+OPTION_NAMES = {"database_url": "--db", "worker_id": "--worker-id"}
+
+
+def default_config_path() -> str | None:
+    for candidate in DEFAULT_CONFIG_PATHS:
+        if candidate.is_file():
+            return str(candidate)
+    return None
+
+
+def _read_toml(path: str) -> dict[str, Any]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise SettingsError(f"settings file {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"settings file {path}: not UTF-8 text") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"settings file {path}: {error} — not valid TOML") from None
+
+
+def _explain(error: ValidationError, origin: Callable[[str], str]) -> str:
+    """One line per problem: where the value came from (the file and key, the TIDINGS_
+    variable or the option), what is wrong and what is accepted."""
+    lines = []
+    for problem in error.errors():
+        where = origin(str(problem["loc"][0])) if problem["loc"] else "settings"
+        rest = ".".join(str(part) for part in problem["loc"][1:])
+        if rest:
+            where = f"{where}.{rest}" if ": " in where else f"{where} ({rest})"
+        if problem["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+            lines.append(f"{where}: unknown setting")
+            continue
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        value = problem.get("input")
+        secret = any(word in str(problem["loc"]) for word in ("password", "secret", "url"))
+        if isinstance(value, str | int | float) and not secret and repr(value) not in message:
+            message += f", not {value!r}"
+        lines.append(f"{where}: {message}")
+    return "\n".join(lines[:5])
 
 
 def _explicit_env(settings: Settings) -> dict[str, Any]:

@@ -68,3 +68,8 @@ class Undeliverable(DomainError):
 
 class OperationFailed(DomainError):
     """An operation on existing records could not be done (status.php and phones.php error 5)."""
+
+
+class StartupError(Exception):
+    """The service cannot start: the store cannot be reached or migrated. The message says
+    why in the operator's terms; it is not a domain error and never reaches an API client."""

@@ -17,12 +17,12 @@ from rich.table import Table
 from tidings.cli.operator import print_live_state
 from tidings.cli.operator import register as register_operator_commands
 from tidings.cli.options import ConfigOption, DbOption
-from tidings.config import Settings, load_settings
+from tidings.config import Settings, SettingsError, load_settings
 from tidings.domain.accounts import Account, parse_cidr
 from tidings.domain.admin import AdminService
 from tidings.domain.money import format_money
 from tidings.domain.services import Services
-from tidings.errors import DomainError, NotFound, RecordError
+from tidings.errors import DomainError, NotFound, RecordError, StartupError
 
 app = typer.Typer(
     help="Tidings: bulk SMS and e-mail centre speaking the SMS Center API.", no_args_is_help=True
@@ -30,12 +30,61 @@ app = typer.Typer(
 accounts_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 senders_app = typer.Typer(help="Sender names of accounts (operator).", no_args_is_help=True)
+config_app = typer.Typer(help="The settings file.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
+app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(senders_app, name="senders")
 console = Console()
 
 DEMO_LOGIN = "demo"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tidings")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"tidings {_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
+) -> None:
+    """Tidings: bulk SMS and e-mail centre speaking the SMS Center API."""
+
+
+@config_app.command("init")
+def config_init(
+    path: Annotated[str, typer.Argument(help="Where to write it")] = "tidings.toml",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file")] = False,
+) -> None:
+    """Write a commented settings file: every setting with its default, commented out."""
+    from pathlib import Path
+
+    from tidings.cli.config_sample import SAMPLE
+
+    target = Path(path)
+    if target.exists() and not force:
+        _fail(f"{path} exists; --force overwrites it")
+    try:
+        target.write_text(SAMPLE, encoding="utf-8")
+    except OSError as error:
+        _fail(f"cannot write {path}: {error.strerror or error}")
+    console.print(f"wrote {path}; `tidings serve` reads ./tidings.toml by itself", highlight=False)
 
 
 def _settings(db: str | None, config: str | None = None, **extra: object) -> Settings:
@@ -91,7 +140,13 @@ def serve(
     dispatcher = build_dispatcher(settings, application.store)
     try:
         asyncio.run(
-            serve_with_dispatcher(application.http, dispatcher, settings.host, settings.port)
+            serve_with_dispatcher(
+                application.http,
+                dispatcher,
+                settings.host,
+                settings.port,
+                on_listening=_say_listening,
+            )
         )
     finally:
         application.close()
@@ -110,7 +165,7 @@ def api(
     """Run only the HTTP API (dispatchers run as separate processes)."""
     import uvicorn
 
-    from tidings.app import build_application, configure_logging
+    from tidings.app import base_url, build_application, configure_logging, listening_socket
     from tidings.cli import workers as api_workers
 
     settings = _settings(db, config, host=host, port=port, workers=workers)
@@ -120,7 +175,9 @@ def api(
         return
     application = build_application(settings)
     try:
-        uvicorn.run(
+        listener = listening_socket(settings.host, settings.port)
+        _say_listening(base_url(settings.host, listener.getsockname()[1]))
+        server_config = uvicorn.Config(
             application.http,
             host=settings.host,
             port=settings.port,
@@ -128,8 +185,19 @@ def api(
             access_log=False,
             lifespan="off",
         )
+        uvicorn.Server(server_config).run(sockets=[listener])
     finally:
         application.close()
+
+
+def _say_listening(url: str) -> None:
+    console.print(
+        f"Tidings {_version()} listening on {url}\n"
+        f"  API:     {url}/sys/jobs.php, {url}/sys/send.php, … (SMS Center protocol)\n"
+        f"  cabinet: {url}/",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command()
@@ -378,4 +446,11 @@ register_operator_commands(app)
 
 
 def main() -> None:
-    app()
+    """The `tidings` command. Settings that cannot be used and a store that cannot be opened
+    are the operator's to fix: one or two lines saying what and where, exit code 2 — not a
+    traceback."""
+    try:
+        app()
+    except (SettingsError, StartupError) as error:
+        typer.echo(f"tidings: {error}", err=True)
+        raise SystemExit(2) from None

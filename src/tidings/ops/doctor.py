@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from tidings.channels.smpp.channel import session_config
 from tidings.channels.smpp.session import SmppSession
-from tidings.config import Settings, SmppUpstream, SmtpUpstream
+from tidings.config import Settings, SettingsError, SmppUpstream, SmtpUpstream
 from tidings.store.db import open_database
 from tidings.store.operations import schema_revision
 from tidings.store.revisions import head_revision
@@ -27,6 +27,8 @@ class Check:
 def config_check(load: Callable[[], Settings]) -> tuple[Check, Settings | None]:
     try:
         settings = load()
+    except SettingsError as exc:
+        return Check("config", False, str(exc)), None
     except Exception as exc:
         return Check("config", False, _reason(exc)), None
     upstreams = len(settings.smpp) + len(settings.smtp)

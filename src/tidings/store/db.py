@@ -227,10 +227,24 @@ class PostgresDatabase:
 
     dialect: Dialect = "postgresql"
 
-    def __init__(self, url: str, *, max_size: int = 10) -> None:
+    def __init__(self, url: str, *, max_size: int = 10, connect_timeout_s: int = 5) -> None:
+        import psycopg
         from psycopg_pool import ConnectionPool
 
-        self._pool = ConnectionPool(url, min_size=1, max_size=max_size, open=True)
+        # One direct connection first: a wrong role, password or host fails here within
+        # seconds with the server's own reason, where the pool would retry quietly for 30 s
+        # and then say only "couldn't get a connection".
+        try:
+            psycopg.connect(url, connect_timeout=connect_timeout_s).close()
+        except psycopg.OperationalError as error:
+            raise DatabaseUnavailable(_first_line(error)) from None
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max_size,
+            open=True,
+            kwargs={"connect_timeout": connect_timeout_s},
+        )
 
     @contextmanager
     def tx(self, *, write: bool = True) -> Iterator[PostgresTx]:
@@ -239,6 +253,15 @@ class PostgresDatabase:
 
     def close(self) -> None:
         self._pool.close()
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached or refuses us; the message is the server's reason."""
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def open_database(database_url: str) -> SqliteDatabase | PostgresDatabase:

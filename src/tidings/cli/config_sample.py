@@ -1,0 +1,113 @@
+"""The commented settings file `tidings config init` writes: every setting with its default,
+commented out, so the file changes nothing until a line is uncommented. A unit test checks that
+it names every setting and that each default shown is the real one."""
+
+from __future__ import annotations
+
+SAMPLE = """\
+# Tidings settings. Read from --config, TIDINGS_CONFIG, ./tidings.toml or
+# /etc/tidings/tidings.toml (the first found). TIDINGS_* environment variables win over
+# this file (nested with __, e.g. TIDINGS_GUARDS__AUTH_FAILURES_MAX=10).
+# Every line below is the default; uncomment and change what you need.
+
+# database_url = "sqlite:///./tidings.db"   # or "postgresql://USER@HOST:5432/DB"
+# host = "127.0.0.1"                        # listen address ("0.0.0.0": every interface)
+# port = 8080
+# workers = 1               # `tidings api` processes on the port (>1 wants guards.redis_url)
+# api_threads = 2           # threads per API process for the store
+# log_level = "info"
+# log_unmasked = false      # true shows message texts and phone numbers in logs
+# default_region = "RU"     # how numbers without a country code are read
+
+[guards]
+# auth_failures_max = 5           # failed logins per IP within the window → blocked (error 4)
+# auth_failures_window_s = 1800
+# auth_block_s = 1800
+# error_streak_max = 100          # failed requests in a row within the window → blocked
+# error_streak_window_s = 600
+# error_block_s = 600
+# duplicate_window_s = 60         # an identical add/del/cancel within it → error 9
+# phones_identical_max = 3
+# balance_requests_max = 10
+# max_concurrent_per_login = 14   # the 15th request in flight → error 9
+# credential_cache_ttl_s = 60
+# redis_url = ""                  # e.g. "redis://127.0.0.1:6379/0": limits shared by processes
+
+[tariff]                          # the default tariff, per SMS part
+# currency = "RUB"
+# default_price = "2.00"
+# email_price = "0.10"
+# country_prices = { RU = "1.80", KZ = "3.50", BY = "4.00" }
+
+[dispatch]
+# worker_id = ""                  # lease owner; default: the host name
+# lease_s = 120
+# tick_s = 0.2
+# on_ambiguous = "skip"           # after a crash, maybe-sent messages: "skip" or "resend"
+# default_validity_min = 1440
+# receipt_grace_min = 60          # no receipt this long after validity → expired
+# retry_min_s = 5
+# retry_max_s = 300
+# callback_backoff_s = [5, 15, 60, 300, 900, 1800, 3600]
+# callback_attempts = 12
+
+[virtual]                         # the test-mode upstream: no traffic
+# delay_ms = 300
+# window = 200
+# failures = {}                   # e.g. { 20 = 0.02 }: 2 % undeliverable
+
+[web]                             # the cabinet at /
+# session_secret = ""             # empty: random per start (sessions end at a restart)
+# cookie_secure = false           # true behind a TLS-terminating proxy
+# session_max_age_s = 43200
+
+# Upstreams: none by default. One block per SMSC or SMTP relay.
+#
+# [[smpp]]
+# name = "main"
+# host = "smpp.example.net"
+# port = 2775
+# system_id = "login"
+# password = "secret"
+# system_type = ""
+# binds = 1                       # sessions (bind_transceiver)
+# window = 50                     # submit_sm in flight per bind
+# throughput_per_bind = 0.0       # submit_sm/s per bind; 0 = no cap
+# long_mode = "udh"               # or "sar"
+# prefixes = []                   # destinations it serves, e.g. ["7"]; none = every one
+# enquire_link_s = 30.0
+# response_timeout_s = 10.0
+# bind_timeout_s = 10.0
+# reconnect_min_s = 1.0
+# reconnect_max_s = 60.0
+# throttle_retries = 3
+# throttle_pause_min_s = 0.2
+# throttle_pause_max_s = 10.0
+# source_ton = 5                  # unset: by the sender's kind
+# source_npi = 0
+# dest_ton = 1
+# dest_npi = 1
+# service_type = ""
+# resp_id_format = "str"          # how the SMSC writes ids: "str", "hex" or "dec"
+# receipt_id_format = "str"
+# receipt_tz = "UTC"
+# request_receipts = true
+#
+# [[smtp]]
+# name = "relay"
+# host = "127.0.0.1"
+# port = 25
+# username = "user"               # with password, or neither
+# password = "secret"
+# security = "none"               # "starttls" or "tls"
+# pool_size = 4
+# timeout_s = 30.0
+# default_from = "noreply@localhost.localdomain"
+# helo_name = "mail.example.net"
+# ca_file = "/etc/ssl/private-ca.pem"
+# max_messages_per_connection = 100
+# template_cache_size = 64
+# dkim_selector = "mail"          # DKIM: selector, domain and a key together
+# dkim_domain = "example.net"
+# dkim_private_key_path = "/etc/tidings/dkim.pem"
+"""
