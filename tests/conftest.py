@@ -188,7 +188,9 @@ def start_live(
     values = {
         "database_url": database_url,
         "dispatch": {"tick_s": 0.02},
-        "virtual": {"delay_ms": 20},
+        # Live (charged) accounts too go through the virtual upstream here: these tests
+        # follow a live account's money without an SMSC.
+        "virtual": {"delay_ms": 20, "serves_live_accounts": True},
         **settings_overrides,
     }
     settings = Settings.model_validate(values)

@@ -26,7 +26,7 @@ from tidings.api.openapi import openapi_routes
 from tidings.channels.base import Channel
 from tidings.channels.factory import upstream_channels
 from tidings.channels.virtual import VirtualChannel
-from tidings.config import GuardSettings, Settings, safe_database_url
+from tidings.config import GuardSettings, Settings, routes_for, safe_database_url
 from tidings.dispatch.scheduler import Scheduler
 from tidings.dispatch.sender import Dispatcher
 from tidings.domain.accounts import CredentialCache
@@ -42,12 +42,12 @@ from tidings.domain.money import to_minor
 from tidings.domain.pricing import Tariff
 from tidings.domain.profile import ProfileService
 from tidings.domain.reports import ReportService
-from tidings.domain.routing import Routes
 from tidings.domain.senders import SenderService
 from tidings.domain.sends import SendService
 from tidings.domain.services import Services
 from tidings.domain.stop_list import StopListService
 from tidings.errors import StartupError
+from tidings.log_privacy import masking_processor
 from tidings.ops.routes import ops_routes
 from tidings.store import migrate_apart
 from tidings.store.contacts import ContactStore
@@ -56,6 +56,7 @@ from tidings.store.messages import MessageStore
 from tidings.store.profile import ProfileStore
 from tidings.store.reports import ReportStore
 from tidings.store.repository import Store
+from tidings.store.unrouted import UnroutedStore
 from tidings.waiting import refuse_to_wait
 from tidings.web.app import build_web_app
 
@@ -68,6 +69,9 @@ def default_tariff(settings: Settings) -> Tariff:
         email_price_minor=to_minor(t.email_price),
         country_prices={c.upper(): to_minor(p) for c, p in t.country_prices.items()},
     )
+
+
+log = structlog.get_logger("tidings")
 
 
 def upgrade_database(database_url: str, *, here: bool = False) -> None:
@@ -131,7 +135,9 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
         reports=ReportService(reports),
         profile=ProfileService(ProfileStore(store)),
         admin=AdminService(store),
-        upstreams=UpstreamMonitor(store, configured_upstreams(settings)),
+        upstreams=UpstreamMonitor(
+            store, configured_upstreams(settings), routes_for(settings), UnroutedStore(store.db)
+        ),
     )
 
 
@@ -170,13 +176,6 @@ def configured_upstreams(settings: Settings) -> list[ConfiguredUpstream]:
     return found
 
 
-def routes_for(settings: Settings) -> Routes:
-    return Routes(
-        smpp=[(u.name, tuple(u.prefixes)) for u in settings.smpp],
-        smtp=[u.name for u in settings.smtp],
-    )
-
-
 def build_channels(settings: Settings) -> list[tuple[Channel, int]]:
     """Every upstream in the settings as (channel, window), the virtual one first."""
     v = settings.virtual
@@ -193,7 +192,14 @@ def build_dispatcher(
     worker_id: str | None = None,
 ) -> Dispatcher:
     clock = clock or SystemClock()
-    scheduler = Scheduler(store.db, routes_for(settings), settings.dispatch, clock)
+    routes = routes_for(settings)
+    # Messages that waited for want of an upstream go to the one configured since.
+    moved = UnroutedStore(store.db).reroute(routes)
+    if moved:
+        log.info("waiting messages given an upstream", count=moved)
+    if not routes.takes(mail=False):
+        log.warning("no [[smpp]] upstream: live accounts' SMS wait, uncharged (err 1002)")
+    scheduler = Scheduler(store.db, routes, settings.dispatch, clock)
     worker = worker_id or settings.dispatch.worker_id or socket.gethostname()
     return Dispatcher(
         store.db,
@@ -233,12 +239,15 @@ def extra_routes(settings: Settings, store: Store, services: Services) -> list[B
     return routes
 
 
-def configure_logging(level: str = "info") -> None:
-    """Structured logs on stderr, one JSON object a line."""
+def configure_logging(level: str = "info", *, unmasked: bool = False) -> None:
+    """Structured logs on stderr, one JSON object a line; numbers, addresses and texts
+    masked unless `unmasked` (the `log_unmasked` setting)."""
     numeric = getattr(logging, level.upper(), logging.INFO)
     logging.basicConfig(level=numeric, stream=sys.stderr, format="%(message)s")
+    privacy = [] if unmasked else [masking_processor]
     structlog.configure(
         processors=[
+            *privacy,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,

@@ -14,6 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tidings.domain.routing import Routes
+
 DEFAULT_DATABASE_URL = "sqlite:///./tidings.db"
 # Read when neither --config nor TIDINGS_CONFIG names a file, the first one present.
 DEFAULT_CONFIG_PATHS = (Path("tidings.toml"), Path("/etc/tidings/tidings.toml"))
@@ -108,6 +110,10 @@ class VirtualSettings(Section):
     window: int = 200
     # Probability of each failure status (e.g. {"20": 0.05}); the rest is delivered.
     failures: dict[int, float] = Field(default_factory=dict)
+    # The virtual upstream serves test-mode accounts only: a live account's message with no
+    # upstream of its kind waits, uncharged. True lets it serve live accounts too — charged
+    # as if sent — for a staging or benchmark setup, never for real traffic.
+    serves_live_accounts: bool = False
 
 
 class WebSettings(Section):
@@ -244,6 +250,15 @@ class Settings(BaseSettings):
     def _known_database(cls, url: str) -> str:
         check_database_url(url)
         return url
+
+
+def routes_for(settings: Settings) -> Routes:
+    """The routing rule over the configured upstreams."""
+    return Routes(
+        smpp=[(u.name, tuple(u.prefixes)) for u in settings.smpp],
+        smtp=[u.name for u in settings.smtp],
+        virtual_for_live=settings.virtual.serves_live_accounts,
+    )
 
 
 def safe_database_url(url: str) -> str:

@@ -219,3 +219,19 @@ def test_two_postgresql_serves_on_one_port(tmp_path: Path) -> None:
             first.communicate(timeout=30)
     finally:
         drop_database(url)
+
+
+def test_serve_warns_when_live_accounts_have_no_upstream(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'tidings.db'}"
+    made = _run("accounts", "create", "shop", "--password", "password-1", "--db", db, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    port = _free_port()
+    proc = _start_serve(tmp_path, db, port)
+    try:
+        _wait_answering(proc, port)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        printed, _ = proc.communicate(timeout=30)
+    assert "warning: no [[smpp]] upstream is configured: live accounts' SMS wait" in " ".join(
+        printed.split()
+    )

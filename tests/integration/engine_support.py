@@ -26,7 +26,9 @@ from tidings.store import migrate
 from tidings.store.db import open_database
 from tidings.store.repository import Store
 
-FAST = {"dispatch": {"tick_s": 0.02}, "virtual": {"delay_ms": 20}}
+# Live (charged) accounts go through the virtual upstream in the engine tests: they follow
+# money and statuses without an SMSC unless a test gives its own lanes.
+FAST = {"dispatch": {"tick_s": 0.02}, "virtual": {"delay_ms": 20, "serves_live_accounts": True}}
 
 
 @contextmanager

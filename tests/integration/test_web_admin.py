@@ -205,3 +205,32 @@ def test_upstreams_without_reports_are_unknown(tmp_path_factory: pytest.TempPath
         srv.store.close()
     assert rows.count("state unknown") == 2
     assert "beeline" in rows and "127.0.0.1:2775" in rows
+
+
+def test_the_upstreams_page_says_what_live_accounts_cannot_send(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """No [[smpp]] configured and a live account: the operator sees that its SMS wait; with
+    an SMSC configured the warning is gone."""
+    smpp = {"name": "beeline", "host": "127.0.0.1", "port": 2775, "system_id": "a", "password": "b"}
+    pages = []
+    for upstreams in ([], [smpp]):
+        url = fresh_database_url("sqlite", tmp_path_factory.mktemp("gaps"))
+        uv, thread, srv = start_server(url, FakeClock(CLOCK_START), smpp=upstreams)
+        try:
+            password = "operator-pass"
+            now = srv.clock.now()
+            srv.store.create_account("op", hash_password(password), now, is_operator=True)
+            srv.store.create_account("shop", hash_password(password), now, test_mode=False)
+            web = WebUser(srv, "2001:db8:3::2")
+            web.sign_in("op", password)
+            pages.append(web.get("/admin/upstreams").text)
+            web.close()
+        finally:
+            srv.client.close()
+            uv.should_exit = True
+            thread.join(10)
+            srv.store.close()
+    warning = "no [[smpp]] upstream is configured: live accounts&#39; SMS wait, uncharged"
+    assert warning in pages[0]
+    assert "no [[smpp]]" not in pages[1]

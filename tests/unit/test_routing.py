@@ -4,7 +4,7 @@ checked on a second router in channels/smpp, never used by the dispatcher, remov
 
 from __future__ import annotations
 
-from tidings.domain.routing import VIRTUAL, Routes
+from tidings.domain.routing import UNROUTED, VIRTUAL, Routes
 
 UPSTREAMS = (
     ("default", ()),
@@ -35,6 +35,11 @@ def test_without_a_catch_all_an_unmatched_number_takes_the_first_upstream() -> N
     assert routes.channel_for("380501234567", mail=False, test_mode=False) == "ua"
 
 
-def test_test_mode_and_no_upstreams_take_the_virtual_one() -> None:
+def test_test_mode_takes_the_virtual_upstream_and_a_live_account_without_one_waits() -> None:
     assert Routes(smpp=UPSTREAMS).channel_for("79101234567", mail=False, test_mode=True) == VIRTUAL
-    assert Routes().channel_for("79101234567", mail=False, test_mode=False) == VIRTUAL
+    assert Routes().channel_for("79101234567", mail=False, test_mode=False) == UNROUTED
+    assert Routes(smpp=UPSTREAMS).channel_for("a@b.example", mail=True, test_mode=False) == UNROUTED
+    assert Routes().channel_for("a@b.example", mail=True, test_mode=True) == VIRTUAL
+    staging = Routes(virtual_for_live=True)
+    assert staging.channel_for("79101234567", mail=False, test_mode=False) == VIRTUAL
+    assert not Routes(smpp=UPSTREAMS).takes(mail=True) and Routes(smpp=UPSTREAMS).takes(mail=False)

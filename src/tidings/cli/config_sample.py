@@ -55,6 +55,7 @@ SAMPLE = """\
 # delay_ms = 300
 # window = 200
 # failures = {}                   # e.g. { 20 = 0.02 }: 2 % undeliverable
+# serves_live_accounts = false    # true: live accounts too, charged, nothing sent (staging)
 
 [web]                             # the cabinet at /
 # session_secret = ""             # empty: random per start (sessions end at a restart)

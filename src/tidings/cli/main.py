@@ -12,6 +12,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tidings.cli.operator import print_live_state
@@ -134,9 +135,10 @@ def serve(
     )
 
     settings = _settings(db, config, host=host, port=port)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, unmasked=settings.log_unmasked)
     application = build_application(settings)
     _ensure_demo_account(application.services.admin, settings)
+    _warn_routing_gaps(application.services)
     dispatcher = build_dispatcher(settings, application.store)
     try:
         asyncio.run(
@@ -169,7 +171,7 @@ def api(
     from tidings.cli import workers as api_workers
 
     settings = _settings(db, config, host=host, port=port, workers=workers)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, unmasked=settings.log_unmasked)
     if settings.workers > 1:
         api_workers.run(settings, config)
         return
@@ -188,6 +190,13 @@ def api(
         uvicorn.Server(server_config).run(sockets=[listener])
     finally:
         application.close()
+
+
+def _warn_routing_gaps(services: Services) -> None:
+    """Say at start what live accounts cannot send (no [[smpp]] configured is the usual
+    case: a forgotten --config)."""
+    for gap in services.upstreams.gaps():
+        console.print(f"[yellow]warning:[/] {escape(gap)}", highlight=False, soft_wrap=True)
 
 
 def _say_listening(url: str) -> None:
@@ -210,7 +219,7 @@ def dispatcher(
     from tidings.app import build_dispatcher, configure_logging, open_store
 
     settings = _settings(db, config)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, unmasked=settings.log_unmasked)
     store = open_store(settings)
     worker = build_dispatcher(settings, store, worker_id=worker_id)
 

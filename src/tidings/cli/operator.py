@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.progress_bar import ProgressBar
 from rich.table import Table
@@ -131,7 +132,8 @@ def doctor(config: ConfigOption = None, db: DbOption = None) -> None:
     checks = run_checks(lambda: load_settings(config, database_url=db))
     table = Table("check", "result", "detail")
     for check in checks:
-        table.add_row(check.name, "[green]OK[/]" if check.ok else "[red]FAIL[/]", check.detail)
+        verdict = "[green]OK[/]" if check.ok else "[red]FAIL[/]"
+        table.add_row(check.name, verdict, escape(check.detail))
     console.print(table)
     if not all(c.ok for c in checks):
         raise typer.Exit(1)

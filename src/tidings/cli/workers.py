@@ -53,5 +53,5 @@ def worker_app() -> Starlette:
     from tidings.app import build_application, configure_logging
 
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, unmasked=settings.log_unmasked)
     return build_application(settings, upgrade=False).http

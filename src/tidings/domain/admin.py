@@ -18,6 +18,7 @@ from tidings.domain.accounts import Account, PasswordHashes, hash_password, vali
 from tidings.domain.money import to_minor
 from tidings.domain.operations import UpstreamState
 from tidings.domain.pricing import Tariff, TariffRecord, country_code, price, tariff_name
+from tidings.domain.routing import Routes
 from tidings.errors import InvalidParameter, NotFound
 
 MAX_MEMO = 200
@@ -271,15 +272,53 @@ class UpstreamStateStore(Protocol):
         """What every dispatcher last reported about each of its upstreams."""
 
 
-class UpstreamMonitor:
-    """The configured upstreams with their live state (the admin page, `tidings upstreams`)."""
+class UnroutedCounter(Protocol):
+    def unrouted_waiting(self) -> dict[bool, int]:
+        """Waiting messages no configured upstream takes, by kind (True = e-mail)."""
 
-    def __init__(self, store: UpstreamStateStore, configured: Sequence[ConfiguredUpstream]) -> None:
+    def live_accounts(self) -> int: ...
+
+
+class UpstreamMonitor:
+    """The configured upstreams with their live state (the admin page, `tidings upstreams`),
+    and what no upstream takes."""
+
+    def __init__(
+        self,
+        store: UpstreamStateStore,
+        configured: Sequence[ConfiguredUpstream],
+        routes: Routes | None = None,
+        unrouted: UnroutedCounter | None = None,
+    ) -> None:
         self._store = store
         self._configured = tuple(configured)
+        self._routes = routes or Routes()
+        self._unrouted = unrouted
+
+    def gaps(self) -> list[str]:
+        """What live accounts cannot send for want of an upstream, said for the operator."""
+        return routing_gaps(self._routes, self._unrouted)
 
     def states(self) -> list[UpstreamState]:
         return self._store.upstream_states()
 
     def lines(self, now: datetime) -> list[UpstreamLine]:
         return upstream_lines(self._configured, self._store.upstream_states(), now)
+
+
+def routing_gaps(routes: Routes, unrouted: UnroutedCounter | None) -> list[str]:
+    """One line per kind of message live accounts send that no upstream takes: SMS without
+    an [[smpp]] upstream, e-mail without an [[smtp]] one (when such messages wait or live
+    accounts exist)."""
+    waiting = unrouted.unrouted_waiting() if unrouted is not None else {}
+    live = unrouted.live_accounts() if unrouted is not None else 0
+    lines = []
+    for mail, kind, section in ((False, "SMS", "[[smpp]]"), (True, "e-mail", "[[smtp]]")):
+        count = waiting.get(mail, 0)
+        if routes.takes(mail=mail) or not (count or (live and not mail)):
+            continue
+        lines.append(
+            f"no {section} upstream is configured: live accounts' {kind} wait, uncharged"
+            f" ({count} waiting); test-mode accounts use the virtual upstream"
+        )
+    return lines

@@ -60,6 +60,9 @@ FAILED = FINAL_STATUSES - {MessageStatus.STOPPED, MessageStatus.DELIVERED, Messa
 
 # err of a message that may have reached the upstream before a crash (on_ambiguous = fail).
 AMBIGUOUS_ERR = 1001
+# err shown for a waiting message of a live account that no configured upstream takes: it
+# waits, uncharged, until one is configured (or its validity ends).
+NO_UPSTREAM_ERR = 1002
 
 
 class JobStatus(enum.IntEnum):

@@ -9,10 +9,12 @@ from dataclasses import dataclass, replace
 
 from tidings.channels.smpp.channel import session_config
 from tidings.channels.smpp.session import SmppSession
-from tidings.config import Settings, SettingsError, SmppUpstream, SmtpUpstream
+from tidings.config import Settings, SettingsError, SmppUpstream, SmtpUpstream, routes_for
+from tidings.domain.admin import routing_gaps
 from tidings.store.db import open_database
 from tidings.store.operations import schema_revision
 from tidings.store.revisions import head_revision
+from tidings.store.unrouted import UnroutedStore
 
 TIMEOUT_S = 5.0
 
@@ -113,11 +115,25 @@ async def upstream_checks(settings: Settings, timeout_s: float = TIMEOUT_S) -> l
     return list(await asyncio.gather(*checks))
 
 
+def routing_check(settings: Settings) -> Check:
+    """Live accounts' messages with no upstream to take them wait forever: a failure."""
+    db = open_database(settings.database_url)
+    try:
+        gaps = routing_gaps(routes_for(settings), UnroutedStore(db))
+    finally:
+        db.close()
+    if gaps:
+        return Check("routing", False, "; ".join(gaps))
+    return Check("routing", True, "every live account's message has an upstream")
+
+
 def run_checks(load: Callable[[], Settings], timeout_s: float = TIMEOUT_S) -> list[Check]:
     config, settings = config_check(load)
     if settings is None:
         return [config]
     checks = [config, *store_checks(settings.database_url)]
+    if all(check.ok for check in checks):
+        checks.append(routing_check(settings))
     return checks + asyncio.run(upstream_checks(settings, timeout_s))
 
 

@@ -7,9 +7,10 @@ from datetime import datetime
 
 from tidings.domain.accounts import Account
 from tidings.domain.clock import to_ts
+from tidings.domain.lifecycle import NO_UPSTREAM_ERR, MessageStatus
 from tidings.domain.messages import HistoryQuery, MessageInfo, Totals
 from tidings.domain.pricing import Tariff
-from tidings.domain.routing import Routes
+from tidings.domain.routing import UNROUTED, Routes
 from tidings.domain.sends import NewSend, Quote, Sent
 from tidings.errors import InsufficientFunds
 from tidings.store.db import Database
@@ -20,8 +21,13 @@ _BLACKLIST_SINGLE = (0, 2)  # stop-list types that block single messages
 _SEND_COLUMNS = (*MESSAGE_COLUMNS, "client_id")
 
 
+# err of a message waiting for want of an upstream says why it waits (NO_UPSTREAM_ERR).
+_ERR = (
+    f"CASE WHEN m.channel = '{UNROUTED}' AND m.status = {int(MessageStatus.WAITING)} "
+    f"THEN {NO_UPSTREAM_ERR} ELSE m.err END"
+)
 _INFO_COLUMNS = (
-    "m.id, m.client_id, m.address, m.status, m.err, COALESCE(m.text, j.message, ''), "
+    f"m.id, m.client_id, m.address, m.status, {_ERR}, COALESCE(m.text, j.message, ''), "
     "m.sender, m.format, m.parts, m.cost_minor, m.created_at, m.sent_at, m.done_at, j.job_id"
 )
 

@@ -320,7 +320,7 @@ class SmppChannel:
             ack()  # acknowledged anyway: the SMSC resending it would not make it readable
             return
         if parsed is None:
-            log.info("smpp.mo_message", upstream=self.name, source=_mask(message.source_addr))
+            log.info("smpp.mo_message", upstream=self.name, source=message.source_addr)
             ack()
             return
         if parsed.status is None or self._on_receipt is None:
@@ -341,7 +341,3 @@ class SmppChannel:
         # Acknowledged by the dispatcher once recorded. An exception here propagates: the
         # session then refuses the deliver_sm temporarily and the SMSC delivers it again.
         self._on_receipt(receipt)
-
-
-def _mask(address: str) -> str:
-    return address[:-4] + "****" if len(address) > 4 else "****"

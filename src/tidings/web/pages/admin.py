@@ -215,7 +215,9 @@ class Admin:
         return {"lines": self._upstreams.lines(visit.now)}
 
     def upstreams(self, visit: Visit) -> Response:
-        return visit.render("admin/upstreams.html", **self._lines(visit))
+        return visit.render(
+            "admin/upstreams.html", gaps=self._upstreams.gaps(), **self._lines(visit)
+        )
 
     def upstream_rows(self, visit: Visit) -> Response:
         """The table body alone, polled every 2 s by the page."""
