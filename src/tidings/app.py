@@ -33,6 +33,7 @@ from tidings.domain.address_book import ContactService
 from tidings.domain.admin import AdminService, ConfiguredUpstream, UpstreamMonitor
 from tidings.domain.auth import Authenticator
 from tidings.domain.balance import BalanceService
+from tidings.domain.callback_urls import CallbackPolicy
 from tidings.domain.clock import Clock, SystemClock
 from tidings.domain.guards import AbuseGuard, GuardLimits
 from tidings.domain.jobs import JobService
@@ -116,7 +117,9 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
         stop_list=StopListService(contacts),
         senders=SenderService(contacts),
         reports=ReportService(reports),
-        profile=ProfileService(ProfileStore(store)),
+        profile=ProfileService(
+            ProfileStore(store), CallbackPolicy.allowing(settings.dispatch.callbacks.allow_networks)
+        ),
         admin=AdminService(store),
         upstreams=UpstreamMonitor(store, configured_upstreams(settings)),
     )

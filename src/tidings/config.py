@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./tidings.db"
@@ -58,6 +59,30 @@ class TariffSettings(BaseModel):
     )
 
 
+class CallbackSettings(BaseModel):
+    """How status callbacks are delivered (dispatch/callbacks.py); docs/operations.md."""
+
+    # One delivery, from connecting to the last byte read of the answer: an endpoint that
+    # answers slowly (a byte every few seconds) is cut off here, whatever it sends.
+    deadline_s: float = Field(default=10.0, gt=0, le=300)
+    # At most this much of the answer is read (only its status code counts).
+    max_answer_bytes: int = Field(default=64 * 1024, ge=0)
+    # Deliveries in flight per dispatcher, and per account among them: a slow endpoint
+    # holds at most its own account's share.
+    concurrency: int = Field(default=16, ge=1, le=1024)
+    per_account: int = Field(default=2, ge=1, le=1024)
+    # Ranges a callback may reach although they are not public (loopback, private,
+    # link-local, unique-local, metadata): none by default. E.g. ["10.20.0.0/16"].
+    allow_networks: list[str] = Field(default_factory=list)
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            ipaddress.ip_network(cidr.strip(), strict=False)  # ValueError names the bad one
+        return value
+
+
 class DispatchSettings(BaseModel):
     """The dispatcher: scheduler, claims, leases, crash recovery."""
 
@@ -77,6 +102,7 @@ class DispatchSettings(BaseModel):
     # Status callbacks: waits between attempts (the last one repeats), and attempts in all.
     callback_backoff_s: list[int] = Field(default_factory=lambda: [5, 15, 60, 300, 900, 1800, 3600])
     callback_attempts: int = 12
+    callbacks: CallbackSettings = Field(default_factory=CallbackSettings)
 
 
 class VirtualSettings(BaseModel):
