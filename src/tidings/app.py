@@ -46,6 +46,7 @@ from tidings.domain.routing import Routes
 from tidings.domain.senders import SenderService
 from tidings.domain.sends import SendService
 from tidings.domain.services import Services
+from tidings.domain.sessions import SessionService
 from tidings.domain.stop_list import StopListService
 from tidings.ops.routes import ops_routes
 from tidings.store import migrate_apart
@@ -55,6 +56,7 @@ from tidings.store.messages import MessageStore
 from tidings.store.profile import ProfileStore
 from tidings.store.reports import ReportStore
 from tidings.store.repository import Store
+from tidings.store.sessions import SessionStore
 from tidings.waiting import refuse_to_wait
 from tidings.web.app import build_web_app
 
@@ -105,9 +107,10 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
     messages = MessageStore(store, routes_for(settings))
     contacts = ContactStore(store.db)
     reports = ReportStore(store.db)
+    credentials = CredentialCache(g.credential_cache_ttl_s)
     return Services(
         clock=clock,
-        auth=Authenticator(store, CredentialCache(g.credential_cache_ttl_s), refuse_to_wait),
+        auth=Authenticator(store, credentials, refuse_to_wait),
         abuse=AbuseGuard(store, guard_limits(g), clock),
         jobs=JobService(store),
         sends=SendService(messages, settings.dispatch.default_validity_min),
@@ -119,6 +122,9 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
         reports=ReportService(reports),
         profile=ProfileService(
             ProfileStore(store), CallbackPolicy.allowing(settings.dispatch.callbacks.allow_networks)
+        ),
+        sessions=SessionService(
+            SessionStore(store.db), settings.web.session_max_age_s, credentials
         ),
         admin=AdminService(store),
         upstreams=UpstreamMonitor(store, configured_upstreams(settings)),
