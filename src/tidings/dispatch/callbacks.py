@@ -111,7 +111,9 @@ class CallbackSender:
             while not stop.is_set():
                 finished.clear()
                 free = limits.concurrency - len(running)
-                batch = await asyncio.to_thread(self._claim, free) if free > 0 else []
+                # The claim runs in a thread: it gets a copy of the counts the loop updates.
+                busy = dict(self._in_flight)
+                batch = await asyncio.to_thread(self._claim, free, busy) if free > 0 else []
                 for due in batch:
                     self._in_flight[due.account_id] = self._in_flight.get(due.account_id, 0) + 1
                     task = asyncio.create_task(self._deliver(client, due))
@@ -142,13 +144,13 @@ class CallbackSender:
             log.error("callback delivery failed", callback=due.id, error=repr(task.exception()))
         finished.set()
 
-    def _claim(self, free: int) -> list[Due]:
+    def _claim(self, free: int, busy: dict[int, int]) -> list[Due]:
         """Due callbacks for up to `free` deliveries, at most `per_account` in flight for any
         account: accounts already at their share are left out of the query, so a backlog of
         one account never fills the slots that others' callbacks need."""
         now = to_ts(self._clock.now())
         cap = self._limits.per_account
-        full = [a for a, n in self._in_flight.items() if n >= cap]
+        full = [a for a, n in busy.items() if n >= cap]
         skip = f"AND c.account_id NOT IN ({', '.join('?' * len(full))}) " if full else ""
         with self._db.tx() as tx:
             rows = tx.all(
@@ -165,7 +167,7 @@ class CallbackSender:
                 (now, now, *full, max(free, cap) * 4),
             )
             taken: list[Due] = []
-            counts = dict(self._in_flight)
+            counts = busy
             for row in rows:
                 due = Due(*row)
                 if len(taken) < free and counts.get(due.account_id, 0) < cap:
