@@ -34,6 +34,7 @@ from tidings.domain.address_book import ContactService
 from tidings.domain.admin import AdminService, ConfiguredUpstream, UpstreamMonitor
 from tidings.domain.auth import Authenticator
 from tidings.domain.balance import BalanceService
+from tidings.domain.callback_urls import CallbackPolicy
 from tidings.domain.clock import Clock, SystemClock
 from tidings.domain.guards import AbuseGuard, GuardLimits
 from tidings.domain.jobs import JobService
@@ -45,6 +46,7 @@ from tidings.domain.reports import ReportService
 from tidings.domain.senders import SenderService
 from tidings.domain.sends import SendService
 from tidings.domain.services import Services
+from tidings.domain.sessions import SessionService
 from tidings.domain.stop_list import StopListService
 from tidings.errors import StartupError
 from tidings.log_privacy import masking_processor
@@ -56,6 +58,7 @@ from tidings.store.messages import MessageStore
 from tidings.store.profile import ProfileStore
 from tidings.store.reports import ReportStore
 from tidings.store.repository import Store
+from tidings.store.sessions import SessionStore
 from tidings.store.unrouted import UnroutedStore
 from tidings.waiting import refuse_to_wait
 from tidings.web.app import build_web_app
@@ -121,9 +124,10 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
     messages = MessageStore(store, routes_for(settings))
     contacts = ContactStore(store.db)
     reports = ReportStore(store.db)
+    credentials = CredentialCache(g.credential_cache_ttl_s)
     return Services(
         clock=clock,
-        auth=Authenticator(store, CredentialCache(g.credential_cache_ttl_s), refuse_to_wait),
+        auth=Authenticator(store, credentials, refuse_to_wait),
         abuse=AbuseGuard(store, guard_limits(g), clock),
         jobs=JobService(store),
         sends=SendService(messages, settings.dispatch.default_validity_min),
@@ -133,7 +137,12 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
         stop_list=StopListService(contacts),
         senders=SenderService(contacts),
         reports=ReportService(reports),
-        profile=ProfileService(ProfileStore(store)),
+        profile=ProfileService(
+            ProfileStore(store), CallbackPolicy.allowing(settings.dispatch.callbacks.allow_networks)
+        ),
+        sessions=SessionService(
+            SessionStore(store.db), settings.web.session_max_age_s, credentials
+        ),
         admin=AdminService(store),
         upstreams=UpstreamMonitor(
             store, configured_upstreams(settings), routes_for(settings), UnroutedStore(store.db)

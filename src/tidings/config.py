@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Callable
@@ -82,6 +83,30 @@ class TariffSettings(Section):
     )
 
 
+class CallbackSettings(Section):
+    """How status callbacks are delivered (dispatch/callbacks.py); docs/operations.md."""
+
+    # One delivery, from connecting to the last byte read of the answer: an endpoint that
+    # answers slowly (a byte every few seconds) is cut off here, whatever it sends.
+    deadline_s: float = Field(default=10.0, gt=0, le=300)
+    # At most this much of the answer is read (only its status code counts).
+    max_answer_bytes: int = Field(default=64 * 1024, ge=0)
+    # Deliveries in flight per dispatcher, and per account among them: a slow endpoint
+    # holds at most its own account's share.
+    concurrency: int = Field(default=16, ge=1, le=1024)
+    per_account: int = Field(default=2, ge=1, le=1024)
+    # Ranges a callback may reach although they are not public (loopback, private,
+    # link-local, unique-local, metadata): none by default. E.g. ["10.20.0.0/16"].
+    allow_networks: list[str] = Field(default_factory=list)
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            ipaddress.ip_network(cidr.strip(), strict=False)  # ValueError names the bad one
+        return value
+
+
 class DispatchSettings(Section):
     """The dispatcher: scheduler, claims, leases, crash recovery."""
 
@@ -101,6 +126,7 @@ class DispatchSettings(Section):
     # Status callbacks: waits between attempts (the last one repeats), and attempts in all.
     callback_backoff_s: list[int] = Field(default_factory=lambda: [5, 15, 60, 300, 900, 1800, 3600])
     callback_attempts: int = 12
+    callbacks: CallbackSettings = Field(default_factory=CallbackSettings)
 
 
 class VirtualSettings(Section):

@@ -24,6 +24,9 @@ from tests.integration.engine_support import (
 from tidings.domain.clock import SystemClock
 from tidings.store.repository import Store
 
+# The receiver listens on loopback, which callbacks may reach only when the operator allows.
+LOOPBACK_ALLOWED = {"allow_networks": ["127.0.0.0/8"]}
+
 
 class Receiver:
     """An HTTP endpoint that fails its first `failures` requests with 500."""
@@ -72,7 +75,7 @@ def test_every_status_change_is_posted_signed_and_retried(store: Store) -> None:
     secret = "s3cret"
     store.set_callback(acc.id, receiver.url, secret)
     job_id = create_list(store, acc, "79161234567,79161234568", clock.now())
-    cfg = settings(dispatch={"callback_backoff_s": [1]})
+    cfg = settings(dispatch={"callback_backoff_s": [1], "callbacks": LOOPBACK_ALLOWED})
 
     def all_posted() -> bool:
         with receiver.lock:

@@ -97,6 +97,13 @@ CABINET_REFUSES: list[tuple[list[str], str]] = [
         ["accounts", "callback", "shop", "https://example.com/" + "a" * 500],
         "callback URL: at most 500 characters",
     ),
+    (
+        ["accounts", "callback", "shop", "http://127.0.0.1:5432/"],
+        "callback URL: 127.0.0.1 is not allowed (127.0.0.1 is a loopback address)",
+    ),
+    (["accounts", "callback", "shop", "http://2130706433/"], "127.0.0.1 is a loopback"),
+    (["accounts", "callback", "shop", "http://[fd00::1]/"], "fd00::1 is a private address"),
+    (["accounts", "callback", "shop", "http://metadata/"], "169.254.169.254 is a link-local"),
     (["senders", "approve", "shop", "Nope"], "shop has no sender 'Nope'"),
 ]
 

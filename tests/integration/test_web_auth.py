@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from tests.conftest import Server
@@ -80,3 +81,57 @@ def test_sign_out_ends_the_session(server: Server, user: WebUser) -> None:
     user.sign_in(acc.login, psw)
     assert user.post("/signout").status_code == 303
     assert user.get("/lists").status_code == 303
+
+
+def copy_of(server: Server, user: WebUser) -> httpx.Client:
+    """Another client holding a copy of the user's cookie (as a thief would)."""
+    thief = httpx.Client(base_url=server.url, timeout=30)
+    for name, value in user.client.cookies.items():
+        thief.cookies.set(name, value)
+    return thief
+
+
+def test_a_copied_cookie_opens_nothing_after_sign_out(server: Server, user: WebUser) -> None:
+    acc, psw = server.account()
+    user.sign_in(acc.login, psw)
+    with copy_of(server, user) as thief:
+        assert thief.get("/lists").status_code == 200  # the copy works while the session lives
+        assert user.post("/signout").status_code == 303
+        page = thief.get("/lists")
+        assert page.status_code == 303 and page.headers["location"] == "/signin"
+        assert thief.get("/account/keys").status_code == 303
+    # Signing in again starts a new session; the old cookie stays dead.
+    user.sign_in(acc.login, psw)
+    assert user.get("/lists").status_code == 200
+
+
+def test_a_password_change_ends_the_other_sessions(server: Server, ip: str) -> None:
+    acc, psw = server.account()
+    here, elsewhere = WebUser(server, ip), WebUser(server, ip)
+    here.sign_in(acc.login, psw)
+    elsewhere.sign_in(acc.login, psw)
+    here.get("/account/password")
+    refusals = [
+        (
+            {"current": "wrong-one", "new": "new-password-1", "repeated": "new-password-1"},
+            "current password: not the account&#39;s password",
+        ),
+        ({"current": psw, "new": "short", "repeated": "short"}, "password: at least 8"),
+        ({"current": psw, "new": "new-password-1", "repeated": "new-password-2"}, "differ"),
+    ]
+    for form, reason in refusals:
+        refused = here.post("/account/password", form)
+        assert refused.status_code == 400 and reason in refused.text, reason
+    assert elsewhere.get("/lists").status_code == 200  # nothing changed yet
+    changed = here.post(
+        "/account/password",
+        {"current": psw, "new": "new-password-1", "repeated": "new-password-1"},
+    )
+    assert changed.status_code == 303
+    assert "Other sessions ended" in here.get("/account/password").text
+    assert here.get("/lists").status_code == 200  # this browser stays signed in
+    assert elsewhere.get("/lists").status_code == 303  # every other one is signed out
+    assert elsewhere.sign_in(acc.login, psw).status_code == 401
+    assert elsewhere.sign_in(acc.login, "new-password-1").status_code == 303
+    here.close()
+    elsewhere.close()

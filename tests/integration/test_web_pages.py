@@ -166,6 +166,16 @@ def test_callback_url(server: Server, user: WebUser) -> None:
     assert "switched off" in user.get("/account/callback").text
 
 
+def test_callback_url_inside_the_network_is_refused(server: Server, user: WebUser) -> None:
+    acc, psw = server.account()
+    user.sign_in(acc.login, psw)
+    user.get("/account/callback")
+    for url in ["http://127.0.0.1:5432/", "http://[::1]/", "http://0x7f.1/", "http://10.0.0.7/"]:
+        page = user.post("/account/callback", {"url": url}).text
+        assert "is not allowed" in page and 'class="secret"' not in page, url
+    assert "switched off" in user.get("/account/callback").text
+
+
 def test_senders(server: Server, user: WebUser) -> None:
     acc, psw = server.account()
     user.sign_in(acc.login, psw)

@@ -29,12 +29,24 @@ def _sections() -> dict[str, type[BaseModel]]:
     return found
 
 
+def _model_names(prefix: str, model: type[BaseModel]) -> set[str]:
+    """`prefix.key` for each setting of a table, and of the tables nested in it."""
+    names = set()
+    for inner, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            names |= _model_names(f"{prefix}.{inner}", annotation)
+        else:
+            names.add(f"{prefix}.{inner}")
+    return names
+
+
 def _setting_names() -> set[str]:
     names = set()
     sections = _sections()
     for name in Settings.model_fields:
         if name in sections:
-            names |= {f"{name}.{inner}" for inner in sections[name].model_fields}
+            names |= _model_names(name, sections[name])
         elif name not in ("smpp", "smtp"):
             names.add(name)
     for prefix, upstream in (("smpp", SmppUpstream), ("smtp", SmtpUpstream)):
@@ -45,7 +57,7 @@ def _setting_names() -> set[str]:
 def _sample_names() -> set[str]:
     names, table = set(), ""
     for line in SAMPLE.splitlines():
-        header = re.match(r"^#?\s*\[\[?(\w+)\]\]?", line)
+        header = re.match(r"^#?\s*\[\[?([\w.]+)\]\]?", line)
         if header:
             table = header.group(1)
             continue
@@ -109,8 +121,15 @@ def test_a_misspelt_key_in_an_upstream_is_refused(tmp_path: Path, kind: str) -> 
 
 def test_every_table_is_strict() -> None:
     """A table added later without the strict config would ignore misspelt keys again."""
-    loose: list[Any] = [
-        name for name, model in _sections().items() if model.model_config.get("extra") != "forbid"
-    ]
-    assert not loose
+
+    def loose(model: type[BaseModel]) -> list[str]:
+        found = [] if model.model_config.get("extra") == "forbid" else [model.__name__]
+        for field in model.model_fields.values():
+            annotation = field.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                found += loose(annotation)
+        return found
+
+    problems: list[Any] = [n for model in _sections().values() for n in loose(model)]
+    assert not problems
     assert get_args(Settings.model_fields["smpp"].annotation) == (SmppUpstream,)

@@ -51,6 +51,13 @@ SAMPLE = """\
 # callback_backoff_s = [5, 15, 60, 300, 900, 1800, 3600]
 # callback_attempts = 12
 
+[dispatch.callbacks]              # status callbacks to the accounts' URLs
+# deadline_s = 10.0               # one delivery, connect to last byte read
+# max_answer_bytes = 65536        # read at most this much of the answer
+# concurrency = 16                # deliveries in flight per dispatcher
+# per_account = 2                 # … and per account among them
+# allow_networks = []             # private ranges a callback may reach, e.g. ["10.20.0.0/16"]
+
 [virtual]                         # the test-mode upstream: no traffic
 # delay_ms = 300
 # window = 200

@@ -1,8 +1,15 @@
 """Status callbacks: each status change of a message is POSTed to the account's URL.
 
 Callbacks are queued in the same transaction as the status change, so none is lost; a
-separate loop sends them with a few in flight, so a slow or dead endpoint never holds up the
-dispatcher. Failures are retried with exponential backoff, then given up and logged.
+separate loop sends them, so a slow or dead endpoint never holds up the dispatcher. Failures
+are retried with backoff, then given up and logged.
+
+One tenant's endpoint cannot stall the others' (dispatch.callbacks, docs/operations.md):
+each delivery has a total deadline, at most `max_answer_bytes` of the answer are read, no
+redirect is followed, and deliveries run side by side with at most `per_account` in flight
+for any one account, so a slow endpoint holds only its own account's share of the slots.
+The host is checked against the callback rule again right before connecting
+(callback_transport.py).
 
 Payload (form-encoded): id (the client's id, or the message id), int_id, phone, status, err,
 ts (unix seconds), time (DD.MM.YYYY hh:mm:ss in the account's zone), sign =
@@ -14,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 from collections.abc import Sequence
@@ -24,8 +32,12 @@ from zoneinfo import ZoneInfo
 import httpx
 import structlog
 
+from tidings.config import CallbackSettings
+from tidings.dispatch.callback_transport import AsyncResolver, callback_client, system_resolve
+from tidings.domain.callback_urls import CallbackPolicy, check_callback_url
 from tidings.domain.clock import Clock, from_ts, to_ts
 from tidings.domain.schedule import format_local
+from tidings.errors import InvalidParameter
 from tidings.store.db import Database
 
 log = structlog.get_logger("tidings.callbacks")
@@ -34,6 +46,7 @@ log = structlog.get_logger("tidings.callbacks")
 @dataclass(frozen=True)
 class Due:
     id: int
+    account_id: int
     url: str
     secret: str
     timezone: str
@@ -73,65 +86,143 @@ class CallbackSender:
         backoff_s: Sequence[int],
         max_attempts: int,
         *,
-        concurrency: int = 8,
-        timeout_s: float = 5.0,
+        limits: CallbackSettings | None = None,
         lease_s: int = 60,
+        resolve: AsyncResolver = system_resolve,
     ) -> None:
+        limits = limits or CallbackSettings()
         self._db = db
         self._backoff = tuple(backoff_s) or (60,)
         self._max_attempts = max_attempts
         self._clock = clock
-        self._concurrency = concurrency
-        self._timeout = timeout_s
-        self._lease = lease_s
+        self._limits = limits
+        self._policy = CallbackPolicy.allowing(limits.allow_networks)
+        self._resolve = resolve
+        # A claimed callback is not claimed again while its delivery may still run.
+        self._lease = max(lease_s, int(limits.deadline_s) + 30)
+        self._in_flight: dict[int, int] = {}  # account id → deliveries running
 
     async def run(self, stop: asyncio.Event, tick_s: float = 0.2) -> None:
-        async with httpx.AsyncClient(timeout=self._timeout) as client:
+        limits = self._limits
+        running: set[asyncio.Task[None]] = set()
+        finished = asyncio.Event()
+        client = callback_client(self._policy, limits.deadline_s, limits.concurrency, self._resolve)
+        async with client:
             while not stop.is_set():
-                batch = await asyncio.to_thread(self._claim)
-                if batch:
-                    await asyncio.gather(*(self._deliver(client, due) for due in batch))
-                    continue
+                finished.clear()
+                free = limits.concurrency - len(running)
+                # The claim runs in a thread: it gets a copy of the counts the loop updates.
+                busy = dict(self._in_flight)
+                batch = await asyncio.to_thread(self._claim, free, busy) if free > 0 else []
+                for due in batch:
+                    self._in_flight[due.account_id] = self._in_flight.get(due.account_id, 0) + 1
+                    task = asyncio.create_task(self._deliver(client, due))
+                    running.add(task)
+                    task.add_done_callback(functools.partial(self._done, due, running, finished))
+                if batch and len(running) < limits.concurrency:
+                    continue  # accounts that just filled up are skipped by the next claim
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), tick_s)
+                    await asyncio.wait_for(_first(stop, finished), tick_s)
+            # Each delivery ends within its deadline: let them finish and record.
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
 
-    def _claim(self) -> list[Due]:
+    def _done(
+        self,
+        due: Due,
+        running: set[asyncio.Task[None]],
+        finished: asyncio.Event,
+        task: asyncio.Task[None],
+    ) -> None:
+        running.discard(task)
+        left = self._in_flight.get(due.account_id, 1) - 1
+        if left > 0:
+            self._in_flight[due.account_id] = left
+        else:
+            self._in_flight.pop(due.account_id, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("callback delivery failed", callback=due.id, error=repr(task.exception()))
+        finished.set()
+
+    def _claim(self, free: int, busy: dict[int, int]) -> list[Due]:
+        """Due callbacks for up to `free` deliveries, at most `per_account` in flight for any
+        account: accounts already at their share are left out of the query, so a backlog of
+        one account never fills the slots that others' callbacks need."""
         now = to_ts(self._clock.now())
+        cap = self._limits.per_account
+        full = [a for a, n in busy.items() if n >= cap]
+        skip = f"AND c.account_id NOT IN ({', '.join('?' * len(full))}) " if full else ""
         with self._db.tx() as tx:
             rows = tx.all(
-                "SELECT c.id, a.callback_url, a.callback_secret, a.timezone, "
+                "SELECT c.id, c.account_id, a.callback_url, a.callback_secret, a.timezone, "
                 "COALESCE(m.client_id, ''), c.message_id, COALESCE(m.address, ''), c.status, "
                 "c.err, c.at, c.attempts FROM callbacks c "
                 "JOIN accounts a ON a.id = c.account_id "
                 "LEFT JOIN messages m ON m.id = c.message_id "
                 "WHERE c.done_at IS NULL AND c.next_at <= ? "
-                "AND (c.lease_until IS NULL OR c.lease_until < ?) ORDER BY c.id LIMIT ?"
+                "AND (c.lease_until IS NULL OR c.lease_until < ?) "
+                + skip
+                + "ORDER BY c.id LIMIT ?"
                 + (" FOR UPDATE OF c SKIP LOCKED" if tx.dialect == "postgresql" else ""),
-                (now, now, self._concurrency),
+                (now, now, *full, max(free, cap) * 4),
             )
+            taken: list[Due] = []
+            counts = busy
+            for row in rows:
+                due = Due(*row)
+                if len(taken) < free and counts.get(due.account_id, 0) < cap:
+                    counts[due.account_id] = counts.get(due.account_id, 0) + 1
+                    taken.append(due)
             tx.execute_many(
                 "UPDATE callbacks SET lease_until = ? WHERE id = ?",
-                [(now + self._lease, r[0]) for r in rows],
+                [(now + self._lease, due.id) for due in taken],
             )
-        return [Due(*r) for r in rows]
+        return taken
 
     async def _deliver(self, client: httpx.AsyncClient, due: Due) -> None:
-        body = payload(due)
-        error = ""
-        try:
-            response = await client.post(
-                due.url,
-                content=body,
-                headers={
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "X-Tidings-Signature": "sha256=" + sign(due.secret, body.decode()),
-                },
-            )
-            if not 200 <= response.status_code < 300:
-                error = f"HTTP {response.status_code}"
-        except httpx.HTTPError as exc:
-            error = type(exc).__name__
+        error = await self._post(client, due)
         await asyncio.to_thread(self._record, due, error)
+
+    async def _post(self, client: httpx.AsyncClient, due: Due) -> str:
+        """ "" when the endpoint answered 2xx, else what went wrong."""
+        body = payload(due)
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Tidings-Signature": "sha256=" + sign(due.secret, body.decode()),
+        }
+        try:
+            # The rule as at save time (literal addresses, well-known names); what a name
+            # resolves to is checked by the connection itself (callback_transport.py).
+            check_callback_url(due.url, self._policy, None)
+        except InvalidParameter as exc:
+            return exc.description
+        status = 0
+        try:
+            async with asyncio.timeout(self._limits.deadline_s):
+                async with client.stream("POST", due.url, content=body, headers=headers) as answer:
+                    status = answer.status_code
+                    await self._read_some(answer)
+        # Once the status line is in, the outcome is known: a body that is slow or breaks
+        # off after it changes nothing.
+        except TimeoutError:
+            if not status:
+                return f"no answer within {self._limits.deadline_s:g} s"
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            if not status:
+                text = str(exc)
+                return f"{type(exc).__name__}: {text}"[:250] if text else type(exc).__name__
+        return "" if 200 <= status < 300 else f"HTTP {status}"
+
+    async def _read_some(self, answer: httpx.Response) -> None:
+        """Read (and drop) at most max_answer_bytes of the body, undecoded: a compressed
+        answer is never inflated."""
+        cap = self._limits.max_answer_bytes
+        read = 0
+        if cap > 0:
+            async for chunk in answer.aiter_raw():
+                read += len(chunk)
+                if read >= cap:
+                    break
 
     def _record(self, due: Due, error: str) -> None:
         now = to_ts(self._clock.now())
@@ -152,3 +243,13 @@ class CallbackSender:
                 )
         if error and attempts >= self._max_attempts:
             log.warning("callback given up", callback=due.id, error=error)
+
+
+async def _first(*events: asyncio.Event) -> None:
+    """Return when any of the events is set."""
+    waits = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()

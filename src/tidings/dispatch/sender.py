@@ -87,7 +87,11 @@ class Dispatcher:
         self._parked: list[tuple[float, Receipt]] = []
         self._receipt_wake = asyncio.Event()
         self._callbacks = CallbackSender(
-            db, clock, settings.callback_backoff_s, settings.callback_attempts
+            db,
+            clock,
+            settings.callback_backoff_s,
+            settings.callback_attempts,
+            limits=settings.callbacks,
         )
         self._stopping = False
         self._next_sweep = 0.0

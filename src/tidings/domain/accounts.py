@@ -53,6 +53,15 @@ def validate_login(login: str) -> str:
     return login
 
 
+MIN_PASSWORD = 8
+
+
+def check_new_password(password: str) -> None:
+    """The rule for a password being set (the API also takes older, shorter ones)."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidParameter(f"password: at least {MIN_PASSWORD} characters")
+
+
 def hash_password(password: str) -> PasswordHashes:
     if not password:
         raise InvalidParameter("password must not be empty")
@@ -144,3 +153,9 @@ class CredentialCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+    def forget(self, account_id: int) -> None:
+        """Drop the account's entries (its password changed: the old one must stop working)."""
+        with self._lock:
+            for key in [k for k, (owner, _) in self._entries.items() if owner == account_id]:
+                del self._entries[key]

@@ -14,7 +14,13 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tidings.domain.accounts import Account, PasswordHashes, hash_password, validate_login
+from tidings.domain.accounts import (
+    Account,
+    PasswordHashes,
+    check_new_password,
+    hash_password,
+    validate_login,
+)
 from tidings.domain.money import to_minor
 from tidings.domain.operations import UpstreamState
 from tidings.domain.pricing import Tariff, TariffRecord, country_code, price, tariff_name
@@ -140,8 +146,7 @@ class AdminService:
     ) -> Account:
         """A new account; a non-zero opening balance is its first ledger entry."""
         clean = validate_login(login.strip())
-        if len(password) < 8:
-            raise InvalidParameter("password: at least 8 characters")
+        check_new_password(password)
         balance = amount(opening_balance or "0", "balance", allow_zero=True)
         zone = time_zone(timezone)
         account = self._store.create_account(

@@ -6,12 +6,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from tidings.domain.accounts import Account, api_key_hash, generate_api_key, parse_cidr
-from tidings.errors import InvalidParameter, NotFound, RecordError
-
-MAX_CALLBACK_URL = 500
+from tidings.domain.callback_urls import (
+    CallbackPolicy,
+    Resolver,
+    check_callback_url,
+    resolve_host,
+)
+from tidings.errors import NotFound, RecordError
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,17 @@ class ProfileStore(Protocol):
 
 
 class ProfileService:
-    def __init__(self, store: ProfileStore) -> None:
+    def __init__(
+        self,
+        store: ProfileStore,
+        callbacks: CallbackPolicy | None = None,
+        resolve: Resolver | None = resolve_host,
+    ) -> None:
         self._store = store
+        # Where callbacks may go (the operator's allowed ranges) and how names are resolved
+        # to check that at save time.
+        self._callbacks = callbacks or CallbackPolicy()
+        self._resolve = resolve
 
     def api_keys(self, account: Account) -> list[ApiKeyView]:
         return self._store.api_keys(account.id)
@@ -80,15 +92,7 @@ class ProfileService:
         secret ("" when switched off)."""
         url = url.strip()
         if url:
-            check_callback_url(url)
+            check_callback_url(url, self._callbacks, self._resolve)
         secret = secrets.token_hex(32) if url else ""
         self._store.set_callback(account.id, url, secret)
         return secret
-
-
-def check_callback_url(url: str) -> None:
-    if len(url) > MAX_CALLBACK_URL:
-        raise InvalidParameter(f"callback URL: at most {MAX_CALLBACK_URL} characters")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidParameter("callback URL: an http:// or https:// address")

@@ -18,6 +18,7 @@ from tidings.domain.profile import ProfileService
 from tidings.domain.reports import ReportService
 from tidings.domain.senders import SenderService
 from tidings.domain.sends import SendService
+from tidings.domain.sessions import SessionService
 from tidings.domain.stop_list import StopListService
 
 
@@ -35,6 +36,8 @@ class Services:
     senders: SenderService
     reports: ReportService
     profile: ProfileService
+    # Cabinet sign-ins, kept server-side so that signing out ends them.
+    sessions: SessionService
     # The operator's: accounts, money, tariffs, and the upstreams' live state.
     admin: AdminService
     upstreams: UpstreamMonitor

@@ -405,3 +405,17 @@ upstream_states = Table(
     Column("last_error_at", BigInteger, nullable=True),
     Column("updated_at", BigInteger, nullable=False),
 )
+
+# Cabinet sign-ins. The cookie carries a random token; only its SHA-256 is kept here, and a
+# session is valid only while its row exists: signing out deletes it, a password change
+# deletes the account's others (web/session.py).
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_web_sessions_account_id", "account_id"),
+    Index("ix_web_sessions_expires_at", "expires_at"),
+)

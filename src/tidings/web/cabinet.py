@@ -124,7 +124,10 @@ class Cabinet:
         account_id = session.account_id(request)
         if account_id is None:
             return None
-        account = self.services.auth.signed_in(account_id)
+        services = self.services
+        # The cookie alone is not enough: its session must still live on the server.
+        live = services.sessions.account_for(session.token(request), services.clock.now())
+        account = services.auth.signed_in(account_id) if live == account_id else None
         if account is None:
             session.sign_out(request)
         return account

@@ -1,8 +1,10 @@
 """The cabinet's session: the signed-in account, the CSRF token and one-shot messages.
 
-The session lives in a signed cookie (Starlette's SessionMiddleware: HttpOnly, SameSite=Lax).
-Every form POST must carry the session's CSRF token, in the `csrf_token` field or, for htmx
-requests, the `X-CSRF-Token` header.
+The session lives in a signed cookie (Starlette's SessionMiddleware: HttpOnly, SameSite=Lax)
+that names a session kept on the server (domain/sessions.py): the cookie opens pages only
+while that session lives, so signing out or a password change elsewhere ends it even for a
+copy of the cookie. Every form POST must carry the session's CSRF token, in the
+`csrf_token` field or, for htmx requests, the `X-CSRF-Token` header.
 """
 
 from __future__ import annotations
@@ -38,10 +40,17 @@ def account_id(request: Request) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def sign_in(request: Request, account_id: int) -> None:
+def token(request: Request) -> str:
+    """The server-side session this cookie names ("" if none)."""
+    value = request.session.get("sid")
+    return value if isinstance(value, str) else ""
+
+
+def sign_in(request: Request, account_id: int, session_token: str) -> None:
     """A fresh session for the account: a token seen before signing in is not reused."""
     request.session.clear()
     request.session["account_id"] = account_id
+    request.session["sid"] = session_token
     request.session["csrf"] = secrets.token_urlsafe(32)
 
 

@@ -1,5 +1,5 @@
 """The account's own settings: API keys, allowed IPs, callback URL, balance and ledger,
-sender names."""
+sender names, the password."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from tidings.errors import DomainError
+from tidings.web import session
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
 
 NAV = (
@@ -17,6 +18,7 @@ NAV = (
     NavItem("API keys", "/account/keys"),
     NavItem("Allowed IPs", "/account/ips"),
     NavItem("Callback", "/account/callback"),
+    NavItem("Password", "/account/password"),
 )
 LEDGER_PAGE = 50
 LEDGER_KINDS = {"credit": "top-up", "charge": "charge", "refund": "refund"}
@@ -38,6 +40,8 @@ def routes(cabinet: Cabinet) -> list[BaseRoute]:
         Route("/account/ips/delete", cabinet.action(deny_ip), methods=["POST"]),
         Route("/account/callback", cabinet.page(callback), methods=["GET"]),
         Route("/account/callback", cabinet.action(set_callback), methods=["POST"]),
+        Route("/account/password", cabinet.page(password_form), methods=["GET"]),
+        Route("/account/password", cabinet.action(change_password), methods=["POST"]),
     ]
 
 
@@ -162,6 +166,28 @@ def set_callback(visit: Visit) -> Response:
     except DomainError as error:
         return _callback_page(visit, error=error.description, value=url)
     return _callback_page(visit, secret=secret)
+
+
+# ---- password -----------------------------------------------------------------------------
+
+
+def password_form(visit: Visit) -> Response:
+    return visit.render("account/password.html", error="")
+
+
+def change_password(visit: Visit) -> Response:
+    try:
+        visit.services.sessions.change_password(
+            visit.account,
+            visit.field("current"),
+            visit.field("new"),
+            visit.field("repeated"),
+            session.token(visit.request),
+        )
+    except DomainError as error:
+        return visit.render("account/password.html", status_code=400, error=error.description)
+    # This browser stays signed in; every other session of the account has ended.
+    return visit.redirect("/account/password", "Password changed. Other sessions ended.")
 
 
 PAGE = PageModule(NAV, routes)

@@ -36,10 +36,13 @@ def routes(cabinet: Cabinet) -> list[BaseRoute]:
             return _refused(cabinet, request, login, NOT_ALLOWED, 403)
         except DomainError:
             return _refused(cabinet, request, login, WRONG, 401)
-        session.sign_in(request, account.id)
+        token = cabinet.services.sessions.start(account.id, cabinet.services.clock.now())
+        session.sign_in(request, account.id, token)
         return RedirectResponse("/lists", status_code=303)
 
     def sign_out(visit: Visit) -> Response:
+        # Ended on the server too: a copy of the cookie opens nothing after this.
+        visit.services.sessions.end(session.token(visit.request))
         session.sign_out(visit.request)
         return RedirectResponse("/signin", status_code=303)
 
