@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Mount
 from tidings.api.app import build_app
 from tidings.api.guards.edge import edge_guards
 from tidings.api.openapi import openapi_routes
+from tidings.api.server import server_config
 from tidings.channels.base import Channel
 from tidings.channels.factory import upstream_channels
 from tidings.channels.virtual import VirtualChannel
@@ -36,6 +37,7 @@ from tidings.domain.balance import BalanceService
 from tidings.domain.clock import Clock, SystemClock
 from tidings.domain.guards import AbuseGuard, GuardLimits
 from tidings.domain.jobs import JobService
+from tidings.domain.message_rules import RequestLimits
 from tidings.domain.messages import MessageService
 from tidings.domain.money import to_minor
 from tidings.domain.pricing import Tariff
@@ -119,6 +121,7 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
         profile=ProfileService(ProfileStore(store)),
         admin=AdminService(store),
         upstreams=UpstreamMonitor(store, configured_upstreams(settings)),
+        limits=RequestLimits(max_recipients=settings.max_recipients),
     )
 
 
@@ -205,6 +208,7 @@ def build_application(
         threads=settings.api_threads,
         # SQLite: a request runs on the event loop first (tidings.waiting).
         inline_first=store.db.dialect == "sqlite",
+        max_body_bytes=settings.http.max_body_bytes,
         extra_routes=extra_routes(settings, store, services),
     )
     return Application(settings=settings, store=store, services=services, http=http)
@@ -243,14 +247,11 @@ async def serve_with_dispatcher(
     host: str,
     port: int,
     on_server: Callable[[uvicorn.Server], None] | None = None,
+    settings: Settings | None = None,
 ) -> None:
     """The HTTP API and the dispatcher in one event loop (what `tidings serve` runs). The
     server stops on SIGINT/SIGTERM; then the dispatcher drains what is in flight."""
-    server = uvicorn.Server(
-        uvicorn.Config(
-            http, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
-        )
-    )
+    server = uvicorn.Server(server_config(http, settings or Settings(), host, port))
     if on_server is not None:
         on_server(server)
     stop = asyncio.Event()

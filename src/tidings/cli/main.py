@@ -91,7 +91,9 @@ def serve(
     dispatcher = build_dispatcher(settings, application.store)
     try:
         asyncio.run(
-            serve_with_dispatcher(application.http, dispatcher, settings.host, settings.port)
+            serve_with_dispatcher(
+                application.http, dispatcher, settings.host, settings.port, settings=settings
+            )
         )
     finally:
         application.close()
@@ -110,6 +112,7 @@ def api(
     """Run only the HTTP API (dispatchers run as separate processes)."""
     import uvicorn
 
+    from tidings.api.server import server_config
     from tidings.app import build_application, configure_logging
     from tidings.cli import workers as api_workers
 
@@ -120,14 +123,8 @@ def api(
         return
     application = build_application(settings)
     try:
-        uvicorn.run(
-            application.http,
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-        )
+        server = server_config(application.http, settings, settings.host, settings.port)
+        uvicorn.Server(server).run()
     finally:
         application.close()
 
