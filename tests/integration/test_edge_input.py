@@ -258,3 +258,22 @@ def test_unknown_and_known_logins_answer_alike_over_http(server: Server, ip: str
             headers={"X-Forwarded-For": ip},
         )
         assert json.loads(response.text) == {"error": "authorise error", "error_code": 2}
+
+
+def test_the_cabinet_refuses_a_nul_character_in_names_too(server: Server, ip: str) -> None:
+    """The cabinet's forms are not parsed by the API: the domain's name rules refuse it."""
+    from tests.integration.web_support import WebUser
+
+    acc, psw = server.account()
+    user = WebUser(server, ip)
+    try:
+        assert user.sign_in(acc.login, psw).status_code == 303
+        contact = user.post("/contacts", {"phone": "+7 916 123-45-67", "name": "Iv\x00an"})
+        assert contact.status_code == 400
+        assert "name: must not contain a NUL character" in contact.text
+        group = user.post("/groups", {"name": "V\x00IP", "num": "", "type": "0"})
+        assert group.status_code == 400
+        assert "name: must not contain a NUL character" in group.text
+        assert _stored(server, acc.login) == ([], [], [])
+    finally:
+        user.close()
