@@ -210,3 +210,21 @@ def test_the_body_limit_default_and_its_setting(tmp_path: Path) -> None:
     http = Settings().http
     assert http.max_body_bytes == 64 * 1024 * 1024
     assert (http.header_timeout_s, http.body_timeout_s) == (10.0, 60.0)
+
+
+def test_a_connection_idle_after_a_refused_body_is_closed(strict: Server) -> None:
+    """The rest of a refused body is read and dropped; then the connection waits for its
+    next request like any other, and not forever."""
+    body = b"fmt=1&mes=" + b"x" * (100 * 1024)
+    head = (
+        "POST /sys/jobs.php HTTP/1.1\r\nHost: x\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    sock = _connect(strict, head.encode() + body)
+    try:
+        received, closed = _read_all(sock, CLOSED_WITHIN_S)
+        assert received.endswith(b"\r\n\r\nERROR = 1 (request body is too large)")
+        assert closed
+    finally:
+        sock.close()

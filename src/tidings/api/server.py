@@ -131,7 +131,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def _expired(self) -> None:
         self._deadline = None
-        log.info("closing a connection: its request did not arrive in time (%s)", self.phase.value)
+        # Debug only: a flood of slow clients would otherwise flood the log as well.
+        log.debug("closing a connection: its request did not arrive in time (%s)", self.phase.value)
         self.transport.close()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -164,8 +165,13 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
-        answered = self.cycle is not None and self.cycle.response_complete
-        self._enter(Phase.IDLE if answered else Phase.BUSY)
+        if self.cycle is not None and self.cycle.response_complete:
+            # The rest of a body refused early has been dropped: the connection waits for its
+            # next request, and uvicorn's keep-alive timer (set at the answer) is gone.
+            self._enter(Phase.IDLE)
+            self._arm_deadline()
+        else:
+            self._enter(Phase.BUSY)
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
