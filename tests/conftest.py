@@ -18,6 +18,7 @@ import httpx
 import pytest
 import uvicorn
 
+from tidings.api.server import server_config
 from tidings.app import build_application, configure_logging
 from tidings.config import Settings
 from tidings.domain.accounts import Account, hash_password
@@ -116,23 +117,22 @@ class Server:
         return acc, password
 
 
+# The tests name their client IPs in X-Forwarded-For (the `ip` fixture), as a local reverse
+# proxy would: the test servers trust loopback, which production settings never do unasked.
+TRUST_LOOPBACK = {"http": {"trusted_proxies": ["127.0.0.1"]}}
+
+
 def start_server(
     database_url: str, clock: FakeClock, **settings_overrides: object
 ) -> tuple[uvicorn.Server, threading.Thread, Server]:
-    settings = Settings.model_validate({"database_url": database_url, **settings_overrides})
+    values = {"database_url": database_url, **TRUST_LOOPBACK, **settings_overrides}
+    settings = Settings.model_validate(values)
     application = build_application(settings, clock=clock)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        application.http,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
+    # The production server (deadlines, connection cap, trusted proxies), on a free port.
+    server = uvicorn.Server(server_config(application.http, settings, "127.0.0.1", port))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -191,6 +191,7 @@ def start_live(
         # Live (charged) accounts too go through the virtual upstream here: these tests
         # follow a live account's money without an SMSC.
         "virtual": {"delay_ms": 20, "serves_live_accounts": True},
+        **TRUST_LOOPBACK,
         **settings_overrides,
     }
     settings = Settings.model_validate(values)
@@ -210,6 +211,7 @@ def start_live(
                 "127.0.0.1",
                 port,
                 on_server=lambda s: holder.setdefault("server", s),
+                settings=settings,
             )
         )
 

@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Mount
 from tidings.api.app import build_app
 from tidings.api.guards.edge import edge_guards
 from tidings.api.openapi import openapi_routes
+from tidings.api.server import server_config
 from tidings.channels.base import Channel
 from tidings.channels.factory import upstream_channels
 from tidings.channels.virtual import VirtualChannel
@@ -38,6 +39,7 @@ from tidings.domain.callback_urls import CallbackPolicy
 from tidings.domain.clock import Clock, SystemClock
 from tidings.domain.guards import AbuseGuard, GuardLimits
 from tidings.domain.jobs import JobService
+from tidings.domain.message_rules import RequestLimits
 from tidings.domain.messages import MessageService
 from tidings.domain.money import to_minor
 from tidings.domain.pricing import Tariff
@@ -147,6 +149,7 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
         upstreams=UpstreamMonitor(
             store, configured_upstreams(settings), routes_for(settings), UnroutedStore(store.db)
         ),
+        limits=RequestLimits(max_recipients=settings.max_recipients),
     )
 
 
@@ -233,6 +236,7 @@ def build_application(
         threads=settings.api_threads,
         # SQLite: a request runs on the event loop first (tidings.waiting).
         inline_first=store.db.dialect == "sqlite",
+        max_body_bytes=settings.http.max_body_bytes,
         extra_routes=extra_routes(settings, store, services),
     )
     return Application(settings=settings, store=store, services=services, http=http)
@@ -274,6 +278,7 @@ async def serve_with_dispatcher(
     host: str,
     port: int,
     on_server: Callable[[uvicorn.Server], None] | None = None,
+    settings: Settings | None = None,
     on_listening: Callable[[str], None] | None = None,
 ) -> None:
     """The HTTP API and the dispatcher in one event loop (what `tidings serve` runs). The
@@ -281,11 +286,7 @@ async def serve_with_dispatcher(
     dispatcher has touched anything. The server stops on SIGINT/SIGTERM; then the
     dispatcher drains what is in flight."""
     listener = listening_socket(host, port)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            http, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
-        )
-    )
+    server = uvicorn.Server(server_config(http, settings or Settings(), host, port))
     if on_server is not None:
         on_server(server)
     if on_listening is not None:

@@ -68,6 +68,28 @@ class GuardSettings(Section):
     redis_url: str = ""
 
 
+class HttpSettings(Section):
+    """The HTTP server's limits (docs/operations.md, Limits): what one request or one
+    connection may cost before it is refused or closed."""
+
+    # A body over this is refused (error 1) by its Content-Length before it is read, or as
+    # soon as a streamed (chunked) one passes it.
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    # From a connection's first byte (or its previous answer) to the end of the request head.
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    # From the end of the head to the end of the body; then the connection is closed.
+    body_timeout_s: float = Field(default=60.0, gt=0)
+    # Open connections per process. Beyond it a new connection closes the one that has been
+    # waiting longest for its client (a slow head or body, an idle keep-alive), so a flood of
+    # slow clients cannot crowd out prompt ones. Never more than the open-files limit minus
+    # `reserved_files` (database, Redis, upstreams and logs need descriptors too).
+    max_connections: int = Field(default=4096, ge=1)
+    reserved_files: int = Field(default=128, ge=0)
+    # Peers whose X-Forwarded-For names the client (IPs or CIDRs, e.g. ["127.0.0.1"] for a
+    # local reverse proxy). Empty: the client is always the socket's peer.
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+
 class TariffSettings(Section):
     """The default tariff, used by accounts without one of their own. Prices per SMS part."""
 
@@ -262,6 +284,9 @@ class Settings(BaseSettings):
     # Message text and phone numbers are masked in logs unless this is switched off.
     log_unmasked: bool = False
     default_region: str = "RU"
+    # Recipients of one jobs.php/send.php request or cabinet list; more → error 1.
+    max_recipients: int = Field(default=1_000_000, ge=1)
+    http: HttpSettings = Field(default_factory=HttpSettings)
     guards: GuardSettings = Field(default_factory=GuardSettings)
     tariff: TariffSettings = Field(default_factory=TariffSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)

@@ -1,8 +1,10 @@
 """The HTTP edge of the SMS Center API: every /sys script goes through `handle`.
 
-Order of work per request (jobs.md §2, §5): blocked IP → concurrency slot → parameters →
-credentials → allowlist → the script. Every outcome is HTTP 200 with a body in the
-requested `fmt`; an unexpected failure is logged and answered as an error, never a 500.
+Order of work per request (jobs.md §2, §5): blocked IP → body size → parameters →
+credentials → allowlist → concurrency slot → the script (a body that does not arrive in one
+piece takes the slot before the rest is awaited, if the query's credentials authenticate:
+api/intake.py). Every outcome is HTTP 200 with a body in the requested `fmt`; an unexpected
+failure is logged and answered as an error, never a 500.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from tidings.api import intake
 from tidings.api import params as request_params
 from tidings.api.context import Call, ScriptHandler
 from tidings.api.endpoints.balance import handle_balance
@@ -36,6 +39,8 @@ from tidings.api.formats import renderer_for
 from tidings.api.guards.edge import EdgeGuards
 from tidings.api.guards.identity import request_identity
 from tidings.api.responses import api_response
+from tidings.config import HttpSettings
+from tidings.domain.accounts import Account
 from tidings.domain.send_request import SEND_ID
 from tidings.domain.services import Services
 from tidings.errors import DomainError, InvalidParameter, IpBlocked
@@ -54,6 +59,9 @@ SCRIPTS: dict[str, ScriptHandler] = {
     "senders": handle_senders,
     "get": handle_get,
 }
+# Bodies up to this are parsed on the event loop first (SQLite; tidings.waiting); a larger one
+# costs milliseconds per 100 KB there, time every other request would wait.
+INLINE_BODY_MAX = 256 * 1024
 # Requests that change state are refused when repeated within a minute (error 9).
 # phones.php is not here: it allows three identical requests a minute (api/limits.py).
 _STATE_CHANGING = {"jobs": ("add", "del", "cancel"), "senders": ("add", "del")}
@@ -86,6 +94,7 @@ class Edge:
     services: Services
     guards: EdgeGuards
     threads: StoreThreads
+    max_body_bytes: int
 
 
 class Outcome:
@@ -106,12 +115,13 @@ def build_app(
     *,
     threads: int,
     inline_first: bool,
+    max_body_bytes: int = HttpSettings().max_body_bytes,
     extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """The /sys scripts and health check, then `extra_routes` (metrics, OpenAPI, the web
     cabinet mounted at `/` last, so it never shadows an API path). The store is called from
     `threads` threads; with `inline_first` (SQLite) a request runs on the event loop first."""
-    edge = Edge(services, guards, StoreThreads(threads, inline=inline_first))
+    edge = Edge(services, guards, StoreThreads(threads, inline=inline_first), max_body_bytes)
 
     async def sys_script(request: Request) -> Response:
         script = request.path_params["script"]
@@ -136,24 +146,38 @@ async def _serve(request: Request, script: str, handler: ScriptHandler, edge: Ed
     started = time.perf_counter()
     client_ip = request.client.host if request.client else "0.0.0.0"
     query = request_params.query_pairs(request.scope.get("query_string", b""))
-    hint = dict(query)
-    out = Outcome(_fmt_hint(hint.get("fmt")))
-    login_hint = (hint.get("login") or hint.get("apikey") or b"").decode("latin-1")
-    slot = False
+    out = Outcome(_fmt_hint(dict(query).get("fmt")))
+    taken = Slot(guards)
     try:
         if not services.abuse.check_cached(client_ip):
             await threads.run(services.abuse.check, client_ip)
-        if login_hint:
-            guards.concurrency.enter(login_hint)
-            slot = True
-        body = await request.body()
-        args = (edge, script, handler, query, request.headers, body, client_ip, not slot)
-        out = await threads.run_or_inline(_process, *args)
+        intake.check_declared_length(request, edge.max_body_bytes)
+        early: list[intake.Probe] = []
+
+        async def check_credentials_early() -> None:
+            # A body still arriving keeps the request in flight: its slot is taken now, for
+            # an authenticated caller only (intake.py).
+            credentials = intake.query_credentials(query)
+            if credentials is not None:
+                found = await threads.run_or_inline(intake.probe, services, credentials, client_ip)
+                early.append(found)
+                if found.account is not None:
+                    taken.enter(found.account.login)
+
+        body = await intake.read_body(request, edge.max_body_bytes, check_credentials_early)
+        probe = early[0] if early else None
+        args = (edge, script, handler, query, request.headers, body, client_ip, probe, taken)
+        # A large body is parsed in a thread: on the event loop it would stall every request.
+        run = threads.run if len(body) > INLINE_BODY_MAX else threads.run_or_inline
+        out = await run(_process, *args)
     except DomainError as error:
+        if isinstance(error, intake.BodyTooLarge):
+            _read_hints(out, [*query, *error.hints(request.headers.get("content-type", ""))])
         out.code = error_code(error)
         out.body = renderer_for(out.fmt).error(out.code, error.description, error.reference)
     except ClientDisconnect:
-        # The client left before its request arrived: nothing was done, nobody to answer.
+        # The client left (or missed the body's deadline) before its request arrived:
+        # nothing was done, nobody to answer.
         log.info("client disconnected", script=script, ip=client_ip)
         return Response(status_code=400)
     except Exception:
@@ -161,8 +185,7 @@ async def _serve(request: Request, script: str, handler: ScriptHandler, edge: Ed
         out.code = 3
         out.body = renderer_for(out.fmt).error(3, "internal error, try again")
     finally:
-        if slot:
-            guards.concurrency.leave(login_hint)
+        taken.leave()
     record_request(script, out.code, started)
     log.info(
         "request",
@@ -173,6 +196,40 @@ async def _serve(request: Request, script: str, handler: ScriptHandler, edge: Ed
         ms=round((time.perf_counter() - started) * 1000, 2),
     )
     return api_response(out.body, out.codec, out.label, renderer_for(out.fmt).media_type)
+
+
+class Slot:
+    """The concurrency slot one request holds (error 9 beyond 14 per login), if any."""
+
+    def __init__(self, guards: EdgeGuards) -> None:
+        self._guards = guards
+        self.login = ""
+
+    def enter(self, login: str) -> None:
+        """Take a slot for `login` unless one is held for it already. Only a slot actually
+        taken is given back: a refused one is not ours."""
+        if login == self.login:
+            return
+        self.leave()
+        self._guards.concurrency.enter(login)
+        self.login = login
+
+    def leave(self) -> None:
+        if self.login:
+            login, self.login = self.login, ""
+            self._guards.concurrency.leave(login)
+
+
+def _authenticate(
+    services: Services, credentials: intake.Credentials, early: intake.Probe | None
+) -> Account:
+    """The caller's account; credentials already checked before the body are not again."""
+    if early is not None and early.answers(credentials):
+        if early.error is not None:
+            raise early.error
+        if early.account is not None:
+            return early.account
+    return services.auth.authenticate(credentials.login, credentials.psw, credentials.apikey)
 
 
 class StoreThreads:
@@ -223,14 +280,14 @@ def _process(
     headers: Mapping[str, str],
     body: bytes,
     client_ip: str,
-    need_slot: bool,
+    early: intake.Probe | None,
+    slot: Slot,
 ) -> Outcome:
     """Everything after the body has arrived; runs in a worker thread (the store is sync)."""
-    services, guards = edge.services, edge.guards
+    services = edge.services
     fmt_hint = _fmt_hint(dict(query).get("fmt"))
     out = Outcome(fmt_hint)
     params: request_params.Params | None = None
-    slot_login = ""
     try:
         _read_hints(out, query)
         try:
@@ -240,16 +297,11 @@ def _process(
             raise
         _read_hints(out, [*query, *pairs])
         params = request_params.decode(query, pairs)
+        request_params.refuse_nul(params)
         del pairs  # its raw bytes (a million numbers: 11 MB) are not kept while they are parsed
         out.codec, out.label = params.codec, params.charset_label
         out.fmt = _fmt_hint(params.text("fmt").encode("latin-1", "replace"))
-        if need_slot:
-            login = params.text("login") or params.text("apikey") or params.text("psw")
-            if login:
-                guards.concurrency.enter(login)
-                # Only a slot actually taken is given back: a refused one is not ours.
-                slot_login = login
-        out.body = _call(edge, script, handler, params, client_ip, out)
+        out.body = _call(edge, script, handler, params, client_ip, out, early, slot)
         services.abuse.request_succeeded(client_ip)
     except DomainError as error:
         out.code = error_code(error)
@@ -257,9 +309,6 @@ def _process(
         out.body = renderer_for(out.fmt).error(out.code, error.description, reference)
         if not isinstance(error, IpBlocked):
             services.abuse.request_failed(client_ip)
-    finally:
-        if slot_login:
-            guards.concurrency.leave(slot_login)
     return out
 
 
@@ -270,20 +319,23 @@ def _call(
     params: request_params.Params,
     client_ip: str,
     out: Outcome,
+    early: intake.Probe | None,
+    slot: Slot,
 ) -> str:
     services = edge.services
     fmt = parse_fmt(params.get("fmt"))
-    login = params.text("login").strip()
+    credentials = intake.Credentials.of(params.values)
+    login = credentials.login
     out.login = login
     try:
-        account = services.auth.authenticate(
-            login, params.text("psw"), params.text("apikey").strip()
-        )
+        account = _authenticate(services, credentials, early)
     except DomainError:
         if not services.auth.is_allowlisted(login, client_ip):
             services.abuse.auth_failed(client_ip)
         raise
     services.auth.check_ip(account, client_ip)
+    # Requests in flight are counted per authenticated login (error 9 beyond the limit).
+    slot.enter(account.login)
     call = Call(
         script=script,
         params=params,

@@ -16,7 +16,8 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from tidings.errors import InvalidParameter
 
 DEFAULT_CHARSET = "windows-1251"
-MAX_BODY_BYTES = 64 * 1024 * 1024
+# python-multipart's own ceiling (RFC 2046 asks for 70 at most; clients stay far below both).
+MAX_BOUNDARY = 256
 _CHARSETS = {
     "windows-1251": "cp1251",
     "cp1251": "cp1251",
@@ -62,15 +63,16 @@ def query_pairs(query: bytes) -> RawPairs:
 
 
 def body_pairs(content_type: str, body: bytes) -> RawPairs:
+    # The size was checked as the body arrived (api/intake.py: `http.max_body_bytes`).
     if not body:
         return []
-    if len(body) > MAX_BODY_BYTES:
-        raise InvalidParameter("request body is too large")
     mime, options = parse_options_header(content_type)
     if mime == b"multipart/form-data":
         boundary = options.get(b"boundary")
         if not boundary:
             raise InvalidParameter("multipart body without boundary")
+        if len(boundary) > MAX_BOUNDARY:
+            raise InvalidParameter(f"multipart boundary: at most {MAX_BOUNDARY} characters")
         return _multipart_pairs(boundary, body)
     if mime in (b"application/x-www-form-urlencoded", b""):
         return _urlencoded_pairs(body)
@@ -120,6 +122,16 @@ def _decode_all(raw: dict[str, bytes], codec: str) -> dict[str, str]:
         return {name: value.decode(codec) for name, value in raw.items()}
     except UnicodeDecodeError as exc:
         raise InvalidParameter(f"request text is not valid {_LABELS[codec]}") from exc
+
+
+def refuse_nul(params: Params) -> None:
+    """A NUL is text in no charset: PostgreSQL refuses it (a crash, error 3) and SQLite would
+    store it. One rule for every parameter of every script, before anything is looked up."""
+    for name, value in params.values.items():
+        if "\x00" in name:
+            raise InvalidParameter("a parameter name must not contain a NUL character")
+        if "\x00" in value:
+            raise InvalidParameter(f"{name}: must not contain a NUL character")
 
 
 def _urlencoded_pairs(data: bytes) -> RawPairs:
@@ -187,18 +199,17 @@ def _multipart_pairs(boundary: bytes, body: bytes) -> RawPairs:
         if isinstance(name, bytes) and name and not state.get("file"):
             pairs.append((name.decode("latin-1"), bytes(data)))
 
-    parser = MultipartParser(
-        boundary,
-        callbacks={
-            "on_part_begin": on_part_begin,
-            "on_header_field": on_header_field,
-            "on_header_value": on_header_value,
-            "on_header_end": on_header_end,
-            "on_part_data": on_part_data,
-            "on_part_end": on_part_end,
-        },
-    )
+    callbacks = {
+        "on_part_begin": on_part_begin,
+        "on_header_field": on_header_field,
+        "on_header_value": on_header_value,
+        "on_header_end": on_header_end,
+        "on_part_data": on_part_data,
+        "on_part_end": on_part_end,
+    }
     try:
+        # The parser refuses a boundary over 256 characters in its constructor.
+        parser = MultipartParser(boundary, callbacks=callbacks)  # type: ignore[arg-type]
         parser.write(body)
         parser.finalize()
     except Exception as exc:  # the parser raises its own error types for malformed input

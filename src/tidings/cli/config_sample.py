@@ -18,6 +18,15 @@ SAMPLE = """\
 # log_level = "info"
 # log_unmasked = false      # true shows message texts and phone numbers in logs
 # default_region = "RU"     # how numbers without a country code are read
+# max_recipients = 1000000  # per jobs.php add / send.php request; beyond it error 1
+
+[http]                            # what one request or connection may cost
+# max_body_bytes = 67108864       # refused by Content-Length, or as a chunked body passes it
+# header_timeout_s = 10.0         # connection's first byte → end of the request head
+# body_timeout_s = 60.0           # end of the head → end of the body
+# max_connections = 4096          # per process, never more than the files limit - reserved
+# reserved_files = 128
+# trusted_proxies = []            # peers whose X-Forwarded-For is read, e.g. ["127.0.0.1"]
 
 [guards]
 # auth_failures_max = 5           # failed logins per IP within the window → blocked (error 4)

@@ -147,6 +147,7 @@ def serve(
                 dispatcher,
                 settings.host,
                 settings.port,
+                settings=settings,
                 on_listening=_say_listening,
             )
         )
@@ -167,6 +168,7 @@ def api(
     """Run only the HTTP API (dispatchers run as separate processes)."""
     import uvicorn
 
+    from tidings.api.server import server_config
     from tidings.app import base_url, build_application, configure_logging, listening_socket
     from tidings.cli import workers as api_workers
 
@@ -179,15 +181,8 @@ def api(
     try:
         listener = listening_socket(settings.host, settings.port)
         _say_listening(base_url(settings.host, listener.getsockname()[1]))
-        server_config = uvicorn.Config(
-            application.http,
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-        )
-        uvicorn.Server(server_config).run(sockets=[listener])
+        server = server_config(application.http, settings, settings.host, settings.port)
+        uvicorn.Server(server).run(sockets=[listener])
     finally:
         application.close()
 

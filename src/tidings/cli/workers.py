@@ -6,14 +6,16 @@ environment the parent hands down (a worker re-imports this module in a fresh in
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import tempfile
 
 import structlog
-import uvicorn
 from starlette.applications import Starlette
+from uvicorn.supervisors import Multiprocess
 
+from tidings.api.server import server_config
 from tidings.config import Settings, load_settings
 from tidings.web.app import SHARED_SECRET_ENV
 
@@ -33,19 +35,21 @@ def run(settings: Settings, config_file: str | None) -> None:
     # The cabinet's session cookies must verify in every worker (web/app.py).
     os.environ.setdefault(SHARED_SECRET_ENV, secrets.token_urlsafe(32))
     log.info("starting API workers", workers=settings.workers, port=settings.port)
-    uvicorn.run(
+    config = server_config(
         "tidings.cli.workers:worker_app",
+        settings,
+        settings.host,
+        settings.port,
         factory=True,
-        host=settings.host,
-        port=settings.port,
         workers=settings.workers,
         # A worker builds the whole application before it answers the supervisor's ping;
         # on a busy machine that takes longer than uvicorn's 5 s, and it would be restarted.
         timeout_worker_healthcheck=60,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
     )
+    # What uvicorn.run does for workers, with this Config (its deadlines and cap, pickled to
+    # every worker).
+    with contextlib.suppress(KeyboardInterrupt):
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 def worker_app() -> Starlette:

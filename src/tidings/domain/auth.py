@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -12,6 +14,7 @@ from tidings.domain.accounts import (
     CredentialCache,
     PasswordHashes,
     api_key_hash,
+    hash_password,
     ip_allowed,
     verify_password,
 )
@@ -31,6 +34,12 @@ class AuthStore(Protocol):
 # An account's settings and allowlist are reused this long (seconds): a request does not pay
 # two more queries, and an operator's change still applies within moments.
 PROFILE_TTL_S = 5.0
+
+
+@functools.cache
+def _decoy_hashes() -> PasswordHashes:
+    """Hashes of a password nobody knows, made like every account's."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def _go_ahead() -> None:
@@ -118,7 +127,12 @@ class Authenticator:
         # A password hash takes tens of milliseconds: never on the event loop.
         self._before_slow_work()
         found = self._store.password_hashes(login)
-        if found is None or not verify_password(found[1], psw):
+        if found is None:
+            # An unknown login costs what a wrong password costs: were it answered at once,
+            # the time of the answer would tell which logins exist.
+            verify_password(_decoy_hashes(), psw)
+            raise AuthenticationFailed("authorise error")
+        if not verify_password(found[1], psw):
             raise AuthenticationFailed("authorise error")
         self._cache.put(found[0], login, psw)
         return found[0]

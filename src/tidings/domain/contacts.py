@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass
 
 from tidings.domain import phones as phone_rules
+from tidings.domain.message_rules import check_no_nul
 from tidings.errors import InvalidParameter
 
 MAX_CONTACT_NAME = 255  # contacts.name
@@ -210,6 +211,7 @@ def contact_change(
 
 def contact_name(raw: str | None) -> str:
     name = (raw or "").strip()
+    check_no_nul(name, "name")
     if len(name) > MAX_CONTACT_NAME:
         raise InvalidParameter(f"name: at most {MAX_CONTACT_NAME} characters")
     return name
@@ -285,6 +287,7 @@ def group_name(raw: str | None, *, required: bool) -> str | None:
     if raw is None and not required:
         return None
     name = (raw or "").strip()
+    check_no_nul(name, "name")
     if not name:
         raise InvalidParameter("name: required")
     if len(name) > MAX_GROUP_NAME:

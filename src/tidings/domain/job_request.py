@@ -14,7 +14,10 @@ from tidings.domain import phones as phone_rules
 from tidings.domain.accounts import Account
 from tidings.domain.jobs import MAX_JOB_ID, MessageFormat, NewJob
 from tidings.domain.message_rules import (
+    MAX_RECIPIENTS,
     Fields,
+    check_no_nul,
+    check_recipient_count,
     check_text,
     list_recipients,
     message_format,
@@ -41,7 +44,13 @@ MAX_NAME = 100  # [choice] jobs.md §1
 STORED_ONLY = ("tinyurl", "fileurl", "mes2", "voice", "param")
 
 
-def new_job(values: Mapping[str, str], account: Account, now: datetime) -> NewJob:
+def new_job(
+    values: Mapping[str, str],
+    account: Account,
+    now: datetime,
+    *,
+    max_recipients: int = MAX_RECIPIENTS,
+) -> NewJob:
     """The `add` parameters as a NewJob; raises the first rule they break."""
     p = Fields(values)
     fmt = message_format(p)
@@ -53,6 +62,7 @@ def new_job(values: Mapping[str, str], account: Account, now: datetime) -> NewJo
     validate_spread(period, freq)
     message, template_id = _message(p, fmt)
     phones_text, addresses, texts, groups = _recipients(p, account.region, mail)
+    check_recipient_count(len(addresses), max_recipients, "list" if texts else "phones")
     subj = subject(p.get("subj"), mail, "an e-mail mailing list")
     return NewJob(
         name=name,
@@ -96,6 +106,7 @@ def job_id(value: str | None, *, required: bool) -> int | None:
 
 def _name(value: str | None) -> str:
     name = (value or "").strip()
+    check_no_nul(name, "name")
     if not name:
         raise InvalidParameter("name: required")
     if len(name) > MAX_NAME:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from tidings.domain import phones as phone_rules
 from tidings.domain.jobs import MessageFormat
@@ -13,11 +14,21 @@ from tidings.errors import InvalidParameter, UnsupportedFormat
 
 MAX_MES = 1000
 MAX_SUBJECT = 255
+# Recipients of one request (setting `max_recipients`): a 50 MB body would otherwise make a
+# list of millions, each priced, stored and scheduled.
+MAX_RECIPIENTS = 1_000_000
 # [choice] formats we do not send: any of these set → error 1 "format not supported".
 UNSUPPORTED_FLAGS = ("push", "hlr", "mms", "viber", "call", "soc")
 _SENDER_ALPHA = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 .\-_&!']{1,11}$")
 _SENDER_DIGITS = re.compile(r"^\+?\d{1,15}$")
 _HEX = re.compile(r"^(?:[0-9A-Fa-f]{2})*$")
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """The operator's limits on what one request may ask for (the settings set them)."""
+
+    max_recipients: int = MAX_RECIPIENTS
 
 
 class Fields:
@@ -60,10 +71,22 @@ def message_format(p: Fields) -> MessageFormat:
 
 
 def check_text(text: str, fmt: MessageFormat, param: str) -> None:
+    check_no_nul(text, param)
     if len(text) > MAX_MES:
         raise InvalidParameter(f"{param}: at most {MAX_MES} characters")
     if fmt is MessageFormat.BIN_HEX and not _HEX.match(text.split("~~~")[0].strip()):
         raise InvalidParameter(f"{param}: bin=2 needs an even number of hex digits")
+
+
+def check_recipient_count(count: int, limit: int, param: str) -> None:
+    if count > limit:
+        raise InvalidParameter(f"{param}: at most {limit} recipients")
+
+
+def check_no_nul(value: str, param: str) -> None:
+    """A NUL character is never text: PostgreSQL refuses it and SQLite would store it."""
+    if "\x00" in value:
+        raise InvalidParameter(f"{param}: must not contain a NUL character")
 
 
 def list_recipients(

@@ -12,7 +12,9 @@ from tidings.domain.accounts import Account
 from tidings.domain.jobs import MessageFormat
 from tidings.domain.message_rules import (
     MAX_MES,
+    MAX_RECIPIENTS,
     Fields,
+    check_recipient_count,
     check_text,
     list_recipients,
     message_format,
@@ -47,7 +49,12 @@ def client_id(value: str | None) -> str | None:
 
 
 def new_send(
-    values: Mapping[str, str], account: Account, now: datetime, reference: str | None
+    values: Mapping[str, str],
+    account: Account,
+    now: datetime,
+    reference: str | None,
+    *,
+    max_recipients: int = MAX_RECIPIENTS,
 ) -> NewSend:
     """The send.php parameters as a NewSend; raises the first rule they break."""
     p = Fields(values)
@@ -58,6 +65,7 @@ def new_send(
     period, freq = parse_period(p.get("period")), parse_freq(p.get("freq"))
     validate_spread(period, freq)
     addresses, texts, groups, rejected = _recipients(p, account.region, mail)
+    check_recipient_count(len(addresses), max_recipients, "list" if texts else "phones")
     message = p.text("mes")
     if texts is None:
         if not message.strip() and fmt is not MessageFormat.PING:

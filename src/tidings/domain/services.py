@@ -4,7 +4,7 @@ an edge receives it and never sees the store."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tidings.domain.address_book import ContactService
 from tidings.domain.admin import AdminService, UpstreamMonitor
@@ -13,6 +13,7 @@ from tidings.domain.balance import BalanceService
 from tidings.domain.clock import Clock
 from tidings.domain.guards import AbuseGuard
 from tidings.domain.jobs import JobService
+from tidings.domain.message_rules import RequestLimits
 from tidings.domain.messages import MessageService
 from tidings.domain.profile import ProfileService
 from tidings.domain.reports import ReportService
@@ -41,3 +42,5 @@ class Services:
     # The operator's: accounts, money, tariffs, and the upstreams' live state.
     admin: AdminService
     upstreams: UpstreamMonitor
+    # What one request may ask for (jobs.php/send.php and the cabinet's create form alike).
+    limits: RequestLimits = field(default_factory=RequestLimits)

@@ -97,7 +97,8 @@ def _date(value: str | None) -> date | None:
 
 
 def _add(call: Call) -> str:
-    job = new_job(call.params.values, call.account, call.now)
+    limit = call.services.limits.max_recipients
+    job = new_job(call.params.values, call.account, call.now, max_recipients=limit)
     with_cost = _cost_flag(call.params.get("cost"))
     created = call.services.jobs.create(call.account, job, call.now, with_cost=with_cost)
     cost = None if created.cost_minor is None else format_money(created.cost_minor)

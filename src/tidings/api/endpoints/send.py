@@ -22,7 +22,8 @@ def handle_send(call: Call) -> str:
 
 def _send(call: Call, reference: str | None) -> str:
     cost_mode = _cost_mode(call.params.get("cost"))
-    send = new_send(call.params.values, call.account, call.now, reference)
+    limit = call.services.limits.max_recipients
+    send = new_send(call.params.values, call.account, call.now, reference, max_recipients=limit)
     service: SendService = call.services.sends
     if cost_mode == 1:
         quote = service.quote(call.account, send)

@@ -120,7 +120,8 @@ def _new_job(visit: Visit) -> NewJob:
     values = {name: visit.field(name) for name in FORM_FIELDS}
     groups = [f"G{g}" for g in visit.form.getlist("groups") if isinstance(g, str) and g.isdigit()]
     values["phones"] = ",".join(p for p in (values["phones"].strip(), *groups) if p)
-    return new_job(values, visit.account, visit.now)
+    limit = visit.services.limits.max_recipients
+    return new_job(values, visit.account, visit.now, max_recipients=limit)
 
 
 def preview(visit: Visit) -> Response:
