@@ -15,6 +15,7 @@ import structlog
 from tidings.config import DispatchSettings
 from tidings.domain.clock import Clock, from_ts, to_ts
 from tidings.domain.jobs import MessageFormat, message_parts
+from tidings.domain.lifecycle import JobStatus, MessageStatus
 from tidings.domain.routing import Routes
 from tidings.domain.schedule import (
     Repeat,
@@ -136,7 +137,7 @@ class Scheduler:
             channel,
             job.fmt,
             parts,
-            engine.WAITING,
+            int(MessageStatus.WAITING),
             due,
             due + plan.validity_s,
             now,
@@ -159,13 +160,13 @@ class Scheduler:
         if state is None:
             return
         status, rpt, rptn, zone, need_date, runs_done = state
-        if status != engine.JOB_SENDING:
+        if status != JobStatus.SENDING:
             return  # cancelled or deleted while it ran: it stays so
         upcoming = self._next_date(rpt, rptn, zone, need_date, runs_done, now)
         if upcoming is None:
-            engine.set_job_state(tx, job_pk, engine.JOB_FINISHED, None, to_ts(now))
+            engine.set_job_state(tx, job_pk, JobStatus.FINISHED, None, to_ts(now))
         else:
-            engine.set_job_state(tx, job_pk, engine.JOB_WAITING, to_ts(upcoming), to_ts(now))
+            engine.set_job_state(tx, job_pk, JobStatus.WAITING, to_ts(upcoming), to_ts(now))
         log.info("run finished", job=job_pk, next=str(upcoming) if upcoming else None)
 
     @staticmethod

@@ -294,7 +294,7 @@ class Dispatcher:
                 tx, [c.row.id for c, _r in accepted], upstream, self._worker, now
             )
         )
-        engine.enqueue_callbacks(tx, sorted(handed), engine.HANDED_OVER, 0)
+        engine.enqueue_callbacks(tx, sorted(handed), MessageStatus.HANDED_OVER, 0)
         ids = [
             (upstream, uid, c.row.id, part)
             for c, r in accepted
@@ -414,7 +414,7 @@ class Dispatcher:
             if target is None:
                 unmatched.append(receipt)
                 continue
-            if target.status != engine.HANDED_OVER:
+            if target.status != MessageStatus.HANDED_OVER:
                 continue  # already final: a duplicate or late receipt
             if receipt.status is MessageStatus.DELIVERED:
                 if not target.receipted:

@@ -12,11 +12,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tidings.domain.lifecycle import TRANSITIONS, Change, MessageStatus
+from tidings.domain.lifecycle import TRANSITIONS, Change, JobStatus, MessageStatus, RunStatus
 from tidings.store.db import Row, Tx
-
-WAITING, HANDED_OVER, DELIVERED, STOPPED = -1, 0, 1, -2
-JOB_WAITING, JOB_SENDING, JOB_FINISHED, JOB_DISABLED = -1, 0, 1, -2
 
 
 @dataclass(frozen=True)
@@ -93,7 +90,7 @@ def due_jobs(tx: Tx, now: int, limit: int) -> list[int]:
     rows = tx.all(
         "SELECT id FROM jobs WHERE status = ? AND need_date <= ? AND deleted_at IS NULL "
         "ORDER BY need_date LIMIT ?",
-        (JOB_WAITING, now, limit),
+        (JobStatus.WAITING, now, limit),
     )
     return [int(r[0]) for r in rows]
 
@@ -103,7 +100,7 @@ def take_job(tx: Tx, job_pk: int, now: int) -> RunJob | None:
     changed = tx.execute(
         "UPDATE jobs SET status = ?, changed_at = ? WHERE id = ? AND status = ? "
         "AND need_date <= ? AND deleted_at IS NULL",
-        (JOB_SENDING, now, job_pk, JOB_WAITING, now),
+        (JobStatus.SENDING, now, job_pk, JobStatus.WAITING, now),
     )
     if changed != 1:
         return None
@@ -150,8 +147,8 @@ def take_job(tx: Tx, job_pk: int, now: int) -> RunJob | None:
 def open_run(tx: Tx, job: RunJob, plan: RunPlan, now: int) -> int:
     row = tx.one(
         "INSERT INTO runs (job_pk, run_no, scheduled_at, started_at, status) "
-        "VALUES (?, ?, ?, ?, 0) RETURNING id",
-        (job.job_pk, plan.run_no, job.need_date, now),
+        "VALUES (?, ?, ?, ?, ?) RETURNING id",
+        (job.job_pk, plan.run_no, job.need_date, now, RunStatus.OPEN),
     )
     assert row is not None
     return int(row[0])
@@ -189,7 +186,7 @@ def insert_direct_messages(tx: Tx, job: RunJob, run_id: int, plan: RunPlan, now:
             plan.channel,
             job.fmt,
             plan.parts,
-            WAITING,
+            MessageStatus.WAITING,
             plan.start,
             plan.portion_s,
             plan.start,
@@ -272,7 +269,7 @@ def claimable(tx: Tx, channel: str, now: int, limit: int) -> list[ClaimRow]:
         f"SELECT {_CLAIM_COLUMNS} FROM messages m LEFT JOIN jobs j ON j.id = m.job_pk "
         "WHERE m.channel = ? AND m.status = ? AND m.due_at <= ? "
         "AND (m.lease_until IS NULL OR m.lease_until < ?) ORDER BY m.due_at LIMIT ?" + lock,
-        (channel, WAITING, now, now, limit),
+        (channel, MessageStatus.WAITING, now, now, limit),
     )
     return [_claim_row(r) for r in rows]
 
@@ -353,7 +350,7 @@ def arm(tx: Tx, ids: Sequence[int], owner: str, until: int) -> list[int]:
         f"WHERE id IN ({{ids}}) AND {_HELD_BY} AND NOT {_LIST_DISABLED} RETURNING id",
         (until,),
         ids,
-        (WAITING, owner, HELD, JOB_DISABLED),
+        (MessageStatus.WAITING, owner, HELD, JobStatus.DISABLED),
     )
     return [int(r[0]) for r in rows]
 
@@ -366,12 +363,13 @@ def stop_held(tx: Tx, ids: Sequence[int], owner: str, now: int) -> list[Finalise
         "UPDATE messages SET status = ?, done_at = ?, lease_owner = NULL, "
         "lease_until = NULL, upstream = NULL WHERE id IN ({ids}) "
         f"AND {_HELD_BY} AND {_LIST_DISABLED} RETURNING {_FINALISED}",
-        (STOPPED, now),
+        (MessageStatus.STOPPED, now),
         ids,
-        (WAITING, owner, HELD, JOB_DISABLED),
+        (MessageStatus.WAITING, owner, HELD, JobStatus.DISABLED),
     )
+    stopped = MessageStatus.STOPPED
     return [
-        Finalised(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), STOPPED, not bool(r[5]))
+        Finalised(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), stopped, not bool(r[5]))
         for r in rows
     ]
 
@@ -464,9 +462,9 @@ def mark_handed_over(tx: Tx, ids: Sequence[int], upstream: str, owner: str, now:
         tx,
         "UPDATE messages SET status = ?, upstream = ?, sent_at = ?, lease_owner = NULL, "
         "lease_until = NULL WHERE id IN ({ids}) AND +status = ? AND lease_owner = ? RETURNING id",
-        (HANDED_OVER, upstream, now),
+        (MessageStatus.HANDED_OVER, upstream, now),
         ids,
-        (WAITING, owner),
+        (MessageStatus.WAITING, owner),
     )
     return [int(r[0]) for r in rows]
 
@@ -554,7 +552,7 @@ def count_finals(tx: Tx, finals: Sequence[Finalised]) -> None:
     for f in finals:
         if f.run_id is not None:
             per_run[f.run_id] = per_run.get(f.run_id, 0) + 1
-        if f.status == DELIVERED and f.job_pk is not None:
+        if f.status == MessageStatus.DELIVERED and f.job_pk is not None:
             delivered[f.job_pk] = delivered.get(f.job_pk, 0) + 1
     tx.execute_many(
         "UPDATE jobs SET sms_ok = sms_ok + ? WHERE id = ?",
@@ -624,11 +622,11 @@ def expired_ids(tx: Tx, now: int, grace_s: int, limit: int) -> tuple[list[int], 
     waiting = tx.all(
         "SELECT id FROM messages WHERE status = ? AND valid_until < ? "
         "AND (lease_until IS NULL OR lease_until < ?) LIMIT ?",
-        (WAITING, now, now, limit),
+        (MessageStatus.WAITING, now, now, limit),
     )
     sent = tx.all(
         "SELECT id FROM messages WHERE status = ? AND valid_until < ? LIMIT ?",
-        (HANDED_OVER, now - grace_s, limit),
+        (MessageStatus.HANDED_OVER, now - grace_s, limit),
     )
     return [int(r[0]) for r in waiting], [int(r[0]) for r in sent]
 
@@ -646,13 +644,13 @@ def stale_leases(tx: Tx, owner: str | None, now: int, limit: int) -> StaleLeases
         rows = tx.all(
             "SELECT id, upstream FROM messages WHERE lease_until IS NOT NULL AND +status = ? "
             "AND lease_owner = ? LIMIT ?",
-            (WAITING, owner, limit),
+            (MessageStatus.WAITING, owner, limit),
         )
     else:
         rows = tx.all(
             "SELECT id, upstream FROM messages WHERE lease_until IS NOT NULL "
             "AND lease_until < ? AND +status = ? LIMIT ?",
-            (now, WAITING, limit),
+            (now, MessageStatus.WAITING, limit),
         )
     return StaleLeases(
         held=[int(r[0]) for r in rows if r[1] == HELD],
@@ -668,12 +666,15 @@ def release(tx: Tx, ids: Sequence[int], owner: str | None = None) -> None:
         tx.execute(
             "UPDATE messages SET lease_owner = NULL, lease_until = NULL, upstream = NULL "
             f"WHERE id IN ({_marks(chunk)}){still_held}",
-            (*chunk, *(() if owner is None else (WAITING, owner))),
+            (*chunk, *(() if owner is None else (MessageStatus.WAITING, owner))),
         )
 
 
 def finished_runs(tx: Tx) -> list[tuple[int, int]]:
-    rows = tx.all("SELECT id, job_pk FROM runs WHERE status = 0 AND final_cnt >= recipients_cnt")
+    rows = tx.all(
+        f"SELECT id, job_pk FROM runs WHERE status = {int(RunStatus.OPEN)} "
+        "AND final_cnt >= recipients_cnt"
+    )
     return [(int(r[0]), int(r[1])) for r in rows]
 
 
@@ -686,8 +687,8 @@ def lock_job(tx: Tx, job_pk: int) -> None:
 def finish_run(tx: Tx, run_id: int, now: int) -> bool:
     return (
         tx.execute(
-            "UPDATE runs SET status = 1, finished_at = ? WHERE id = ? AND status = 0",
-            (now, run_id),
+            "UPDATE runs SET status = ?, finished_at = ? WHERE id = ? AND status = ?",
+            (RunStatus.FINISHED, now, run_id, RunStatus.OPEN),
         )
         == 1
     )
@@ -710,7 +711,7 @@ def set_job_state(tx: Tx, job_pk: int, status: int, need_date: int | None, now: 
     tx.execute(
         "UPDATE jobs SET status = ?, need_date = COALESCE(?, need_date), changed_at = ? "
         "WHERE id = ? AND status = ?",
-        (status, need_date, now, job_pk, JOB_SENDING),
+        (status, need_date, now, job_pk, JobStatus.SENDING),
     )
 
 

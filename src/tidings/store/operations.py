@@ -7,14 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tidings.domain.clock import from_ts
+from tidings.domain.lifecycle import IN_PROGRESS, MessageStatus
 from tidings.domain.operations import (
     JobProgress,
     LiveFigures,
     TotalFigures,
     UpstreamState,
-    progress_bucket,
 )
+from tidings.domain.progress import progress_bucket
 from tidings.store.db import Database, Row, Tx
+from tidings.store.sql import sql_in
 
 _STATE_COLUMNS = (
     "upstream, worker_id, kind, bound, binds_live, binds_total, in_flight, window_size, rate, "
@@ -164,10 +166,12 @@ def schema_revision(db: Database) -> str | None:
 def live_figures(db: Database, now: int) -> LiveFigures:
     with db.tx(write=False) as tx:
         pending = tx.all(
-            "SELECT status, COUNT(*) FROM messages WHERE status IN (-1, 0) GROUP BY status"
+            f"SELECT status, COUNT(*) FROM messages WHERE status IN {sql_in(IN_PROGRESS)} "
+            "GROUP BY status"
         )
         queue = tx.all(
-            "SELECT channel, COUNT(*) FROM messages WHERE status = -1 AND due_at <= ? "
+            "SELECT channel, COUNT(*) FROM messages "
+            f"WHERE status = {int(MessageStatus.WAITING)} AND due_at <= ? "
             "AND (lease_until IS NULL OR lease_until < ?) GROUP BY channel",
             (now, now),
         )
@@ -182,7 +186,8 @@ def live_figures(db: Database, now: int) -> LiveFigures:
 def total_figures(db: Database) -> TotalFigures:
     with db.tx(write=False) as tx:
         final = tx.all(
-            "SELECT status, COUNT(*) FROM messages WHERE status NOT IN (-1, 0) GROUP BY status"
+            f"SELECT status, COUNT(*) FROM messages WHERE status NOT IN {sql_in(IN_PROGRESS)} "
+            "GROUP BY status"
         )
         ledger = tx.all("SELECT kind, SUM(amount_minor), COUNT(*) FROM ledger GROUP BY kind")
     return TotalFigures(

@@ -11,10 +11,12 @@ from typing import Any
 
 from tidings.domain.balance import LedgerRow
 from tidings.domain.clock import from_ts
+from tidings.domain.lifecycle import DELIVERED_OR_READ
 from tidings.domain.operations import JobProgress
 from tidings.domain.reports import JobSummary, RecipientRow, Timeline
 from tidings.store import operations
 from tidings.store.db import Database
+from tidings.store.sql import sql_in
 
 # A list's messages belong to its row; the row is found by the account's own list number.
 _JOB_PK = "(SELECT id FROM jobs WHERE account_id = ? AND job_id = ? AND deleted_at IS NULL)"
@@ -68,7 +70,10 @@ class ReportStore:
     def delivery_timeline(self, account_id: int, job_id: int) -> Timeline | None:
         """Deliveries over time in 48 equal buckets (at least a second each); None before
         the first delivery."""
-        where = f"m.job_pk = {_JOB_PK} AND m.status IN (1, 2) AND m.done_at IS NOT NULL"
+        where = (
+            f"m.job_pk = {_JOB_PK} AND m.status IN {sql_in(DELIVERED_OR_READ)} "
+            "AND m.done_at IS NOT NULL"
+        )
         params: tuple[Any, ...] = (account_id, job_id)
         with self._db.tx(write=False) as tx:
             span = tx.one(

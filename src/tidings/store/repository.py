@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from tidings.domain.accounts import Account, PasswordHashes
 from tidings.domain.clock import from_ts, to_ts
 from tidings.domain.jobs import MAX_JOB_ID, JobView, NewJob
-from tidings.domain.lifecycle import JobStatus
+from tidings.domain.lifecycle import JobStatus, MessageStatus, RunStatus
 from tidings.domain.operations import JobProgress, UpstreamState
 from tidings.domain.pricing import Tariff, TariffRecord
 from tidings.errors import NotFound, RecordError
@@ -28,9 +28,6 @@ _JOB_VIEW_COLUMNS = (
     "j.status, j.sender, j.phones_cnt, j.cost_minor, j.sms_sent, j.sms_ok, j.is_mail"
 )
 _JOB_VIEW_FROM = "FROM jobs j JOIN job_phones p ON p.job_pk = j.id"
-# Statuses of messages that were never handed to an upstream (and so never charged).
-_MSG_WAITING = -1
-_MSG_STOPPED = -2
 
 
 class Store:
@@ -503,7 +500,7 @@ def _disable(tx: Tx, job_pk: int, now: datetime) -> None:
         "JOIN accounts a ON a.id = m.account_id "
         "WHERE a.callback_url <> '' AND m.job_pk = ? AND m.status = ? "
         "AND (m.lease_until IS NULL OR m.lease_until < ?)",
-        (_MSG_STOPPED, ts, ts, job_pk, _MSG_WAITING, ts),
+        (MessageStatus.STOPPED, ts, ts, job_pk, MessageStatus.WAITING, ts),
     )
     # A message charged when claimed and released again (a restart, a retry) keeps its one
     # charge for when it goes out; stopped instead, it never will: give that charge back.
@@ -512,12 +509,12 @@ def _disable(tx: Tx, job_pk: int, now: datetime) -> None:
         "JOIN accounts a ON a.id = m.account_id WHERE m.job_pk = ? AND m.status = ? "
         "AND (m.lease_until IS NULL OR m.lease_until < ?) AND m.cost_minor > 0 "
         "AND a.test_mode = ?",
-        (job_pk, _MSG_WAITING, ts, False),
+        (job_pk, MessageStatus.WAITING, ts, False),
     )
     engine.refund(
         tx,
         [
-            engine.Finalised(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), _MSG_STOPPED)
+            engine.Finalised(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), MessageStatus.STOPPED)
             for r in charged
         ],
         ts,
@@ -525,12 +522,12 @@ def _disable(tx: Tx, job_pk: int, now: datetime) -> None:
     # Stopped messages are final: count them towards their runs before stopping them.
     tx.execute(
         "UPDATE runs SET final_cnt = final_cnt + (SELECT COUNT(*) FROM messages "
-        f"WHERE run_id = runs.id AND {stoppable}) WHERE job_pk = ? AND status = 0",
-        (job_pk, _MSG_WAITING, ts, job_pk),
+        f"WHERE run_id = runs.id AND {stoppable}) WHERE job_pk = ? AND status = ?",
+        (job_pk, MessageStatus.WAITING, ts, job_pk, RunStatus.OPEN),
     )
     tx.execute(
         f"UPDATE messages SET status = ?, done_at = ? WHERE {stoppable}",
-        (_MSG_STOPPED, ts, job_pk, _MSG_WAITING, ts),
+        (MessageStatus.STOPPED, ts, job_pk, MessageStatus.WAITING, ts),
     )
 
 
