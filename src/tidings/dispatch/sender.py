@@ -29,8 +29,9 @@ from tidings.dispatch.lane_state import REPORT_EVERY_S, LaneStats
 from tidings.dispatch.scheduler import Scheduler
 from tidings.domain.clock import Clock, to_ts
 from tidings.domain.lifecycle import AMBIGUOUS_ERR, FAILED_RECEIPT, Change, MessageStatus
-from tidings.store import engine, operations
+from tidings.store import ledger, operations, outcomes, queue
 from tidings.store.db import Database, Tx, retrying
+from tidings.store.receipts import ReceiptTarget, add_parts_done, mark_receipted, receipt_targets
 from tidings.waiting import on_loop_first
 
 log = structlog.get_logger("tidings.dispatcher")
@@ -219,7 +220,7 @@ class Dispatcher:
 
     def _release_tx(self, ids: list[int]) -> None:
         with self._db.tx() as tx:
-            engine.release(tx, ids, self._worker)
+            queue.release(tx, ids, self._worker)
 
     def _settle(
         self, upstream: str, batch: list[tuple[Claimed, SubmitResult]], arm: list[Claimed]
@@ -234,16 +235,16 @@ class Dispatcher:
     ) -> list[Claimed]:
         with self._db.tx() as tx:
             armed: set[int] = set()
-            stopped: list[engine.Finalised] = []
+            stopped: list[outcomes.Finalised] = []
             if arm:
                 now = to_ts(self._clock.now())
                 ids = [c.row.id for c in arm]
-                armed = set(engine.arm(tx, ids, self._worker, now + self._settings.lease_s))
+                armed = set(queue.arm(tx, ids, self._worker, now + self._settings.lease_s))
                 if len(armed) < len(ids):
                     rest = [i for i in ids if i not in armed]
-                    stopped = engine.stop_held(tx, rest, self._worker, now)
-                    engine.refund(tx, stopped, now)
-                    engine.count_finals(tx, stopped)
+                    stopped = queue.stop_held(tx, rest, self._worker, now)
+                    ledger.refund(tx, stopped, now)
+                    outcomes.count_finals(tx, stopped)
             if batch:
                 self._record_results(tx, upstream, batch)
         if len(armed) + len(stopped) < len(arm):
@@ -285,24 +286,24 @@ class Dispatcher:
         accepted = [(c, r) for c, r in batch if r.accepted]
         failed = [(c, r) for c, r in batch if not r.accepted and not self._should_retry(r)]
         retried = [(c, r) for c, r in batch if not r.accepted and self._should_retry(r)]
-        finals: list[engine.Finalised] = []
+        finals: list[outcomes.Finalised] = []
         # Refunds first: accounts before lists, the order every transaction keeps.
         for (change, status, err), ids_ in _group((c.row.id, r) for c, r in failed).items():
-            finals += engine.apply_change(tx, change, ids_, now, status=status, err=err)
+            finals += outcomes.apply_change(tx, change, ids_, now, status=status, err=err)
         handed = set(
-            engine.mark_handed_over(
+            outcomes.mark_handed_over(
                 tx, [c.row.id for c, _r in accepted], upstream, self._worker, now
             )
         )
-        engine.enqueue_callbacks(tx, sorted(handed), MessageStatus.HANDED_OVER, 0)
+        outcomes.enqueue_callbacks(tx, sorted(handed), MessageStatus.HANDED_OVER, 0)
         ids = [
             (upstream, uid, c.row.id, part)
             for c, r in accepted
             if c.row.id in handed
             for part, uid in enumerate(r.upstream_ids, 1)
         ]
-        engine.record_upstream_ids(tx, ids)
-        engine.set_parts(
+        outcomes.record_upstream_ids(tx, ids)
+        outcomes.set_parts(
             tx,
             [
                 (len(r.upstream_ids), c.row.id)
@@ -310,13 +311,13 @@ class Dispatcher:
                 if c.row.id in handed and r.upstream_ids and len(r.upstream_ids) != c.row.parts
             ],
         )
-        engine.count_sent(tx, _per_job(c for c, _r in accepted if c.row.id in handed), now)
+        outcomes.count_sent(tx, _per_job(c for c, _r in accepted if c.row.id in handed), now)
         for (change, status, err), ids_ in _group(
             (c.row.id, r) for c, r in accepted if c.row.id in handed and r.final_status
         ).items():
-            finals += engine.apply_change(tx, change, ids_, now, status=status, err=err)
-        engine.postpone(tx, [(c.row.id, now + self._backoff(c.row.attempts)) for c, _r in retried])
-        engine.count_finals(tx, finals)
+            finals += outcomes.apply_change(tx, change, ids_, now, status=status, err=err)
+        queue.postpone(tx, [(c.row.id, now + self._backoff(c.row.attempts)) for c, _r in retried])
+        outcomes.count_finals(tx, finals)
 
     def _should_retry(self, result: SubmitResult) -> bool:
         if result.outcome is SubmitOutcome.AMBIGUOUS:
@@ -387,11 +388,11 @@ class Dispatcher:
             by_upstream: dict[str, list[Receipt]] = defaultdict(list)
             for receipt in batch:
                 by_upstream[receipt.upstream].append(receipt)
-            finals: list[engine.Finalised] = []
+            finals: list[outcomes.Finalised] = []
             for upstream, receipts in by_upstream.items():
-                targets = engine.receipt_targets(tx, upstream, [r.upstream_id for r in receipts])
+                targets = receipt_targets(tx, upstream, [r.upstream_id for r in receipts])
                 finals += self._apply(tx, upstream, receipts, targets, unmatched, now)
-            engine.count_finals(tx, finals)
+            outcomes.count_finals(tx, finals)
         return unmatched
 
     def _apply(
@@ -399,10 +400,10 @@ class Dispatcher:
         tx: Tx,
         upstream: str,
         receipts: list[Receipt],
-        targets: dict[str, engine.ReceiptTarget],
+        targets: dict[str, ReceiptTarget],
         unmatched: list[Receipt],
         now: int,
-    ) -> list[engine.Finalised]:
+    ) -> list[outcomes.Finalised]:
         # Parts counted by their upstream ids, each once: the SMSC sends a receipt again when
         # ours was not acknowledged (a crash), and a long message must not be "delivered"
         # on two receipts for its first part.
@@ -422,20 +423,20 @@ class Dispatcher:
                     sizes[target.message_id] = (target.parts, target.parts_done)
             elif receipt.status in FAILED_RECEIPT:
                 failures[(int(receipt.status), receipt.err)].append(target.message_id)
-        engine.add_parts_done(tx, [(len(n), m) for m, n in delivered_parts.items()])
+        add_parts_done(tx, [(len(n), m) for m, n in delivered_parts.items()])
         complete = [m for m, n in delivered_parts.items() if sizes[m][1] + len(n) >= sizes[m][0]]
         # Parts of messages still waiting for others: remembered as counted. (A complete
         # message turns final, which is what stops its duplicates.)
-        engine.mark_receipted(
+        mark_receipted(
             tx,
             upstream,
             [uid for m, ids in delivered_parts.items() if m not in complete for uid in ids],
         )
-        finals = engine.apply_change(
+        finals = outcomes.apply_change(
             tx, Change.RECEIPTED, complete, now, status=MessageStatus.DELIVERED
         )
         for (status, err), ids in failures.items():
-            finals += engine.apply_change(
+            finals += outcomes.apply_change(
                 tx, Change.RECEIPTED, ids, now, status=MessageStatus(status), err=err
             )
         return finals
@@ -481,15 +482,15 @@ class Dispatcher:
         now = to_ts(self._clock.now())
         grace = self._settings.receipt_grace_min * 60
         with self._db.tx(write=False) as tx:
-            waiting, sent = engine.expired_ids(tx, now, grace, 1000)
-            stale = engine.stale_leases(tx, None, now, 1000)
+            waiting, sent = queue.expired_ids(tx, now, grace, 1000)
+            stale = queue.stale_leases(tx, None, now, 1000)
         if not (waiting or sent or stale.held or stale.armed):
             return
         with self._db.tx() as tx:
-            finals = engine.apply_change(tx, Change.EXPIRED_UNSENT, waiting, now)
-            finals += engine.apply_change(tx, Change.EXPIRED_UNRECEIPTED, sent, now)
-            engine.count_finals(tx, finals)
-            engine.release(tx, stale.held)
+            finals = outcomes.apply_change(tx, Change.EXPIRED_UNSENT, waiting, now)
+            finals += outcomes.apply_change(tx, Change.EXPIRED_UNRECEIPTED, sent, now)
+            outcomes.count_finals(tx, finals)
+            queue.release(tx, stale.held)
             self._resolve_ambiguous(tx, stale.armed, now)
 
     def _recover_own_leases(self) -> None:
@@ -497,8 +498,8 @@ class Dispatcher:
         (never written), resolve the armed ones (at most a window per upstream) at once."""
         now = to_ts(self._clock.now())
         with self._db.tx() as tx:
-            stale = engine.stale_leases(tx, self._worker, now, 100_000)
-            engine.release(tx, stale.held)
+            stale = queue.stale_leases(tx, self._worker, now, 100_000)
+            queue.release(tx, stale.held)
             if stale.held:
                 log.info("held messages released after a crash", count=len(stale.held))
             self._resolve_ambiguous(tx, stale.armed, now)
@@ -510,10 +511,10 @@ class Dispatcher:
             "messages in flight at a crash", count=len(ids), policy=self._settings.on_ambiguous
         )
         if self._settings.on_ambiguous == "resend":
-            engine.release(tx, ids)
+            queue.release(tx, ids)
             return
-        finals = engine.apply_change(tx, Change.GAVE_UP_AMBIGUOUS, ids, now, err=AMBIGUOUS_ERR)
-        engine.count_finals(tx, finals)
+        finals = outcomes.apply_change(tx, Change.GAVE_UP_AMBIGUOUS, ids, now, err=AMBIGUOUS_ERR)
+        outcomes.count_finals(tx, finals)
 
 
 def _per_job(items: Iterable[Claimed]) -> dict[int, int]:

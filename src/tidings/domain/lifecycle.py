@@ -3,7 +3,7 @@
 Every status number of the SMS Center API lives here and nowhere else; the table of message
 transitions (`TRANSITIONS`) says, for each event, from which states a message may move, to
 which, whether its charge comes back, and how it counts. The store applies a transition in
-one transaction (`tidings.store.outcomes.apply`); nothing else changes a status or moves
+one transaction (`tidings.store.outcomes.apply_change`); nothing else changes a status or moves
 money for a message.
 """
 

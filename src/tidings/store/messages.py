@@ -15,8 +15,8 @@ from tidings.domain.routing import Routes
 from tidings.domain.sends import NewSend, Quote, Sent
 from tidings.errors import InsufficientFunds
 from tidings.store.db import Database
-from tidings.store.engine import MESSAGE_COLUMNS
 from tidings.store.repository import Store
+from tidings.store.runs import MESSAGE_COLUMNS
 from tidings.store.sql import sql_in
 
 _BLACKLIST_SINGLE = (0, 2)  # stop-list types that block single messages

@@ -15,7 +15,7 @@ from tidings.domain.lifecycle import JobStatus, MessageStatus, RunStatus
 from tidings.domain.operations import JobProgress, UpstreamState
 from tidings.domain.pricing import Tariff, TariffRecord
 from tidings.errors import NotFound, RecordError
-from tidings.store import engine, operations
+from tidings.store import ledger, operations, outcomes
 from tidings.store.db import Database, Row, Tx
 
 _ACCOUNT_COLUMNS = (
@@ -511,10 +511,10 @@ def _disable(tx: Tx, job_pk: int, now: datetime) -> None:
         "AND a.test_mode = ?",
         (job_pk, MessageStatus.WAITING, ts, False),
     )
-    engine.refund(
+    ledger.refund(
         tx,
         [
-            engine.Finalised(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), MessageStatus.STOPPED)
+            outcomes.Finalised(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), MessageStatus.STOPPED)
             for r in charged
         ],
         ts,
