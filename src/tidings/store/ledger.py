@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tidings.store.db import Tx
+from tidings.domain.clock import to_ts
+from tidings.store.db import Database, Tx
 from tidings.store.sql import marks
 
 if TYPE_CHECKING:  # outcomes imports this module to refund what it finalises
@@ -104,3 +106,56 @@ def add_job_cost(tx: Tx, per_job: dict[int, int]) -> None:
         "UPDATE jobs SET cost_minor = cost_minor + ? WHERE id = ?",
         [(amount, job_pk) for job_pk, amount in per_job.items() if amount],
     )
+
+
+class LedgerQueries:
+    """The `Store`'s ledger entries and balances."""
+
+    db: Database
+
+    def add_ledger_entry(
+        self, account_id: int, amount_minor: int, kind: str, memo: str, now: datetime
+    ) -> int:
+        """Append one entry; return the new balance."""
+        with self.db.tx() as tx:
+            return ledger_entry(tx, account_id, amount_minor, kind, memo, to_ts(now))
+
+    def balance(self, account_id: int) -> int:
+        with self.db.tx(write=False) as tx:
+            row = tx.one("SELECT balance_minor FROM accounts WHERE id = ?", (account_id,))
+        return int(row[0]) if row else 0
+
+    def ledger_sum(self, account_id: int) -> int:
+        """The balance recomputed from the ledger (it must equal `balance`)."""
+        with self.db.tx(write=False) as tx:
+            row = tx.one(
+                "SELECT COALESCE(SUM(amount_minor), 0) FROM ledger WHERE account_id = ?",
+                (account_id,),
+            )
+        return int(row[0]) if row else 0
+
+
+def ledger_entry(
+    tx: Tx,
+    account_id: int,
+    amount_minor: int,
+    kind: str,
+    memo: str,
+    ts: int,
+    *,
+    message_id: int | None = None,
+    job_pk: int | None = None,
+) -> int:
+    """Append to the ledger and move the account's balance with it, in the caller's
+    transaction; return the new balance."""
+    tx.execute(
+        "INSERT INTO ledger (account_id, amount_minor, kind, memo, created_at, message_id, "
+        "job_pk) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (account_id, amount_minor, kind, memo, ts, message_id, job_pk),
+    )
+    row = tx.one(
+        "UPDATE accounts SET balance_minor = balance_minor + ? WHERE id = ? "
+        "RETURNING balance_minor",
+        (amount_minor, account_id),
+    )
+    return int(row[0]) if row else 0
