@@ -9,6 +9,7 @@ import smpp34
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.unit import smpp_peer as peer
 from tidings.channels.smpp import pdu as P
 
 # --- header-only PDUs: bytes written out by hand from SMPP 3.4 §4 ----------------------------
@@ -27,32 +28,32 @@ def test_responses_and_nack_carry_their_command_ids() -> None:
 
 
 def test_bind_transceiver_exact_bytes() -> None:
-    data = P.encode_bind_transceiver(P.Bind("tidings", "secret", "SMS"), 1)
+    data = peer.encode_bind_transceiver(P.Bind("tidings", "secret", "SMS"), 1)
     body = b"tidings\x00" + b"secret\x00" + b"SMS\x00" + bytes((0x34, 0, 0)) + b"\x00"
     assert (
         data
         == (16 + len(body)).to_bytes(4, "big") + bytes.fromhex("000000090000000000000001") + body
     )
-    assert P.Bind.decode_body(P.decode_pdu(data).body) == P.Bind("tidings", "secret", "SMS")
+    assert peer.decode_bind(P.decode_pdu(data).body) == P.Bind("tidings", "secret", "SMS")
 
 
 def test_bind_resp_ok_and_refused() -> None:
-    ok = P.decode_pdu(P.encode_bind_transceiver_resp("SMSC", 1))
-    assert (ok.command_id, ok.status, P.decode_bind_resp(ok.body)) == (
+    ok = P.decode_pdu(peer.encode_bind_transceiver_resp("SMSC", 1))
+    assert (ok.command_id, ok.status, peer.decode_bind_resp(ok.body)) == (
         P.BIND_TRANSCEIVER_RESP,
         0,
         ("SMSC", ()),
     )
-    refused = P.encode_bind_transceiver_resp("SMSC", 1, status=P.ESME_RBINDFAIL)
+    refused = peer.encode_bind_transceiver_resp("SMSC", 1, status=P.ESME_RBINDFAIL)
     assert refused.hex() == "00000010800000090000000d00000001"
-    assert P.decode_bind_resp(b"") == ("", ())
+    assert peer.decode_bind_resp(b"") == ("", ())
 
 
 def test_submit_sm_resp_with_and_without_id() -> None:
-    data = P.encode_submit_sm_resp("1a2b", 5)
+    data = peer.encode_submit_sm_resp("1a2b", 5)
     assert data.hex() == "000000158000000400000000000000053161326200"
     assert P.decode_message_id(P.decode_pdu(data).body) == "1a2b"
-    error = P.decode_pdu(P.encode_submit_sm_resp("", 5, P.ESME_RTHROTTLED))
+    error = P.decode_pdu(peer.encode_submit_sm_resp("", 5, P.ESME_RTHROTTLED))
     assert (error.status, error.body, P.decode_message_id(error.body)) == (0x58, b"", "")
 
 
@@ -81,7 +82,7 @@ def test_submit_sm_exact_bytes() -> None:
         + b"\x00\x00\x02Hi"  # data_coding, sm_default_msg_id, sm_length, short_message
         + b"\x02\x0c\x00\x02\x01\x02"
     )
-    data = P.encode_submit_sm(message, 3)
+    data = peer.encode_submit_sm(message, 3)
     assert data[16:] == expected_body
     assert data[:16] == P.HEADER.pack(16 + len(expected_body), P.SUBMIT_SM, 0, 3)
 
@@ -134,7 +135,7 @@ def test_truncated_short_message_body_is_a_pdu_error() -> None:
 
 
 def test_frame_reader_reassembles_any_split() -> None:
-    stream = P.encode_enquire_link(1) + P.encode_submit_sm_resp("ff", 2) + P.encode_unbind(3)
+    stream = P.encode_enquire_link(1) + peer.encode_submit_sm_resp("ff", 2) + P.encode_unbind(3)
     reader = P.FrameReader()
     pdus: list[P.Pdu] = []
     for octet in stream:
@@ -150,7 +151,7 @@ def test_frame_reader_reassembles_any_split() -> None:
 
 def test_frame_reader_keeps_a_partial_pdu() -> None:
     reader = P.FrameReader()
-    data = P.encode_submit_sm_resp("abc", 4)
+    data = peer.encode_submit_sm_resp("abc", 4)
     assert reader.feed(data[:10]) == []
     assert reader.pending == 10
     (pdu,) = reader.feed(data[10:])
@@ -205,7 +206,7 @@ _messages = st.builds(
 @settings(max_examples=300, deadline=None)
 @given(_messages, st.integers(1, 0x7FFFFFFF))
 def test_short_message_round_trip(message: P.ShortMessage, sequence: int) -> None:
-    (pdu,) = P.FrameReader().feed(P.encode_submit_sm(message, sequence))
+    (pdu,) = P.FrameReader().feed(peer.encode_submit_sm(message, sequence))
     assert (pdu.command_id, pdu.sequence) == (P.SUBMIT_SM, sequence)
     assert P.ShortMessage.decode_body(pdu.body) == message
 
@@ -274,11 +275,11 @@ _oracle_messages = st.builds(replace, _messages, tlvs=_oracle_tlvs)
 @settings(max_examples=300, deadline=None)
 @given(_oracle_messages, st.integers(1, 0x7FFFFFFF))
 def test_smpp34_decodes_our_submit_sm_and_deliver_sm(message: P.ShortMessage, seq: int) -> None:
-    decoded = smpp34.decode(P.encode_submit_sm(message, seq))
+    decoded = smpp34.decode(peer.encode_submit_sm(message, seq))
     assert isinstance(decoded, smpp34.SubmitSm)
     assert decoded.sequence_number == seq
     assert _from_oracle(decoded) == message
-    delivered = smpp34.decode(P.encode_deliver_sm(message, seq))
+    delivered = smpp34.decode(peer.encode_deliver_sm(message, seq))
     assert isinstance(delivered, smpp34.DeliverSm)
     assert _from_oracle(delivered) == message
 
@@ -286,7 +287,7 @@ def test_smpp34_decodes_our_submit_sm_and_deliver_sm(message: P.ShortMessage, se
 @settings(max_examples=300, deadline=None)
 @given(_oracle_messages, st.integers(1, 0x7FFFFFFF))
 def test_smpp34_encodes_the_bytes_we_encode(message: P.ShortMessage, seq: int) -> None:
-    assert _oracle_submit(message, seq).encode() == P.encode_submit_sm(message, seq)
+    assert _oracle_submit(message, seq).encode() == peer.encode_submit_sm(message, seq)
 
 
 def test_we_read_a_deliver_sm_that_smpp34_wrote() -> None:
@@ -312,8 +313,8 @@ def test_smpp34_reads_our_header_only_pdus() -> None:
         (P.encode_enquire_link(11), P.ENQUIRE_LINK),
         (P.encode_unbind(12), P.UNBIND),
         (P.encode_generic_nack(13, P.ESME_RTHROTTLED), P.GENERIC_NACK),
-        (P.encode_submit_sm_resp("2a", 14), P.SUBMIT_SM_RESP),
-        (P.encode_bind_transceiver(P.Bind("tidings", "secret"), 15), P.BIND_TRANSCEIVER),
+        (peer.encode_submit_sm_resp("2a", 14), P.SUBMIT_SM_RESP),
+        (peer.encode_bind_transceiver(P.Bind("tidings", "secret"), 15), P.BIND_TRANSCEIVER),
     ):
         raw = smpp34.decode(data)
         assert isinstance(raw, smpp34.RawPdu)

@@ -21,13 +21,19 @@ from tidings.cli.options import ConfigOption, DbOption
 from tidings.config import Settings, load_settings
 from tidings.domain.accounts import Account
 from tidings.domain.contact_import import read_contacts
+from tidings.domain.lifecycle import JobStatus
 from tidings.domain.operations import UpstreamState
 from tidings.domain.services import Services
 from tidings.errors import NotFound
 
 console = Console()
 
-JOB_STATUS = {-1: "waiting", 0: "sending", 1: "finished", -2: "disabled"}
+JOB_STATUS: dict[int, str] = {
+    JobStatus.WAITING: "waiting",
+    JobStatus.SENDING: "sending",
+    JobStatus.FINISHED: "finished",
+    JobStatus.DISABLED: "disabled",
+}
 
 
 @contextmanager

@@ -196,22 +196,22 @@ class CallbackSender:
             check_callback_url(due.url, self._policy, None)
         except InvalidParameter as exc:
             return exc.description
-        status = 0
+        http_code = 0
         try:
             async with asyncio.timeout(self._limits.deadline_s):
                 async with client.stream("POST", due.url, content=body, headers=headers) as answer:
-                    status = answer.status_code
+                    http_code = answer.status_code
                     await self._read_some(answer)
         # Once the status line is in, the outcome is known: a body that is slow or breaks
         # off after it changes nothing.
         except TimeoutError:
-            if not status:
+            if not http_code:
                 return f"no answer within {self._limits.deadline_s:g} s"
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            if not status:
+            if not http_code:
                 text = str(exc)
                 return f"{type(exc).__name__}: {text}"[:250] if text else type(exc).__name__
-        return "" if 200 <= status < 300 else f"HTTP {status}"
+        return "" if 200 <= http_code < 300 else f"HTTP {http_code}"
 
     async def _read_some(self, answer: httpx.Response) -> None:
         """Read (and drop) at most max_answer_bytes of the body, undecoded: a compressed

@@ -19,7 +19,7 @@ from tidings.domain.phones import timezone_of
 from tidings.domain.pricing import Tariff
 from tidings.domain.schedule import HourWindow
 from tidings.domain.sms import split_comment, transliterate
-from tidings.store import engine
+from tidings.store import ledger, outcomes, queue
 from tidings.store.db import Tx
 
 TariffLookup = Callable[[int | None], Tariff]
@@ -27,40 +27,40 @@ TariffLookup = Callable[[int | None], Tariff]
 
 @dataclass(frozen=True)
 class Claimed:
-    row: engine.ClaimRow
+    row: queue.ClaimRow
     outbound: OutboundMessage
 
 
 @dataclass(frozen=True)
 class ClaimOutcome:
     claimed: list[Claimed]
-    finals: list[engine.Finalised]
+    finals: list[outcomes.Finalised]
 
 
 def claim(
     tx: Tx, channel: str, owner: str, now: datetime, limit: int, lease_s: int, tariffs: TariffLookup
 ) -> ClaimOutcome:
     ts = to_ts(now)
-    rows = engine.claimable(tx, channel, ts, limit)
+    rows = queue.claimable(tx, channel, ts, limit)
     if not rows:
         return ClaimOutcome([], [])
     expired = [r.id for r in rows if r.valid_until is not None and r.valid_until < ts]
-    finals = engine.apply_change(tx, Change.EXPIRED_UNSENT, expired, ts)
+    finals = outcomes.apply_change(tx, Change.EXPIRED_UNSENT, expired, ts)
     held, ready = _hold_for_windows([r for r in rows if r.id not in set(expired)], now)
-    engine.postpone(tx, held)
+    queue.postpone(tx, held)
     paid, unpaid = _charge(tx, ready, ts, tariffs)
-    finals += engine.apply_change(tx, Change.NO_MONEY, unpaid, ts)
-    engine.lease(tx, [r.id for r in paid], owner, ts + lease_s)
-    engine.count_finals(tx, finals)
+    finals += outcomes.apply_change(tx, Change.NO_MONEY, unpaid, ts)
+    queue.lease(tx, [r.id for r in paid], owner, ts + lease_s)
+    outcomes.count_finals(tx, finals)
     return ClaimOutcome([Claimed(r, outbound(r)) for r in paid], finals)
 
 
 def _hold_for_windows(
-    rows: Sequence[engine.ClaimRow], now: datetime
-) -> tuple[list[tuple[int, int]], list[engine.ClaimRow]]:
+    rows: Sequence[queue.ClaimRow], now: datetime
+) -> tuple[list[tuple[int, int]], list[queue.ClaimRow]]:
     """h1-h2 lists go out only within those hours of the recipient's local day."""
     held: list[tuple[int, int]] = []
-    ready: list[engine.ClaimRow] = []
+    ready: list[queue.ClaimRow] = []
     for row in rows:
         if row.window_start is None or row.window_end is None:
             ready.append(row)
@@ -76,11 +76,11 @@ def _hold_for_windows(
 
 
 def _charge(
-    tx: Tx, rows: Sequence[engine.ClaimRow], ts: int, tariffs: TariffLookup
-) -> tuple[list[engine.ClaimRow], list[int]]:
+    tx: Tx, rows: Sequence[queue.ClaimRow], ts: int, tariffs: TariffLookup
+) -> tuple[list[queue.ClaimRow], list[int]]:
     """Price first attempts and charge them while the balance (plus credit) allows."""
-    accounts = engine.lock_accounts(tx, (r.account_id for r in rows))
-    paid: list[engine.ClaimRow] = []
+    accounts = ledger.lock_accounts(tx, (r.account_id for r in rows))
+    paid: list[queue.ClaimRow] = []
     unpaid: list[int] = []
     charges: list[tuple[int, int, int, int | None]] = []
     priced_only: list[tuple[int, int]] = []
@@ -99,13 +99,13 @@ def _charge(
             money.balance -= cost
             charges.append((row.account_id, cost, row.id, row.job_pk))
         paid.append(row)
-    engine.charge(tx, charges, ts)
-    engine.set_costs(tx, priced_only)
-    engine.add_job_cost(tx, _per_job(rows, priced_only))
+    ledger.charge(tx, charges, ts)
+    ledger.set_costs(tx, priced_only)
+    ledger.add_job_cost(tx, _per_job(rows, priced_only))
     return paid, unpaid
 
 
-def _per_job(rows: Sequence[engine.ClaimRow], costs: Sequence[tuple[int, int]]) -> dict[int, int]:
+def _per_job(rows: Sequence[queue.ClaimRow], costs: Sequence[tuple[int, int]]) -> dict[int, int]:
     job_of = {r.id: r.job_pk for r in rows}
     per_job: dict[int, int] = {}
     for message_id, cost in costs:
@@ -115,13 +115,13 @@ def _per_job(rows: Sequence[engine.ClaimRow], costs: Sequence[tuple[int, int]]) 
     return per_job
 
 
-def _price(row: engine.ClaimRow, tariff: Tariff) -> int:
+def _price(row: queue.ClaimRow, tariff: Tariff) -> int:
     if row.fmt == MessageFormat.MAIL:
         return tariff.email_cost()
     return tariff.sms_cost(row.address, row.parts)
 
 
-def outbound(row: engine.ClaimRow) -> OutboundMessage:
+def outbound(row: queue.ClaimRow) -> OutboundMessage:
     """The message as the upstream gets it: comment removed, transliterated."""
     text, _comment = split_comment(row.text)
     if row.fmt not in (MessageFormat.BIN, MessageFormat.BIN_HEX, MessageFormat.MAIL):

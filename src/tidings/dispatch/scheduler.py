@@ -15,6 +15,7 @@ import structlog
 from tidings.config import DispatchSettings
 from tidings.domain.clock import Clock, from_ts, to_ts
 from tidings.domain.jobs import MessageFormat, message_parts
+from tidings.domain.lifecycle import JobStatus, MessageStatus
 from tidings.domain.routing import Routes
 from tidings.domain.schedule import (
     Repeat,
@@ -24,7 +25,7 @@ from tidings.domain.schedule import (
     runs_remaining,
     zone_from_name,
 )
-from tidings.store import engine
+from tidings.store import runs
 from tidings.store.db import Database, Tx
 
 log = structlog.get_logger("tidings.scheduler")
@@ -43,29 +44,29 @@ class Scheduler:
         """Open the runs that are due and close the runs that are over; returns runs opened."""
         now = to_ts(self._clock.now())
         with self._db.tx(write=False) as tx:
-            due = engine.due_jobs(tx, now, 50)
+            due = runs.due_jobs(tx, now, 50)
         opened = sum(1 for job_pk in due if self.open_run(job_pk, now))
         self.finish_runs()
         return opened
 
     def open_run(self, job_pk: int, now: int) -> bool:
         with self._db.tx() as tx:
-            job = engine.take_job(tx, job_pk, now)
+            job = runs.take_job(tx, job_pk, now)
             if job is None:
                 return False
             plan = self._plan(job, now)
-            run_id = engine.open_run(tx, job, plan, now)
+            run_id = runs.open_run(tx, job, plan, now)
             count = self._materialise(tx, job, run_id, plan, now)
-            engine.close_run_opening(tx, job, run_id, plan.run_no, count, now)
+            runs.close_run_opening(tx, job, run_id, plan.run_no, count, now)
         log.info("run opened", job=job_pk, run=plan.run_no, messages=count)
         return True
 
-    def _plan(self, job: engine.RunJob, now: int) -> engine.RunPlan:
+    def _plan(self, job: runs.RunJob, now: int) -> runs.RunPlan:
         fmt = MessageFormat(job.fmt)
         parts = 1 if job.is_mail else message_parts(job.message, fmt, job.translit)
         portions = len(portion_offsets(job.period, job.freq)) if job.freq else 1
         validity = job.validity_min or self._settings.default_validity_min
-        return engine.RunPlan(
+        return runs.RunPlan(
             run_no=job.runs_done + 1,
             start=now,
             portion_s=job.freq * 60,
@@ -76,12 +77,12 @@ class Scheduler:
         )
 
     def _materialise(
-        self, tx: Tx, job: engine.RunJob, run_id: int, plan: engine.RunPlan, now: int
+        self, tx: Tx, job: runs.RunJob, run_id: int, plan: runs.RunPlan, now: int
     ) -> int:
         if plan.channel is not None and not job.has_texts:
-            count = engine.insert_direct_messages(tx, job, run_id, plan, now)
+            count = runs.insert_direct_messages(tx, job, run_id, plan, now)
         else:
-            direct = engine.direct_recipients(tx, job.job_pk, job.account_id)
+            direct = runs.direct_recipients(tx, job.job_pk, job.account_id)
             total = max(job.direct_count, 1)
             rows = (
                 self._row(
@@ -89,17 +90,17 @@ class Scheduler:
                 )
                 for seq, address, text in direct
             )
-            count = engine.insert_messages(tx, rows)
-        members = engine.group_recipients(tx, job)
+            count = runs.insert_messages(tx, rows)
+        members = runs.group_recipients(tx, job)
         if members:
-            count += engine.insert_messages(tx, self._group_rows(job, run_id, plan, members, now))
+            count += runs.insert_messages(tx, self._group_rows(job, run_id, plan, members, now))
         return count
 
     def _group_rows(
         self,
-        job: engine.RunJob,
+        job: runs.RunJob,
         run_id: int,
-        plan: engine.RunPlan,
+        plan: runs.RunPlan,
         members: Sequence[str],
         now: int,
     ) -> Iterator[Sequence[Any]]:
@@ -111,9 +112,9 @@ class Scheduler:
 
     def _row(
         self,
-        job: engine.RunJob,
+        job: runs.RunJob,
         run_id: int,
-        plan: engine.RunPlan,
+        plan: runs.RunPlan,
         address: str,
         text: str | None,
         portion: int,
@@ -136,7 +137,7 @@ class Scheduler:
             channel,
             job.fmt,
             parts,
-            engine.WAITING,
+            int(MessageStatus.WAITING),
             due,
             due + plan.validity_s,
             now,
@@ -146,26 +147,26 @@ class Scheduler:
         """Close runs whose every message is final; schedule the list's next run or end it."""
         now = self._clock.now()
         with self._db.tx(write=False) as tx:
-            over = engine.finished_runs(tx)
+            over = runs.finished_runs(tx)
         for run_id, job_pk in over:
             with self._db.tx() as tx:
-                engine.lock_job(tx, job_pk)
-                if engine.finish_run(tx, run_id, to_ts(now)):
+                runs.lock_job(tx, job_pk)
+                if runs.finish_run(tx, run_id, to_ts(now)):
                     self._after_run(tx, job_pk, now)
         return len(over)
 
     def _after_run(self, tx: Tx, job_pk: int, now: datetime) -> None:
-        state = engine.job_after_run(tx, job_pk)
+        state = runs.job_after_run(tx, job_pk)
         if state is None:
             return
         status, rpt, rptn, zone, need_date, runs_done = state
-        if status != engine.JOB_SENDING:
+        if status != JobStatus.SENDING:
             return  # cancelled or deleted while it ran: it stays so
         upcoming = self._next_date(rpt, rptn, zone, need_date, runs_done, now)
         if upcoming is None:
-            engine.set_job_state(tx, job_pk, engine.JOB_FINISHED, None, to_ts(now))
+            runs.set_job_state(tx, job_pk, JobStatus.FINISHED, None, to_ts(now))
         else:
-            engine.set_job_state(tx, job_pk, engine.JOB_WAITING, to_ts(upcoming), to_ts(now))
+            runs.set_job_state(tx, job_pk, JobStatus.WAITING, to_ts(upcoming), to_ts(now))
         log.info("run finished", job=job_pk, next=str(upcoming) if upcoming else None)
 
     @staticmethod

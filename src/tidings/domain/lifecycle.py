@@ -3,7 +3,7 @@
 Every status number of the SMS Center API lives here and nowhere else; the table of message
 transitions (`TRANSITIONS`) says, for each event, from which states a message may move, to
 which, whether its charge comes back, and how it counts. The store applies a transition in
-one transaction (`tidings.store.outcomes.apply`); nothing else changes a status or moves
+one transaction (`tidings.store.outcomes.apply_change`); nothing else changes a status or moves
 money for a message.
 """
 
@@ -30,6 +30,10 @@ class MessageStatus(enum.IntEnum):
     UNAVAILABLE = 25
 
 
+# status.php's status 4, "link clicked": smsc.ru reports it, Tidings never produces it (not a
+# MessageStatus); named so the API's table of status names can list it.
+LINK_CLICKED = 4
+
 FINAL_STATUSES = frozenset(
     {
         MessageStatus.STOPPED,
@@ -55,6 +59,8 @@ FAILED_RECEIPT = frozenset(
         MessageStatus.UNAVAILABLE,
     }
 )
+# Final statuses that count as delivered in reports.
+DELIVERED_OR_READ = frozenset({MessageStatus.DELIVERED, MessageStatus.READ})
 # Final statuses that count as failures in reports.
 FAILED = FINAL_STATUSES - {MessageStatus.STOPPED, MessageStatus.DELIVERED, MessageStatus.READ}
 

@@ -57,17 +57,6 @@ class JobProgress:
         return self.delivered + self.failed
 
 
-def progress_bucket(status: int) -> str:
-    """Which progress column a message status counts in."""
-    if status == -1:
-        return "waiting"
-    if status == 0:
-        return "sent"
-    if status in (1, 2):
-        return "delivered"
-    return "failed"
-
-
 @dataclass(frozen=True)
 class LiveFigures:
     """Store-side series of /metrics that stay cheap at any size (index ranges over the

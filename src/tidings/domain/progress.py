@@ -5,11 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-# Message statuses (status.php): -1 waiting, 0 handed to the upstream, 1 delivered, 2 read;
-# every other status is final and not a delivery (expired, undeliverable, stopped, ...).
-_WAITING = -1
-_SENT = 0
-_DELIVERED = (1, 2)
+from tidings.domain.lifecycle import DELIVERED_OR_READ, MessageStatus
 
 
 @dataclass(frozen=True)
@@ -43,14 +39,20 @@ def progress(counts: Mapping[int, int], recipients: int) -> Progress:
     """Group message counts by status; before the first run, every recipient is waiting."""
     if not counts:
         return Progress(waiting=recipients, sent=0, delivered=0, failed=0)
-    waiting = sent = delivered = failed = 0
+    buckets = {"waiting": 0, "sent": 0, "delivered": 0, "failed": 0}
     for status, count in counts.items():
-        if status == _WAITING:
-            waiting += count
-        elif status == _SENT:
-            sent += count
-        elif status in _DELIVERED:
-            delivered += count
-        else:
-            failed += count
-    return Progress(waiting=waiting, sent=sent, delivered=delivered, failed=failed)
+        buckets[progress_bucket(status)] += count
+    return Progress(**buckets)
+
+
+def progress_bucket(status: int) -> str:
+    """Which progress column a message status counts in: waiting, handed to the upstream,
+    delivered (or read); every other status is final and not a delivery (expired,
+    undeliverable, stopped, ...)."""
+    if status == MessageStatus.WAITING:
+        return "waiting"
+    if status == MessageStatus.HANDED_OVER:
+        return "sent"
+    if status in DELIVERED_OR_READ:
+        return "delivered"
+    return "failed"

@@ -7,15 +7,17 @@ from datetime import datetime
 
 from tidings.domain.accounts import Account
 from tidings.domain.clock import to_ts
-from tidings.domain.lifecycle import NO_UPSTREAM_ERR, MessageStatus
+from tidings.domain.jobs import MessageFormat
+from tidings.domain.lifecycle import FAILED, IN_PROGRESS, NO_UPSTREAM_ERR, MessageStatus
 from tidings.domain.messages import HistoryQuery, MessageInfo, Totals
 from tidings.domain.pricing import Tariff
 from tidings.domain.routing import UNROUTED, Routes
 from tidings.domain.sends import NewSend, Quote, Sent
 from tidings.errors import InsufficientFunds
 from tidings.store.db import Database
-from tidings.store.engine import MESSAGE_COLUMNS, WAITING
 from tidings.store.repository import Store
+from tidings.store.runs import MESSAGE_COLUMNS
+from tidings.store.sql import sql_in
 
 _BLACKLIST_SINGLE = (0, 2)  # stop-list types that block single messages
 _SEND_COLUMNS = (*MESSAGE_COLUMNS, "client_id")
@@ -74,7 +76,7 @@ class MessageStore:
         self, account: Account, send: NewSend, quote: Quote, validity_s: int, now: datetime
     ) -> Sent:
         ts = to_ts(now)
-        mail = send.fmt == 8
+        mail = send.fmt == MessageFormat.MAIL
         with self._db.tx() as tx:
             row = tx.one(
                 "SELECT balance_minor FROM accounts WHERE id = ?"
@@ -95,7 +97,7 @@ class MessageStore:
                     self._routes.channel_for(r.address, mail=mail, test_mode=account.test_mode),
                     int(send.fmt),
                     r.parts,
-                    WAITING,
+                    int(MessageStatus.WAITING),
                     to_ts(r.due),
                     to_ts(r.due) + validity_s,
                     ts,
@@ -141,8 +143,9 @@ class MessageStore:
         """Remove a message that is no longer in flight from the history."""
         with self._db.tx() as tx:
             deleted = tx.execute(
-                "DELETE FROM messages WHERE id = ? AND account_id = ? AND status NOT IN (?, ?)",
-                (message_id, account_id, WAITING, 0),
+                "DELETE FROM messages WHERE id = ? AND account_id = ? "
+                f"AND status NOT IN {sql_in(IN_PROGRESS)}",
+                (message_id, account_id),
             )
         return deleted == 1
 
@@ -172,9 +175,10 @@ class MessageStore:
         with self._db.tx(write=False) as tx:
             row = tx.one(
                 "SELECT COUNT(*), COALESCE(SUM(parts), 0), COALESCE(SUM(cost_minor), 0), "
-                "COALESCE(SUM(CASE WHEN status = 1 THEN 1 ELSE 0 END), 0), "
-                "COALESCE(SUM(CASE WHEN status IN (3, 20, 22, 23, 24, 25) THEN 1 ELSE 0 END), 0), "
-                "COALESCE(SUM(CASE WHEN status IN (-1, 0) THEN 1 ELSE 0 END), 0) "
+                f"COALESCE(SUM(CASE WHEN status = {int(MessageStatus.DELIVERED)} "
+                "THEN 1 ELSE 0 END), 0), "
+                f"COALESCE(SUM(CASE WHEN status IN {sql_in(FAILED)} THEN 1 ELSE 0 END), 0), "
+                f"COALESCE(SUM(CASE WHEN status IN {sql_in(IN_PROGRESS)} THEN 1 ELSE 0 END), 0) "
                 "FROM messages WHERE account_id = ? AND created_at >= ? AND created_at < ?",
                 (account_id, start_ts, end_ts),
             )

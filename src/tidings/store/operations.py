@@ -1,5 +1,5 @@
-"""Queries of the operator's tools: live upstream state, list progress, readiness, and the
-store-side figures of /metrics. Kept apart from the hot paths."""
+"""Queries of the operator's tools: live upstream state, readiness, and the store-side figures
+of /metrics. Kept apart from the hot paths."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tidings.domain.clock import from_ts
+from tidings.domain.lifecycle import IN_PROGRESS, MessageStatus
 from tidings.domain.operations import (
-    JobProgress,
     LiveFigures,
     TotalFigures,
     UpstreamState,
-    progress_bucket,
 )
-from tidings.store.db import Database, Row, Tx
+from tidings.store.db import Database, Row
+from tidings.store.sql import sql_in
 
 _STATE_COLUMNS = (
     "upstream, worker_id, kind, bound, binds_live, binds_total, in_flight, window_size, rate, "
@@ -102,51 +102,6 @@ def _state(r: Row) -> UpstreamState:
     )
 
 
-def job_progress(db: Database, account_id: int, limit: int = 1000) -> list[JobProgress]:
-    """The account's live lists, newest first, with their messages counted per status
-    (one grouped query over the (job_pk, status) index)."""
-    with db.tx(write=False) as tx:
-        jobs = tx.all(
-            "SELECT id, job_id, name, status, phones_cnt FROM jobs "
-            "WHERE account_id = ? AND deleted_at IS NULL "
-            "ORDER BY created_at DESC, job_id DESC LIMIT ?",
-            (account_id, limit),
-        )
-        counts = _status_counts(tx, [int(j[0]) for j in jobs])
-    result = []
-    for pk, job_id, name, status, recipients in jobs:
-        buckets = counts.get(int(pk), {})
-        result.append(
-            JobProgress(
-                job_id=int(job_id),
-                name=name,
-                status=int(status),
-                recipients=int(recipients),
-                waiting=buckets.get("waiting", 0),
-                sent=buckets.get("sent", 0),
-                delivered=buckets.get("delivered", 0),
-                failed=buckets.get("failed", 0),
-            )
-        )
-    return result
-
-
-def _status_counts(tx: Tx, job_pks: Sequence[int]) -> dict[int, dict[str, int]]:
-    counts: dict[int, dict[str, int]] = {}
-    for start in range(0, len(job_pks), 500):
-        chunk = job_pks[start : start + 500]
-        rows = tx.all(
-            "SELECT job_pk, status, COUNT(*) FROM messages "
-            f"WHERE job_pk IN ({', '.join('?' * len(chunk))}) GROUP BY job_pk, status",
-            chunk,
-        )
-        for pk, status, n in rows:
-            bucket = counts.setdefault(int(pk), {})
-            key = progress_bucket(int(status))
-            bucket[key] = bucket.get(key, 0) + int(n)
-    return counts
-
-
 def schema_revision(db: Database) -> str | None:
     """The Alembic revision the database is at (None: never migrated)."""
     with db.tx(write=False) as tx:
@@ -164,10 +119,12 @@ def schema_revision(db: Database) -> str | None:
 def live_figures(db: Database, now: int) -> LiveFigures:
     with db.tx(write=False) as tx:
         pending = tx.all(
-            "SELECT status, COUNT(*) FROM messages WHERE status IN (-1, 0) GROUP BY status"
+            f"SELECT status, COUNT(*) FROM messages WHERE status IN {sql_in(IN_PROGRESS)} "
+            "GROUP BY status"
         )
         queue = tx.all(
-            "SELECT channel, COUNT(*) FROM messages WHERE status = -1 AND due_at <= ? "
+            "SELECT channel, COUNT(*) FROM messages "
+            f"WHERE status = {int(MessageStatus.WAITING)} AND due_at <= ? "
             "AND (lease_until IS NULL OR lease_until < ?) GROUP BY channel",
             (now, now),
         )
@@ -182,7 +139,8 @@ def live_figures(db: Database, now: int) -> LiveFigures:
 def total_figures(db: Database) -> TotalFigures:
     with db.tx(write=False) as tx:
         final = tx.all(
-            "SELECT status, COUNT(*) FROM messages WHERE status NOT IN (-1, 0) GROUP BY status"
+            f"SELECT status, COUNT(*) FROM messages WHERE status NOT IN {sql_in(IN_PROGRESS)} "
+            "GROUP BY status"
         )
         ledger = tx.all("SELECT kind, SUM(amount_minor), COUNT(*) FROM ledger GROUP BY kind")
     return TotalFigures(

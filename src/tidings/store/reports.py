@@ -11,10 +11,12 @@ from typing import Any
 
 from tidings.domain.balance import LedgerRow
 from tidings.domain.clock import from_ts
+from tidings.domain.lifecycle import DELIVERED_OR_READ
 from tidings.domain.operations import JobProgress
+from tidings.domain.progress import progress_bucket
 from tidings.domain.reports import JobSummary, RecipientRow, Timeline
-from tidings.store import operations
-from tidings.store.db import Database
+from tidings.store.db import Database, Tx
+from tidings.store.sql import sql_in
 
 # A list's messages belong to its row; the row is found by the account's own list number.
 _JOB_PK = "(SELECT id FROM jobs WHERE account_id = ? AND job_id = ? AND deleted_at IS NULL)"
@@ -68,7 +70,10 @@ class ReportStore:
     def delivery_timeline(self, account_id: int, job_id: int) -> Timeline | None:
         """Deliveries over time in 48 equal buckets (at least a second each); None before
         the first delivery."""
-        where = f"m.job_pk = {_JOB_PK} AND m.status IN (1, 2) AND m.done_at IS NOT NULL"
+        where = (
+            f"m.job_pk = {_JOB_PK} AND m.status IN {sql_in(DELIVERED_OR_READ)} "
+            "AND m.done_at IS NOT NULL"
+        )
         params: tuple[Any, ...] = (account_id, job_id)
         with self._db.tx(write=False) as tx:
             span = tx.one(
@@ -125,9 +130,33 @@ class ReportStore:
                 yield _recipient(row)
             after = int(rows[-1][0])
 
-    def job_progress(self, account_id: int, limit: int) -> list[JobProgress]:
-        """Per-status counts of the account's lists (the query lives with the operator's)."""
-        return operations.job_progress(self._db, account_id, limit)
+    def job_progress(self, account_id: int, limit: int = 1000) -> list[JobProgress]:
+        """The account's live lists, newest first, with their messages counted per status
+        (one grouped query over the (job_pk, status) index)."""
+        with self._db.tx(write=False) as tx:
+            jobs = tx.all(
+                "SELECT id, job_id, name, status, phones_cnt FROM jobs "
+                "WHERE account_id = ? AND deleted_at IS NULL "
+                "ORDER BY created_at DESC, job_id DESC LIMIT ?",
+                (account_id, limit),
+            )
+            counts = _status_counts(tx, [int(j[0]) for j in jobs])
+        result = []
+        for pk, job_id, name, status, recipients in jobs:
+            buckets = counts.get(int(pk), {})
+            result.append(
+                JobProgress(
+                    job_id=int(job_id),
+                    name=name,
+                    status=int(status),
+                    recipients=int(recipients),
+                    waiting=buckets.get("waiting", 0),
+                    sent=buckets.get("sent", 0),
+                    delivered=buckets.get("delivered", 0),
+                    failed=buckets.get("failed", 0),
+                )
+            )
+        return result
 
     def ledger(self, account_id: int, offset: int, limit: int) -> list[LedgerRow]:
         """One page of the account's ledger, newest first."""
@@ -143,6 +172,22 @@ class ReportStore:
             assert at is not None
             out.append(LedgerRow(int(r[0]), at, int(r[2]), r[3], r[4]))
         return out
+
+
+def _status_counts(tx: Tx, job_pks: Sequence[int]) -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[str, int]] = {}
+    for start in range(0, len(job_pks), 500):
+        chunk = job_pks[start : start + 500]
+        rows = tx.all(
+            "SELECT job_pk, status, COUNT(*) FROM messages "
+            f"WHERE job_pk IN ({', '.join('?' * len(chunk))}) GROUP BY job_pk, status",
+            chunk,
+        )
+        for pk, status, n in rows:
+            bucket = counts.setdefault(int(pk), {})
+            key = progress_bucket(int(status))
+            bucket[key] = bucket.get(key, 0) + int(n)
+    return counts
 
 
 def _recipient(row: Sequence[Any]) -> RecipientRow:

@@ -22,6 +22,8 @@ from sqlalchemy import (
     text,
 )
 
+from tidings.domain.lifecycle import RunStatus
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -208,7 +210,7 @@ runs = Table(
     Column("recipients_cnt", Integer, nullable=False, server_default="0"),
     # Messages of this run in a final status; the run is over when it reaches recipients_cnt.
     Column("final_cnt", Integer, nullable=False, server_default="0"),
-    Column("status", Integer, nullable=False, server_default="0"),
+    Column("status", Integer, nullable=False, server_default=str(int(RunStatus.OPEN))),
     UniqueConstraint("job_pk", "run_no"),
 )
 

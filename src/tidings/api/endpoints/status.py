@@ -11,6 +11,7 @@ import phonenumbers
 from tidings.api.context import Call
 from tidings.api.formats import Record
 from tidings.domain.clock import from_ts, to_ts
+from tidings.domain.lifecycle import LINK_CLICKED, MessageStatus
 from tidings.domain.messages import MessageInfo
 from tidings.domain.money import format_money
 from tidings.domain.numbers import parse_uint
@@ -18,22 +19,21 @@ from tidings.domain.schedule import format_local
 from tidings.errors import InvalidParameter
 
 # [choice] status names in Russian, as smsc.ru answers them.
-STATUS_NAMES = {
-    -3: "Сообщение не найдено",
-    -2: "Остановлено",
-    -1: "Ожидает отправки",
-    0: "Передано оператору",
-    1: "Доставлено",
-    2: "Прочитано",
-    3: "Просрочено",
-    4: "Нажата ссылка",
-    20: "Невозможно доставить",
-    22: "Неверный номер",
-    23: "Запрещено",
-    24: "Недостаточно средств",
-    25: "Недоступный номер",
+STATUS_NAMES: dict[int, str] = {
+    MessageStatus.NOT_FOUND: "Сообщение не найдено",
+    MessageStatus.STOPPED: "Остановлено",
+    MessageStatus.WAITING: "Ожидает отправки",
+    MessageStatus.HANDED_OVER: "Передано оператору",
+    MessageStatus.DELIVERED: "Доставлено",
+    MessageStatus.READ: "Прочитано",
+    MessageStatus.EXPIRED: "Просрочено",
+    LINK_CLICKED: "Нажата ссылка",
+    MessageStatus.UNDELIVERABLE: "Невозможно доставить",
+    MessageStatus.BAD_NUMBER: "Неверный номер",
+    MessageStatus.PROHIBITED: "Запрещено",
+    MessageStatus.NO_MONEY: "Недостаточно средств",
+    MessageStatus.UNAVAILABLE: "Недоступный номер",
 }
-NOT_FOUND = -3
 
 
 def handle_status(call: Call) -> str:
@@ -95,7 +95,7 @@ def _record(
     now = to_ts(call.now)
     if info is None:
         status, err, last, sent, cost, sender, text, address = (
-            NOT_FOUND,
+            int(MessageStatus.NOT_FOUND),
             0,
             now,
             now,

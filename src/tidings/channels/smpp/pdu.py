@@ -2,7 +2,9 @@
 
 Only the PDUs an ESME bound as a transceiver needs are modelled: bind_transceiver, submit_sm,
 deliver_sm, enquire_link, unbind, generic_nack and their responses. Everything else is read as a
-header and a raw body, so an unexpected PDU can still be answered with generic_nack.
+header and a raw body, so an unexpected PDU can still be answered with generic_nack. The SMSC's
+half (answering binds and submits, writing deliver_sm) is the codec tests' own
+(tests/unit/smpp_peer.py): Tidings never plays the SMSC.
 """
 
 from __future__ import annotations
@@ -263,39 +265,6 @@ class Bind:
             )
         )
 
-    @classmethod
-    def decode_body(cls, body: bytes) -> Bind:
-        system_id, off = read_cstring(body, 0, SYSTEM_ID_MAX, "system_id")
-        password, off = read_cstring(body, off, PASSWORD_MAX, "password")
-        system_type, off = read_cstring(body, off, SYSTEM_TYPE_MAX, "system_type")
-        if len(body) < off + 3:
-            raise PduError("bind body truncated")
-        version, ton, npi = body[off : off + 3]
-        address_range, _ = read_cstring(body, off + 3, 41, "address_range")
-        return cls(system_id, password, system_type, version, ton, npi, address_range)
-
-
-def encode_bind_transceiver(bind: Bind, sequence: int) -> bytes:
-    return encode_pdu(BIND_TRANSCEIVER, sequence, bind.encode_body())
-
-
-def encode_bind_transceiver_resp(
-    system_id: str, sequence: int, status: int = ESME_ROK, tlvs: Iterable[Tlv] = ()
-) -> bytes:
-    # An error response may carry no body at all (SMPP 3.4 §4.1.6 note).
-    if status != ESME_ROK:
-        return encode_pdu(BIND_TRANSCEIVER_RESP, sequence, b"", status)
-    body = encode_cstring(system_id, SYSTEM_ID_MAX, "system_id") + encode_tlvs(tlvs)
-    return encode_pdu(BIND_TRANSCEIVER_RESP, sequence, body, status)
-
-
-def decode_bind_resp(body: bytes) -> tuple[str, tuple[Tlv, ...]]:
-    """(system_id, TLVs) of a bind_*_resp; an empty body (error responses) gives ("", ())."""
-    if not body:
-        return "", ()
-    system_id, off = read_cstring(body, 0, SYSTEM_ID_MAX, "system_id")
-    return system_id, decode_tlvs(body, off)
-
 
 # --- submit_sm / deliver_sm -----------------------------------------------------------------
 
@@ -378,14 +347,6 @@ class ShortMessage:
         )  # fmt: skip
 
 
-def encode_submit_sm(message: ShortMessage, sequence: int) -> bytes:
-    return encode_pdu(SUBMIT_SM, sequence, message.encode_body())
-
-
-def encode_deliver_sm(message: ShortMessage, sequence: int) -> bytes:
-    return encode_pdu(DELIVER_SM, sequence, message.encode_body())
-
-
 def encode_message_id_resp(
     command_id: int, message_id: str, sequence: int, status: int = ESME_ROK
 ) -> bytes:
@@ -393,10 +354,6 @@ def encode_message_id_resp(
     if status != ESME_ROK:
         return encode_pdu(command_id, sequence, b"", status)
     return encode_pdu(command_id, sequence, encode_cstring(message_id, MESSAGE_ID_MAX), status)
-
-
-def encode_submit_sm_resp(message_id: str, sequence: int, status: int = ESME_ROK) -> bytes:
-    return encode_message_id_resp(SUBMIT_SM_RESP, message_id, sequence, status)
 
 
 def encode_deliver_sm_resp(sequence: int, status: int = ESME_ROK) -> bytes:

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from tidings.domain.job_request import new_job
 from tidings.domain.jobs import NewJob
+from tidings.domain.lifecycle import JobStatus, MessageStatus
 from tidings.domain.money import format_money
 from tidings.domain.reports import RecipientRow
 from tidings.domain.schedule import Repeat, format_local
@@ -22,19 +23,24 @@ from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
 from tidings.web.chart import timeline_chart
 
 NAV = (NavItem("Mailing lists", "/lists"),)
-JOB_STATUS = {-2: "disabled", -1: "waiting", 0: "sending", 1: "finished"}
-MESSAGE_STATUS = {
-    -2: "stopped",
-    -1: "waiting",
-    0: "sent",
-    1: "delivered",
-    2: "read",
-    3: "expired",
-    20: "undeliverable",
-    22: "wrong number",
-    23: "prohibited",
-    24: "insufficient funds",
-    25: "unavailable number",
+JOB_STATUS: dict[int, str] = {
+    JobStatus.DISABLED: "disabled",
+    JobStatus.WAITING: "waiting",
+    JobStatus.SENDING: "sending",
+    JobStatus.FINISHED: "finished",
+}
+MESSAGE_STATUS: dict[int, str] = {
+    MessageStatus.STOPPED: "stopped",
+    MessageStatus.WAITING: "waiting",
+    MessageStatus.HANDED_OVER: "sent",
+    MessageStatus.DELIVERED: "delivered",
+    MessageStatus.READ: "read",
+    MessageStatus.EXPIRED: "expired",
+    MessageStatus.UNDELIVERABLE: "undeliverable",
+    MessageStatus.BAD_NUMBER: "wrong number",
+    MessageStatus.PROHIBITED: "prohibited",
+    MessageStatus.NO_MONEY: "insufficient funds",
+    MessageStatus.UNAVAILABLE: "unavailable number",
 }
 REPEATS = {
     Repeat.NONE: "once",
@@ -92,7 +98,10 @@ def _table(visit: Visit) -> dict[str, Any]:
         "limit": PAGE_SIZE,
         "has_next": page.has_next,
         # Stop polling once nothing on screen can change.
-        "live": any(j.status in (-1, 0) or p.waiting or p.sent for j, p in page.lines),
+        "live": any(
+            j.status in (JobStatus.WAITING, JobStatus.SENDING) or p.waiting or p.sent
+            for j, p in page.lines
+        ),
     }
 
 
