@@ -486,11 +486,14 @@ class Dispatcher:
         if not (waiting or sent or stale.held or stale.armed):
             return
         with self._db.tx() as tx:
-            finals = engine.apply_change(tx, Change.EXPIRED_UNSENT, waiting, now)
+            # Dead dispatchers' leases first: a message one armed may have been written, so
+            # `on_ambiguous` decides its fate even when its time ran out meanwhile (expired
+            # unsent, it would be refunded). Only what is still waiting then expires.
+            engine.release(tx, stale.held)
+            finals = self._resolve_ambiguous(tx, stale.armed, now)
+            finals += engine.apply_change(tx, Change.EXPIRED_UNSENT, waiting, now)
             finals += engine.apply_change(tx, Change.EXPIRED_UNRECEIPTED, sent, now)
             engine.count_finals(tx, finals)
-            engine.release(tx, stale.held)
-            self._resolve_ambiguous(tx, stale.armed, now)
 
     def _recover_own_leases(self) -> None:
         """After a crash this worker knows its leases are stale: release the held messages
@@ -501,19 +504,20 @@ class Dispatcher:
             engine.release(tx, stale.held)
             if stale.held:
                 log.info("held messages released after a crash", count=len(stale.held))
-            self._resolve_ambiguous(tx, stale.armed, now)
+            engine.count_finals(tx, self._resolve_ambiguous(tx, stale.armed, now))
 
-    def _resolve_ambiguous(self, tx: Tx, ids: list[int], now: int) -> None:
+    def _resolve_ambiguous(self, tx: Tx, ids: list[int], now: int) -> list[engine.Finalised]:
+        """Apply `on_ambiguous` to armed messages of a dead dispatcher; returns those given
+        up (the caller counts them with its other finals)."""
         if not ids:
-            return
+            return []
         log.warning(
             "messages in flight at a crash", count=len(ids), policy=self._settings.on_ambiguous
         )
         if self._settings.on_ambiguous == "resend":
             engine.release(tx, ids)
-            return
-        finals = engine.apply_change(tx, Change.GAVE_UP_AMBIGUOUS, ids, now, err=AMBIGUOUS_ERR)
-        engine.count_finals(tx, finals)
+            return []
+        return engine.apply_change(tx, Change.GAVE_UP_AMBIGUOUS, ids, now, err=AMBIGUOUS_ERR)
 
 
 def _per_job(items: Iterable[Claimed]) -> dict[int, int]:
