@@ -362,6 +362,22 @@ def test_a_dead_dispatchers_armed_message_out_of_time_is_given_up_not_refunded(
     assert store.balance(acc.id) == 100_000 - 180 == store.ledger_sum(acc.id)
 
 
+def test_a_claim_leaves_a_dead_dispatchers_armed_message_to_on_ambiguous(store: Store) -> None:
+    """Found by the lifecycle property test: once the lease of a dead dispatcher ran out,
+    another one's claim took its armed messages like any waiting one — sent again although
+    on_ambiguous=skip promises no duplicate (or, out of time, expired and refunded)."""
+    clock = FakeClock(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    acc, _job_id = _held_and_armed(store, clock, held=2, armed=1)
+    clock.advance(settings().dispatch.lease_s + 1)
+    other = dispatcher(store, clock, worker_id="other")
+    with store.db.tx(write=False) as tx:
+        held = tx.one("SELECT id FROM messages WHERE upstream = ''")
+    assert held is not None
+    assert [c.row.id for c in other._claim_tx("virtual", 5)] == [held[0]]
+    other._sweep()
+    assert statuses(store, acc) == {20: 1, -1: 1}
+
+
 class SilentUpstream:
     """Takes every message (an upstream id per part) and sends no receipt: the test hands
     the receipts over itself."""
