@@ -378,6 +378,22 @@ def test_a_claim_leaves_a_dead_dispatchers_armed_message_to_on_ambiguous(store: 
     assert statuses(store, acc) == {20: 1, -1: 1}
 
 
+def test_cancelling_a_list_leaves_a_dead_dispatchers_armed_message_to_on_ambiguous(
+    store: Store,
+) -> None:
+    """Found by the lifecycle property test: a cancel stopped and refunded a message the
+    dead dispatcher had armed (its lease ran out), though it may have been written."""
+    clock = FakeClock(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    acc, job_id = _held_and_armed(store, clock, held=2, armed=1)
+    clock.advance(settings().dispatch.lease_s + 1)
+    store.cancel_job(acc.id, job_id, clock.now())
+    assert statuses(store, acc) == {-2: 1, -1: 1}  # the held one, never written, is stopped
+    dispatcher(store, clock, worker_id="other")._sweep()
+    assert statuses(store, acc) == {-2: 1, 20: 1}
+    assert store.balance(acc.id) == 100_000 - 180 == store.ledger_sum(acc.id)
+    assert view(store, acc, job_id).cost_minor == 180
+
+
 class SilentUpstream:
     """Takes every message (an upstream id per part) and sends no receipt: the test hands
     the receipts over itself."""
