@@ -279,11 +279,13 @@ def test_a_failed_run_start_leaves_the_list_waiting(store: Store) -> None:
         assert tx.one("SELECT COUNT(*) FROM messages") == (0,)
 
 
-def _held_and_armed(store: Store, clock: FakeClock, held: int, armed: int) -> tuple[Account, int]:
+def _held_and_armed(
+    store: Store, clock: FakeClock, held: int, armed: int, **fields: object
+) -> tuple[Account, int]:
     """A crashed dispatcher's state: `held` messages claimed (charged, never written) and
     `armed` of them marked as possibly written."""
     acc = account(store, clock.now())
-    job_id = create_list(store, acc, phones(held), clock.now())
+    job_id = create_list(store, acc, phones(held), clock.now(), **fields)
     worker = dispatcher(store, clock, worker_id="crashy")
     worker._scheduler.tick()
     claimed = worker._claim_tx("virtual", held)
@@ -344,6 +346,52 @@ def test_cancelling_a_list_refunds_released_messages_charged_before(store: Store
     # The two possibly sent stay charged; the four never sent are given back.
     assert store.balance(acc.id) == 100_000 - 2 * 180 == store.ledger_sum(acc.id)
     assert view(store, acc, job_id).cost_minor == 2 * 180
+
+
+def test_a_dead_dispatchers_armed_message_out_of_time_is_given_up_not_refunded(
+    store: Store,
+) -> None:
+    """Found by the lifecycle property test: the sweep expired (and refunded) a message the
+    dead dispatcher had armed when its validity ran out before its lease, though it may have
+    been written; on_ambiguous=skip keeps such a message charged as 20, err 1001."""
+    clock = FakeClock(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    acc, _job_id = _held_and_armed(store, clock, held=2, armed=1, validity_min=1)
+    clock.advance(settings().dispatch.lease_s + 1)  # past the lease and the validity
+    dispatcher(store, clock, worker_id="other")._sweep()
+    assert statuses(store, acc) == {20: 1, 3: 1}  # the held one never went out: refunded
+    assert store.balance(acc.id) == 100_000 - 180 == store.ledger_sum(acc.id)
+
+
+def test_a_claim_leaves_a_dead_dispatchers_armed_message_to_on_ambiguous(store: Store) -> None:
+    """Found by the lifecycle property test: once the lease of a dead dispatcher ran out,
+    another one's claim took its armed messages like any waiting one — sent again although
+    on_ambiguous=skip promises no duplicate (or, out of time, expired and refunded)."""
+    clock = FakeClock(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    acc, _job_id = _held_and_armed(store, clock, held=2, armed=1)
+    clock.advance(settings().dispatch.lease_s + 1)
+    other = dispatcher(store, clock, worker_id="other")
+    with store.db.tx(write=False) as tx:
+        held = tx.one("SELECT id FROM messages WHERE upstream = ''")
+    assert held is not None
+    assert [c.row.id for c in other._claim_tx("virtual", 5)] == [held[0]]
+    other._sweep()
+    assert statuses(store, acc) == {20: 1, -1: 1}
+
+
+def test_cancelling_a_list_leaves_a_dead_dispatchers_armed_message_to_on_ambiguous(
+    store: Store,
+) -> None:
+    """Found by the lifecycle property test: a cancel stopped and refunded a message the
+    dead dispatcher had armed (its lease ran out), though it may have been written."""
+    clock = FakeClock(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    acc, job_id = _held_and_armed(store, clock, held=2, armed=1)
+    clock.advance(settings().dispatch.lease_s + 1)
+    store.cancel_job(acc.id, job_id, clock.now())
+    assert statuses(store, acc) == {-2: 1, -1: 1}  # the held one, never written, is stopped
+    dispatcher(store, clock, worker_id="other")._sweep()
+    assert statuses(store, acc) == {-2: 1, 20: 1}
+    assert store.balance(acc.id) == 100_000 - 180 == store.ledger_sum(acc.id)
+    assert view(store, acc, job_id).cost_minor == 180
 
 
 class SilentUpstream:

@@ -14,10 +14,16 @@ from tests.integration.engine_support import (
     create_list,
     dispatcher,
     engine_store,
+    settings,
     statuses,
 )
-from tidings.channels.base import retry_later
+from tidings.app import routes_for
+from tidings.channels.base import refused, retry_later
 from tidings.domain.clock import FakeClock
+from tidings.domain.jobs import MessageFormat
+from tidings.domain.lifecycle import MessageStatus
+from tidings.domain.sends import NewSend, SendService
+from tidings.store.messages import MessageStore
 from tidings.store.repository import Store
 
 
@@ -51,3 +57,24 @@ def test_a_charged_message_retried_and_out_of_validity_is_refunded(
         worker._sweep()
     assert statuses(store, acc) == {3: 1}
     assert store.balance(acc.id) == 100_000 == store.ledger_sum(acc.id)
+
+
+def test_a_deleted_messages_id_is_never_given_to_a_new_one(store: Store) -> None:
+    """Found by the lifecycle property test: on SQLite the next message took the id of the
+    newest one deleted by status.php del, met its ledger entries, and its charge broke the
+    one-charge-per-message rule — the claim failed, every time, and nothing went out."""
+    clock = FakeClock(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    acc = account(store, clock.now())
+    messages = MessageStore(store, routes_for(settings()))
+    sends = SendService(messages, 60)
+    one = NewSend(["79161234567"], None, (), "Hello", MessageFormat.SMS, clock.now())
+    sends.send(acc, one, clock.now())
+    worker = dispatcher(store, clock)
+    (first,) = worker._claim_tx("virtual", 5)
+    assert worker._settle_tx("virtual", [], [first]) == [first]
+    worker._settle_tx("virtual", [(first, refused(MessageStatus.BAD_NUMBER, "no", 22))], [])
+    assert messages.delete(acc.id, first.row.id)  # refunded and final: it may leave
+    sends.send(acc, one, clock.now())
+    (second,) = worker._claim_tx("virtual", 5)
+    assert second.row.id > first.row.id
+    assert store.balance(acc.id) == 100_000 - 180 == store.ledger_sum(acc.id)

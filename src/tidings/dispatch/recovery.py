@@ -35,11 +35,14 @@ class Recovery:
         if not (waiting or sent or stale.held or stale.armed):
             return
         with self._db.tx() as tx:
-            finals = outcomes.apply_change(tx, Change.EXPIRED_UNSENT, waiting, now)
+            # Dead dispatchers' leases first: a message one armed may have been written, so
+            # `on_ambiguous` decides its fate even when its time ran out meanwhile (expired
+            # unsent, it would be refunded). Only what is still waiting then expires.
+            queue.release(tx, stale.held)
+            finals = self._resolve_ambiguous(tx, stale.armed, now)
+            finals += outcomes.apply_change(tx, Change.EXPIRED_UNSENT, waiting, now)
             finals += outcomes.apply_change(tx, Change.EXPIRED_UNRECEIPTED, sent, now)
             outcomes.count_finals(tx, finals)
-            queue.release(tx, stale.held)
-            self._resolve_ambiguous(tx, stale.armed, now)
 
     def recover_own_leases(self) -> None:
         """After a crash this worker knows its leases are stale: release the held messages
@@ -50,16 +53,17 @@ class Recovery:
             queue.release(tx, stale.held)
             if stale.held:
                 log.info("held messages released after a crash", count=len(stale.held))
-            self._resolve_ambiguous(tx, stale.armed, now)
+            outcomes.count_finals(tx, self._resolve_ambiguous(tx, stale.armed, now))
 
-    def _resolve_ambiguous(self, tx: Tx, ids: list[int], now: int) -> None:
+    def _resolve_ambiguous(self, tx: Tx, ids: list[int], now: int) -> list[outcomes.Finalised]:
+        """Apply `on_ambiguous` to armed messages of a dead dispatcher; returns those given
+        up (the caller counts them with its other finals, keeping one lock order)."""
         if not ids:
-            return
+            return []
         log.warning(
             "messages in flight at a crash", count=len(ids), policy=self._settings.on_ambiguous
         )
         if self._settings.on_ambiguous == "resend":
             queue.release(tx, ids)
-            return
-        finals = outcomes.apply_change(tx, Change.GAVE_UP_AMBIGUOUS, ids, now, err=AMBIGUOUS_ERR)
-        outcomes.count_finals(tx, finals)
+            return []
+        return outcomes.apply_change(tx, Change.GAVE_UP_AMBIGUOUS, ids, now, err=AMBIGUOUS_ERR)

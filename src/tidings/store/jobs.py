@@ -13,7 +13,7 @@ from tidings.domain.clock import from_ts, to_ts
 from tidings.domain.jobs import MAX_JOB_ID, JobView, NewJob
 from tidings.domain.lifecycle import JobStatus, MessageStatus, RunStatus
 from tidings.errors import RecordError
-from tidings.store import ledger, outcomes
+from tidings.store import ledger, outcomes, queue
 from tidings.store.db import Database, Row, Tx
 
 _JOB_VIEW_COLUMNS = (
@@ -146,30 +146,30 @@ def _disable(tx: Tx, job_pk: int, now: datetime) -> None:
     """Disable a list: messages not yet handed over are stopped, and so never charged.
 
     Messages a dispatcher holds a live lease on are being handed over right now; they finish
-    normally (the upstream already has them or is about to).
+    normally (the upstream already has them or is about to). So do armed ones of a dispatcher
+    that died: they may have been written, and its `on_ambiguous` policy decides them.
     """
     ts = to_ts(now)
     tx.execute(
         "UPDATE jobs SET status = ?, changed_at = ? WHERE id = ?",
         (int(JobStatus.DISABLED), ts, job_pk),
     )
-    stoppable = "job_pk = ? AND status = ? AND (lease_until IS NULL OR lease_until < ?)"
+    # Never leased, released, or HELD by a dead dispatcher (never written).
+    unleased = "(m.lease_until IS NULL OR (m.lease_until < ? AND m.upstream = ?))"
+    stoppable = f"m.job_pk = ? AND m.status = ? AND {unleased}"
     tx.execute(
         "INSERT INTO callbacks (account_id, message_id, status, err, at, next_at) "
         "SELECT m.account_id, m.id, ?, 0, ?, ? FROM messages m "
-        "JOIN accounts a ON a.id = m.account_id "
-        "WHERE a.callback_url <> '' AND m.job_pk = ? AND m.status = ? "
-        "AND (m.lease_until IS NULL OR m.lease_until < ?)",
-        (MessageStatus.STOPPED, ts, ts, job_pk, MessageStatus.WAITING, ts),
+        f"JOIN accounts a ON a.id = m.account_id WHERE a.callback_url <> '' AND {stoppable}",
+        (MessageStatus.STOPPED, ts, ts, job_pk, MessageStatus.WAITING, ts, queue.HELD),
     )
     # A message charged when claimed and released again (a restart, a retry) keeps its one
     # charge for when it goes out; stopped instead, it never will: give that charge back.
     charged = tx.all(
         "SELECT m.id, m.account_id, m.job_pk, m.run_id, m.cost_minor FROM messages m "
-        "JOIN accounts a ON a.id = m.account_id WHERE m.job_pk = ? AND m.status = ? "
-        "AND (m.lease_until IS NULL OR m.lease_until < ?) AND m.cost_minor > 0 "
+        f"JOIN accounts a ON a.id = m.account_id WHERE {stoppable} AND m.cost_minor > 0 "
         "AND a.test_mode = ?",
-        (job_pk, MessageStatus.WAITING, ts, False),
+        (job_pk, MessageStatus.WAITING, ts, queue.HELD, False),
     )
     ledger.refund(
         tx,
@@ -181,13 +181,13 @@ def _disable(tx: Tx, job_pk: int, now: datetime) -> None:
     )
     # Stopped messages are final: count them towards their runs before stopping them.
     tx.execute(
-        "UPDATE runs SET final_cnt = final_cnt + (SELECT COUNT(*) FROM messages "
-        f"WHERE run_id = runs.id AND {stoppable}) WHERE job_pk = ? AND status = ?",
-        (job_pk, MessageStatus.WAITING, ts, job_pk, RunStatus.OPEN),
+        "UPDATE runs SET final_cnt = final_cnt + (SELECT COUNT(*) FROM messages m "
+        f"WHERE m.run_id = runs.id AND {stoppable}) WHERE job_pk = ? AND status = ?",
+        (job_pk, MessageStatus.WAITING, ts, queue.HELD, job_pk, RunStatus.OPEN),
     )
     tx.execute(
-        f"UPDATE messages SET status = ?, done_at = ? WHERE {stoppable}",
-        (MessageStatus.STOPPED, ts, job_pk, MessageStatus.WAITING, ts),
+        f"UPDATE messages AS m SET status = ?, done_at = ? WHERE {stoppable}",
+        (MessageStatus.STOPPED, ts, job_pk, MessageStatus.WAITING, ts, queue.HELD),
     )
 
 

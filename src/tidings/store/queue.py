@@ -45,12 +45,15 @@ _CLAIM_COLUMNS = (
 
 
 def claimable(tx: Tx, channel: str, now: int, limit: int) -> list[ClaimRow]:
+    """Due messages nobody holds. A lease that ran out is taken over only if it was HELD:
+    an armed one may have been written, and `on_ambiguous` decides it (the sweep)."""
     lock = " FOR UPDATE OF m SKIP LOCKED" if tx.dialect == "postgresql" else ""
     rows = tx.all(
         f"SELECT {_CLAIM_COLUMNS} FROM messages m LEFT JOIN jobs j ON j.id = m.job_pk "
         "WHERE m.channel = ? AND m.status = ? AND m.due_at <= ? "
-        "AND (m.lease_until IS NULL OR m.lease_until < ?) ORDER BY m.due_at LIMIT ?" + lock,
-        (channel, MessageStatus.WAITING, now, now, limit),
+        "AND (m.lease_until IS NULL OR (m.lease_until < ? AND m.upstream = ?)) "
+        "ORDER BY m.due_at LIMIT ?" + lock,
+        (channel, MessageStatus.WAITING, now, now, HELD, limit),
     )
     return [_claim_row(r) for r in rows]
 

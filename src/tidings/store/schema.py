@@ -262,6 +262,9 @@ messages = Table(
     Index("ix_messages_upstream", "upstream", "upstream_msg_id"),
     # status.php: the newest message with a client's id.
     Index("ix_messages_client_id", "account_id", "client_id", "id"),
+    # The ledger, upstream ids and callbacks name messages by id (no foreign key: they outlive
+    # a deleted message), so SQLite must never give a deleted message's id to a new one.
+    sqlite_autoincrement=True,
 )
 
 ledger = Table(
