@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from typer.testing import CliRunner
@@ -148,3 +149,20 @@ def test_money_moves_through_the_ledger_as_the_admin_page_books_it(db: str) -> N
         (-250, "debit", "debit from CLI"),
         (500, "credit", "Счёт 5"),
     ]
+
+
+def test_the_operator_sets_a_password_and_the_accounts_sessions_end(db: str) -> None:
+    cli(db, "accounts", "create", "shop", "--password", "password-1")
+    from tidings.app import opened_services
+    from tidings.config import load_settings
+
+    with opened_services(load_settings(None, database_url=db)) as services:
+        account = services.admin.account_by_login("shop")
+        token = services.sessions.start(account.id, datetime.now(UTC))
+        assert services.sessions.account_for(token, datetime.now(UTC)) == account.id
+    short = runner.invoke(app, ["accounts", "password", "shop", "--password", "short", "--db", db])
+    assert short.exit_code == 1 and "8" in short.output
+    assert "password set" in cli(db, "accounts", "password", "shop", "--password", "password-2")
+    with opened_services(load_settings(None, database_url=db)) as services:
+        assert services.sessions.account_for(token, datetime.now(UTC)) is None
+        assert services.auth.authenticate("shop", "password-2", "").id == account.id

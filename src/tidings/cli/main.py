@@ -307,6 +307,24 @@ def accounts_create(
     console.print(f"created account {account.login} (id {account.id})")
 
 
+@accounts_app.command("password")
+def accounts_password(
+    login: str,
+    password: Annotated[
+        str, typer.Option("--password", help="The new password (at least 8 characters).")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Set an account's password; its cabinet sessions end."""
+    with _services(db) as services:
+        account = _account(services, login)
+        try:
+            services.sessions.reset_password(account, password)
+        except DomainError as exc:
+            _fail(exc.description)
+    console.print(f"{login}: password set, its cabinet sessions ended")
+
+
 @accounts_app.command("list")
 def accounts_list(db: DbOption = None) -> None:
     """List accounts with their balances."""

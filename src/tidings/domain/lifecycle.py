@@ -64,7 +64,7 @@ DELIVERED_OR_READ = frozenset({MessageStatus.DELIVERED, MessageStatus.READ})
 # Final statuses that count as failures in reports.
 FAILED = FINAL_STATUSES - {MessageStatus.STOPPED, MessageStatus.DELIVERED, MessageStatus.READ}
 
-# err of a message that may have reached the upstream before a crash (on_ambiguous = fail).
+# err of a message that may have reached the upstream before a crash (on_ambiguous = skip).
 AMBIGUOUS_ERR = 1001
 # err shown for a waiting message of a live account that no configured upstream takes: it
 # waits, uncharged, until one is configured (or its validity ends).
@@ -99,7 +99,7 @@ class Change(enum.Enum):
     # The upstream refused it for good.
     REFUSED = "refused"
     # It may have reached the upstream (a submit never answered, or armed at a crash) and
-    # the `on_ambiguous` policy is "fail": it may have been sent, so it stays paid for.
+    # the `on_ambiguous` policy is "skip": it may have been sent, so it stays paid for.
     GAVE_UP_AMBIGUOUS = "gave up, ambiguous"
     # The channel knew its end at once (e-mail taken by the relay; the virtual upstream).
     FINISHED_BY_UPSTREAM = "finished by the upstream"

@@ -79,3 +79,11 @@ class SessionService:
         self._store.set_password(account.id, hash_password(new), session_key(token))
         if self._credentials is not None:
             self._credentials.forget(account.id)
+
+    def reset_password(self, account: Account, new: str) -> None:
+        """The operator sets a new password (the command line): every session of the
+        account ends, the old password is forgotten here."""
+        check_new_password(new)
+        self._store.set_password(account.id, hash_password(new), keep_key="")
+        if self._credentials is not None:
+            self._credentials.forget(account.id)
