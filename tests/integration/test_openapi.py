@@ -84,7 +84,7 @@ def test_the_spec_is_served_and_valid_openapi(api: Server) -> None:
     assert response.headers["content-type"].startswith("application/yaml")
     document = yaml.safe_load(response.text)
     assert document["openapi"].startswith("3.")
-    scripts = {"jobs", "send", "status", "balance", "phones", "senders", "get"}
+    scripts = {"jobs", "send", "status", "balance", "phones", "senders", "get", "templates"}
     assert set(document["paths"]) == {f"/sys/{s}.php" for s in scripts}
     for item in document["paths"].values():
         assert set(item) == {"get", "post"}
