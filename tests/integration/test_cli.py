@@ -148,3 +148,26 @@ def test_money_moves_through_the_ledger_as_the_admin_page_books_it(db: str) -> N
         (-250, "debit", "debit from CLI"),
         (500, "credit", "Счёт 5"),
     ]
+
+
+def test_templates_from_the_command_line(db: str) -> None:
+    cli(db, "accounts", "create", "shop", "--password", "password-1")
+    assert "template 1 (Code) added for shop" in cli(
+        db, "templates", "add", "shop", "--name", "Code", "--text", "Your code: 1234"
+    )
+    assert "template 1 changed" in cli(
+        db, "templates", "change", "shop", "1", "--sender", "Shop", "--signature"
+    )
+    listing = cli(db, "templates", "list", "shop")
+    assert "Your code: 1234" in listing and "Shop" in listing and "yes" in listing
+    # The rules of templates.php, and nothing stored when they are broken.
+    refused = runner.invoke(app, ["templates", "add", "shop", "--name", "X", "--db", db])
+    assert refused.exit_code == 1 and "msg: required" in refused.output
+    refused = runner.invoke(
+        app, ["templates", "change", "shop", "1", "--format", "viber", "--db", db]
+    )
+    assert refused.exit_code == 1 and "viber messages cannot be sent" in refused.output
+    gone = runner.invoke(app, ["templates", "delete", "shop", "7", "--db", db])
+    assert gone.exit_code == 1 and "template not found" in gone.output
+    assert "template 1 deleted" in cli(db, "templates", "delete", "shop", "1")
+    assert "Code" not in cli(db, "templates", "list", "shop")
