@@ -28,6 +28,7 @@ from tidings.api import intake
 from tidings.api import params as request_params
 from tidings.api.context import Call, ScriptHandler
 from tidings.api.endpoints.balance import handle_balance
+from tidings.api.endpoints.callback import handle_callback
 from tidings.api.endpoints.get import handle_get
 from tidings.api.endpoints.jobs import handle_jobs
 from tidings.api.endpoints.phones import handle_phones
@@ -60,6 +61,7 @@ SCRIPTS: dict[str, ScriptHandler] = {
     "senders": handle_senders,
     "get": handle_get,
     "templates": handle_templates,
+    "callback": handle_callback,
 }
 # Bodies up to this are parsed on the event loop first (SQLite; tidings.waiting); a larger one
 # costs milliseconds per 100 KB there, time every other request would wait.
@@ -70,6 +72,7 @@ _STATE_CHANGING = {
     "jobs": ("add", "del", "cancel"),
     "senders": ("add", "del"),
     "templates": ("add", "chg", "del"),
+    "callback": ("set", "del"),
 }
 
 
