@@ -50,6 +50,7 @@ from tidings.domain.sends import SendService
 from tidings.domain.services import Services
 from tidings.domain.sessions import SessionService
 from tidings.domain.stop_list import StopListService
+from tidings.domain.templates import TemplateService
 from tidings.errors import StartupError
 from tidings.log_privacy import masking_processor
 from tidings.ops.routes import ops_routes
@@ -138,6 +139,7 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
         contacts=ContactService(contacts),
         stop_list=StopListService(contacts),
         senders=SenderService(contacts),
+        templates=TemplateService(store),
         reports=ReportService(reports),
         profile=ProfileService(
             ProfileStore(store), CallbackPolicy.allowing(settings.dispatch.callbacks.allow_networks)

@@ -99,6 +99,14 @@ def test_every_status_change_is_posted_signed_and_retried(store: Store) -> None:
         assert (
             fields["sign"] == hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
         )
+        # The fields an SMS Center handler reads, its sha1 check keyed by the secret.
+        smsc = f"{fields['id']}:{fields['phone']}:{fields['status']}:{secret}"
+        assert fields["sha1"] == hashlib.sha1(smsc.encode()).hexdigest()
+        assert (fields["cnt"], fields["cost"]) == ("1", "1.80")
+        assert set(fields) == {
+            *("id", "int_id", "phone", "status", "err", "ts", "time"),
+            *("cnt", "cost", "sha1", "sign"),
+        }
     with store.db.tx(write=False) as tx:
         retried = tx.one("SELECT MAX(attempts) FROM callbacks")
     assert retried is not None and retried[0] >= 2

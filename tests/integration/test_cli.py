@@ -166,3 +166,26 @@ def test_the_operator_sets_a_password_and_the_accounts_sessions_end(db: str) -> 
     with opened_services(load_settings(None, database_url=db)) as services:
         assert services.sessions.account_for(token, datetime.now(UTC)) is None
         assert services.auth.authenticate("shop", "password-2", "").id == account.id
+
+
+def test_templates_from_the_command_line(db: str) -> None:
+    cli(db, "accounts", "create", "shop", "--password", "password-1")
+    assert "template 1 (Code) added for shop" in cli(
+        db, "templates", "add", "shop", "--name", "Code", "--text", "Your code: 1234"
+    )
+    assert "template 1 changed" in cli(
+        db, "templates", "change", "shop", "1", "--sender", "Shop", "--signature"
+    )
+    listing = cli(db, "templates", "list", "shop")
+    assert "Your code: 1234" in listing and "Shop" in listing and "yes" in listing
+    # The rules of templates.php, and nothing stored when they are broken.
+    refused = runner.invoke(app, ["templates", "add", "shop", "--name", "X", "--db", db])
+    assert refused.exit_code == 1 and "msg: required" in refused.output
+    refused = runner.invoke(
+        app, ["templates", "change", "shop", "1", "--format", "viber", "--db", db]
+    )
+    assert refused.exit_code == 1 and "viber messages cannot be sent" in refused.output
+    gone = runner.invoke(app, ["templates", "delete", "shop", "7", "--db", db])
+    assert gone.exit_code == 1 and "template not found" in gone.output
+    assert "template 1 deleted" in cli(db, "templates", "delete", "shop", "1")
+    assert "Code" not in cli(db, "templates", "list", "shop")

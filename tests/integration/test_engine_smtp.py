@@ -20,8 +20,9 @@ from tests.integration.engine_support import (
     statuses,
     view,
 )
-from tidings.app import build_dispatcher
+from tidings.app import build_dispatcher, build_services
 from tidings.domain.clock import SystemClock
+from tidings.domain.send_request import new_send
 from tidings.store.repository import Store
 
 
@@ -106,3 +107,35 @@ def test_a_mail_list_reaches_every_recipient_550_fails_and_451_is_retried(store:
     assert message["Subject"] == "Subject"
     assert message["From"] == "shop@example.net"
     assert "Здравствуйте" in message.get_content()
+
+
+def test_a_send_php_e_mail_carries_its_subject(store: Store) -> None:
+    """send.php's `subj` is the message's own (it has no list to take one from)."""
+    relay = Relay(refused="", busy="", busy_times=0)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    controller = Controller(relay, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        clock = SystemClock()
+        acc = account(store, clock.now())
+        cfg = settings(smtp=[{"name": "relay", "host": "127.0.0.1", "port": port}])
+        services = build_services(cfg, store, clock)
+        values = {
+            "phones": "ann@example.org",
+            "mail": "1",
+            "subj": "Ваш заказ 42",
+            "mes": "Заказ отправлен.",
+            "sender": "shop@example.net",
+        }
+        send = new_send(values, acc, clock.now(), None)
+        services.sends.send(acc, send, clock.now())
+        worker = build_dispatcher(cfg, store, clock, worker_id="mail")
+        asyncio.run(drive(worker, lambda: bool(relay.received), timeout=60))
+    finally:
+        controller.stop()
+    message = message_from_bytes(relay.received[0][1], policy=policy.default)
+    assert message["Subject"] == "Ваш заказ 42"
+    assert message["From"] == "shop@example.net"
+    assert "Заказ отправлен." in message.get_content()

@@ -84,7 +84,8 @@ def test_the_spec_is_served_and_valid_openapi(api: Server) -> None:
     assert response.headers["content-type"].startswith("application/yaml")
     document = yaml.safe_load(response.text)
     assert document["openapi"].startswith("3.")
-    scripts = {"jobs", "send", "status", "balance", "phones", "senders", "get"}
+    scripts = {"jobs", "send", "status", "balance", "phones", "senders", "get", "templates"}
+    scripts |= {"callback"}  # Tidings' own
     assert set(document["paths"]) == {f"/sys/{s}.php" for s in scripts}
     for item in document["paths"].values():
         assert set(item) == {"get", "post"}
@@ -96,7 +97,7 @@ def test_the_docs_page_renders_every_script_without_outside_resources(api: Serve
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     page = response.text
-    for script in ("jobs", "send", "status", "balance", "phones", "senders", "get"):
+    for script in ("jobs", "send", "status", "balance", "phones", "senders", "get", "templates"):
         assert f"<code>/sys/{script}.php</code>" in page
     assert "<script" not in page and "http://" not in page and "https://" not in page
     assert "error_code" in page and "get_all" in page
@@ -166,7 +167,7 @@ def test_a_known_answer_of_each_shape_matches_the_spec(api: Server) -> None:
         assert not (isinstance(body, dict) and "error" in body), (script, params, body)
         case.validate_response(response, checks=CHECKS)
     # And the error of every script, in every fmt.
-    for script in ("jobs", "send", "status", "balance", "phones", "senders", "get"):
+    for script in ("jobs", "send", "status", "balance", "phones", "senders", "get", "templates"):
         for fmt in ("0", "1", "2", "3"):
             operation = schema[f"/sys/{script}.php"]["GET"]
             case = operation.Case(query={"login": "nobody", "psw": "x", "fmt": fmt})

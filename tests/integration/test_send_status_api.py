@@ -100,7 +100,12 @@ ERRORS: list[tuple[str, dict[str, str | int], int, str]] = [
     ("bad numbers only", {"phones": "abc,12", "mes": "x"}, 7, "invalid number"),
     ("bad cost", {**ONE, "cost": 4}, 1, "cost must be 0, 1, 2 or 3"),
     ("bad time", {**ONE, "time": "99.99.99 10:00"}, 5, "invalid time format"),
-    ("unsupported", {**ONE, "viber": 1}, 1, "format not supported"),
+    (
+        "unsupported",
+        {**ONE, "viber": 1},
+        1,
+        "viber: Viber messages cannot be sent here, format not supported",
+    ),
 ]
 
 

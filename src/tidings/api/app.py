@@ -28,12 +28,14 @@ from tidings.api import intake
 from tidings.api import params as request_params
 from tidings.api.context import Call, ScriptHandler
 from tidings.api.endpoints.balance import handle_balance
+from tidings.api.endpoints.callback import handle_callback
 from tidings.api.endpoints.get import handle_get
 from tidings.api.endpoints.jobs import handle_jobs
 from tidings.api.endpoints.phones import handle_phones
 from tidings.api.endpoints.send import handle_send
 from tidings.api.endpoints.senders import handle_senders
 from tidings.api.endpoints.status import handle_status
+from tidings.api.endpoints.templates import handle_templates
 from tidings.api.errors import error_code
 from tidings.api.formats import renderer_for
 from tidings.api.guards.edge import EdgeGuards
@@ -58,13 +60,20 @@ SCRIPTS: dict[str, ScriptHandler] = {
     "phones": handle_phones,
     "senders": handle_senders,
     "get": handle_get,
+    "templates": handle_templates,
+    "callback": handle_callback,
 }
 # Bodies up to this are parsed on the event loop first (SQLite; tidings.waiting); a larger one
 # costs milliseconds per 100 KB there, time every other request would wait.
 INLINE_BODY_MAX = 256 * 1024
 # Requests that change state are refused when repeated within a minute (error 9).
 # phones.php is not here: it allows three identical requests a minute (api/limits.py).
-_STATE_CHANGING = {"jobs": ("add", "del", "cancel"), "senders": ("add", "del")}
+_STATE_CHANGING = {
+    "jobs": ("add", "del", "cancel"),
+    "senders": ("add", "del"),
+    "templates": ("add", "chg", "del"),
+    "callback": ("set", "del"),
+}
 
 
 def _reference(script: str, params: request_params.Params | None) -> str | None:

@@ -1,4 +1,4 @@
-"""`tidings` command line: serve, accounts, senders, db."""
+"""`tidings` command line: serve, accounts, senders, templates, db."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from rich.table import Table
 from tidings.cli.operator import print_live_state
 from tidings.cli.operator import register as register_operator_commands
 from tidings.cli.options import ConfigOption, DbOption
+from tidings.cli.templates import register as register_template_commands
 from tidings.config import Settings, SettingsError, load_settings
 from tidings.domain.accounts import Account, parse_cidr
 from tidings.domain.admin import AdminService
@@ -465,6 +466,7 @@ def db_upgrade(db: DbOption = None) -> None:
 
 
 register_operator_commands(app)
+register_template_commands(app)
 
 
 def main() -> None:

@@ -11,8 +11,11 @@ for any one account, so a slow endpoint holds only its own account's share of th
 The host is checked against the callback rule again right before connecting
 (callback_transport.py).
 
-Payload (form-encoded): id (the client's id, or the message id), int_id, phone, status, err,
-ts (unix seconds), time (DD.MM.YYYY hh:mm:ss in the account's zone), sign =
+Payload (form-encoded): the fields an SMS Center handler reads (smsc-api.md §5.8) — id (the
+client's id, or the message id), phone, status, err, ts (unix seconds), time (DD.MM.YYYY
+hh:mm:ss in the account's zone), cnt (parts), cost, sha1 = SHA-1 hex of
+"id:phone:status:secret" (SMS Center puts the account password where we put the callback
+secret: we never keep a password) — next to ours: int_id and sign =
 HMAC-SHA256(secret, "id:phone:status:err:ts") in hex. The header X-Tidings-Signature carries
 "sha256=" + HMAC-SHA256(secret, raw body).
 """
@@ -36,6 +39,7 @@ from tidings.config import CallbackSettings
 from tidings.dispatch.callback_transport import AsyncResolver, callback_client, system_resolve
 from tidings.domain.callback_urls import CallbackPolicy, check_callback_url
 from tidings.domain.clock import Clock, from_ts, to_ts
+from tidings.domain.money import format_money
 from tidings.domain.schedule import format_local
 from tidings.errors import InvalidParameter
 from tidings.store.db import Database
@@ -57,6 +61,8 @@ class Due:
     err: int
     at: int
     attempts: int
+    parts: int = 1
+    cost_minor: int = 0
 
 
 def sign(secret: str, text: str) -> str:
@@ -74,6 +80,12 @@ def payload(due: Due) -> bytes:
         "ts": str(due.at),
         "time": format_local(from_ts(due.at), ZoneInfo(due.timezone)),
     }
+    fields["cnt"] = str(due.parts)
+    fields["cost"] = format_money(due.cost_minor)
+    # SMS Center's own check, for handlers written for it (see the module's docstring).
+    fields["sha1"] = hashlib.sha1(
+        f"{ident}:{due.phone}:{due.status}:{due.secret}".encode()
+    ).hexdigest()
     fields["sign"] = sign(due.secret, f"{ident}:{due.phone}:{due.status}:{due.err}:{due.at}")
     return urlencode(fields).encode()
 
@@ -156,7 +168,8 @@ class CallbackSender:
             rows = tx.all(
                 "SELECT c.id, c.account_id, a.callback_url, a.callback_secret, a.timezone, "
                 "COALESCE(m.client_id, ''), c.message_id, COALESCE(m.address, ''), c.status, "
-                "c.err, c.at, c.attempts FROM callbacks c "
+                "c.err, c.at, c.attempts, COALESCE(m.parts, 1), COALESCE(m.cost_minor, 0) "
+                "FROM callbacks c "
                 "JOIN accounts a ON a.id = c.account_id "
                 "LEFT JOIN messages m ON m.id = c.message_id "
                 "WHERE c.done_at IS NULL AND c.next_at <= ? "

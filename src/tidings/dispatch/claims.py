@@ -7,7 +7,7 @@ handing over, and a message that cannot be paid for is finished with status 24, 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from tidings.domain.schedule import HourWindow
 from tidings.domain.sms import split_comment, transliterate
 from tidings.store import ledger, outcomes, queue
 from tidings.store.db import Tx
+from tidings.store.sql import chunks, marks
 
 TariffLookup = Callable[[int | None], Tariff]
 
@@ -44,6 +45,7 @@ def claim(
     rows = queue.claimable(tx, channel, ts, limit)
     if not rows:
         return ClaimOutcome([], [])
+    rows = _with_send_options(tx, rows)
     expired = [r.id for r in rows if r.valid_until is not None and r.valid_until < ts]
     finals = outcomes.apply_change(tx, Change.EXPIRED_UNSENT, expired, ts)
     held, ready = _hold_for_windows([r for r in rows if r.id not in set(expired)], now)
@@ -53,6 +55,34 @@ def claim(
     queue.lease(tx, [r.id for r in paid], owner, ts + lease_s)
     outcomes.count_finals(tx, finals)
     return ClaimOutcome([Claimed(r, outbound(r)) for r in paid], finals)
+
+
+def _with_send_options(tx: Tx, rows: list[queue.ClaimRow]) -> list[queue.ClaimRow]:
+    """A send.php message has no list to take its e-mail subject and h1-h2 window from: they
+    are its own columns, read here for the claimed messages without a list (one indexed
+    read per claim that has any)."""
+    own = [r.id for r in rows if r.job_pk is None]
+    if not own:
+        return rows
+    options: dict[int, tuple[str | None, int | None, int | None]] = {}
+    for chunk in chunks(own, 500):
+        found = tx.all(
+            "SELECT id, subject, window_start, window_end FROM messages "
+            f"WHERE id IN ({marks(chunk)}) "
+            "AND (subject IS NOT NULL OR window_start IS NOT NULL)",
+            tuple(chunk),
+        )
+        options.update((int(r[0]), (r[1], r[2], r[3])) for r in found)
+    if not options:
+        return rows
+    return [_with_options(r, options[r.id]) if r.id in options else r for r in rows]
+
+
+def _with_options(
+    row: queue.ClaimRow, option: tuple[str | None, int | None, int | None]
+) -> queue.ClaimRow:
+    subject, start, end = option
+    return replace(row, subject=subject or row.subject, window_start=start, window_end=end)
 
 
 def _hold_for_windows(

@@ -21,8 +21,10 @@ from tidings.domain.message_rules import (
     check_text,
     list_recipients,
     message_format,
+    refuse_messenger_recipients,
     sender_name,
     subject,
+    template_ref,
     translit,
 )
 from tidings.domain.numbers import parse_uint
@@ -40,8 +42,6 @@ from tidings.domain.schedule import (
 from tidings.errors import InvalidParameter
 
 MAX_NAME = 100  # [choice] jobs.md §1
-# Accepted and stored with no effect yet ([choice] jobs.md §1).
-STORED_ONLY = ("tinyurl", "fileurl", "mes2", "voice", "param")
 
 
 def new_job(
@@ -87,7 +87,6 @@ def new_job(
         validity_min=parse_valid(p.get("valid")),
         translit=translit(p.get("translit")),
         resend=p.flag("fl[5]"),
-        extra={k: p.text(k) for k in STORED_ONLY if p.get(k)},
     )
 
 
@@ -116,14 +115,9 @@ def _name(value: str | None) -> str:
 
 def _message(p: Fields, fmt: MessageFormat) -> tuple[str, int | None]:
     mes = p.text("mes")
-    tpl = p.text("tpl").strip()
     has_list = bool(p.text("list").strip())
-    if tpl:
-        if mes or has_list:
-            raise InvalidParameter("tpl: cannot be combined with mes or list")
-        template_id = parse_uint(tpl, MAX_JOB_ID)
-        if template_id is None:
-            raise InvalidParameter("tpl: a template id")
+    template_id = template_ref(p, MAX_JOB_ID)
+    if template_id is not None:
         return "", template_id
     if has_list:
         if mes:
@@ -148,6 +142,7 @@ def _recipients(
     if not raw.strip():
         raise InvalidParameter("phones: required")
     parsed = phone_rules.parse_recipients(raw, mail=mail, default_region=region)
+    refuse_messenger_recipients(parsed.rejected, "phones")
     if not parsed.recipients and not parsed.groups:
         raise InvalidParameter("phones: no valid recipient")
     return phone_rules.joined_as_given(raw), parsed.recipients, None, parsed.groups

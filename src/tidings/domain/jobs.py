@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tidings.domain.accounts import Account
 from tidings.domain.lifecycle import JobStatus
@@ -20,6 +20,9 @@ from tidings.domain.sms import (
     transliterate,
 )
 from tidings.errors import InvalidParameter, NotFound, RecordError
+
+if TYPE_CHECKING:
+    from tidings.domain.templates import Template
 
 MAX_JOB_ID = 2_147_483_647
 
@@ -106,7 +109,12 @@ class JobStore(Protocol):
 
     def approved_senders(self, account_id: int) -> list[str]: ...
 
-    def template_text(self, account_id: int, template_id: int) -> str | None: ...
+    def template(self, account_id: int, template_id: int) -> Template | None: ...
+
+    def signature_template(self, account_id: int) -> Template | None: ...
+
+    def group_addresses(self, account_id: int, groups: Sequence[int], mail: bool) -> list[str]:
+        """Every contact address of these groups now."""
 
     def tariff_for(self, account: Account) -> Tariff: ...
 
@@ -166,7 +174,20 @@ class JobService:
         )
 
     def _checked(self, account: Account, job: NewJob) -> NewJob:
-        job = self._resolve_template(account, job)
+        # templates.py builds on the request rules, which build on this module's formats.
+        from tidings.domain import templates
+
+        if job.template_id is not None:
+            found = self._store.template(account.id, job.template_id)
+            used = templates.resolve(found, job.fmt, job.sender)
+            job = replace(job, message=used.text, fmt=used.fmt, sender=used.sender)
+        signature = self._store.signature_template(account.id)
+        if signature is not None:
+            job = replace(
+                job,
+                message=templates.signed(job.message, signature, job.fmt),
+                texts=templates.signed_texts(job.texts, signature, job.fmt),
+            )
         self._check_sender(account, job)
         return job
 
@@ -191,22 +212,24 @@ class JobService:
             raise NotFound("mailing list not found")
 
     def run_cost(self, account: Account, job: NewJob) -> int:
-        """The cost of one run for the recipients known now (groups are priced at run time)."""
+        """The cost of one run if it went out now: the recipients given and the members of
+        its `G<n>` groups as they are now (a group may change before the run)."""
         tariff = self._store.tariff_for(account)
+        members = self._group_members(account, job)
         if job.is_mail:
-            return tariff.email_cost() * len(job.addresses)
+            return tariff.email_cost() * (len(job.addresses) + len(members))
         parts_of = _PartsCounter(job)
-        return sum(tariff.sms_cost(address, parts_of(text)) for address, text in _pairs(job))
+        given = sum(tariff.sms_cost(address, parts_of(text)) for address, text in _pairs(job))
+        parts = parts_of(job.message)
+        return given + sum(tariff.sms_cost(address, parts) for address in members)
 
-    def _resolve_template(self, account: Account, job: NewJob) -> NewJob:
-        if job.template_id is None:
-            return job
-        text = self._store.template_text(account.id, job.template_id)
-        if text is None:
-            raise InvalidParameter("tpl: template not found")
-        from dataclasses import replace
-
-        return replace(job, message=text)
+    def _group_members(self, account: Account, job: NewJob) -> Sequence[str]:
+        """Group members not among the addresses given (a run sends each address once)."""
+        if not job.groups:
+            return []
+        known = set(job.addresses)
+        found = self._store.group_addresses(account.id, job.groups, job.is_mail)
+        return [a for a in dict.fromkeys(found) if a not in known]
 
     def _check_sender(self, account: Account, job: NewJob) -> None:
         """[choice] A sender must be approved, unless the account has no senders configured."""

@@ -5,11 +5,12 @@ create-list form (jobs.md §1, smsc-api.md §3). They read plain text values by 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from tidings.domain import phones as phone_rules
 from tidings.domain.jobs import MessageFormat
+from tidings.domain.numbers import parse_uint
 from tidings.errors import InvalidParameter, UnsupportedFormat
 
 MAX_MES = 1000
@@ -17,8 +18,38 @@ MAX_SUBJECT = 255
 # Recipients of one request (setting `max_recipients`): a 50 MB body would otherwise make a
 # list of millions, each priced, stored and scheduled.
 MAX_RECIPIENTS = 1_000_000
-# [choice] formats we do not send: any of these set → error 1 "format not supported".
-UNSUPPORTED_FLAGS = ("push", "hlr", "mms", "viber", "call", "soc")
+# Message types no upstream of ours delivers: any of these flags set (to anything but 0) is
+# error 1 naming it, never an SMS sent instead. (No upstream does HLR lookups either.)
+UNDELIVERABLE: dict[str, str] = {
+    "push": "WAP-push messages",
+    "hlr": "HLR requests (no upstream does HLR)",
+    "mms": "MMS messages",
+    "viber": "Viber messages",
+    "whatsapp": "WhatsApp messages",
+    "tg": "Telegram messages",
+    "telegram": "Telegram messages",
+    "call": "voice calls",
+    "soc": "social network messages",
+}
+UNSUPPORTED_FLAGS = tuple(UNDELIVERABLE)
+# The text may name its type instead of a flag (smsc-api.md §3.2). `__PING__` is a type we
+# send; the others would otherwise go out as an SMS reading "__VIBER__ …".
+TEXT_PREFIXES: dict[str, str] = {
+    "__CALL__": "call",
+    "__VIBER__": "viber",
+    "__SOC__": "soc",
+    "__HLR__": "hlr",
+    "__PING__": "ping",
+}
+# Options of types we do not send (links, attachments, Viber fallbacks, voice): refused with
+# error 1 when given a value, so nothing is silently ignored.
+UNSUPPORTED_OPTIONS: dict[str, str] = {
+    "tinyurl": "link shortening is not supported",
+    "fileurl": "attachments are not supported",
+    "mes2": "a fallback text needs Viber messages, which are not supported",
+    "voice": "voice calls are not supported",
+    "param": "voice calls are not supported",
+}
 _SENDER_ALPHA = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 .\-_&!']{1,11}$")
 _SENDER_DIGITS = re.compile(r"^\+?\d{1,15}$")
 _HEX = re.compile(r"^(?:[0-9A-Fa-f]{2})*$")
@@ -49,10 +80,34 @@ class Fields:
         return self._values.get(name, "").strip() == "1"
 
 
+def refuse_undeliverable(flag: str) -> None:
+    raise UnsupportedFormat(
+        f"{flag}: {UNDELIVERABLE[flag]} cannot be sent here, format not supported"
+    )
+
+
+def check_options(p: Fields) -> None:
+    """Refuse the options of message types we do not send (`tinyurl=0` and empty values are
+    the same as absent)."""
+    for name, why in UNSUPPORTED_OPTIONS.items():
+        if p.text(name).strip() not in ("", "0"):
+            raise InvalidParameter(f"{name}: {why}")
+
+
+def text_prefix(text: str) -> str | None:
+    """The type a text names by its prefix (`__VIBER__ Hello` → "viber"), None if none."""
+    head = text.lstrip()
+    for prefix, kind in TEXT_PREFIXES.items():
+        if head.startswith(prefix):
+            return kind
+    return None
+
+
 def message_format(p: Fields) -> MessageFormat:
     for flag in UNSUPPORTED_FLAGS:
         if p.text(flag).strip() not in ("", "0"):
-            raise UnsupportedFormat("format not supported")
+            refuse_undeliverable(flag)
+    check_options(p)
     chosen: list[MessageFormat] = []
     if p.flag("flash"):
         chosen.append(MessageFormat.FLASH)
@@ -61,7 +116,10 @@ def message_format(p: Fields) -> MessageFormat:
         raise InvalidParameter("bin must be 0, 1 or 2")
     if binary in ("1", "2"):
         chosen.append(MessageFormat.BIN if binary == "1" else MessageFormat.BIN_HEX)
-    if p.flag("ping"):
+    prefixed = text_prefix(p.text("mes"))
+    if prefixed is not None and prefixed != "ping":
+        refuse_undeliverable(prefixed)
+    if p.flag("ping") or prefixed == "ping":
         chosen.append(MessageFormat.PING)
     if p.flag("mail"):
         chosen.append(MessageFormat.MAIL)
@@ -72,6 +130,11 @@ def message_format(p: Fields) -> MessageFormat:
 
 def check_text(text: str, fmt: MessageFormat, param: str) -> None:
     check_no_nul(text, param)
+    kind = text_prefix(text)
+    if kind is not None and not (kind == "ping" and fmt is MessageFormat.PING):
+        if kind in UNDELIVERABLE:
+            refuse_undeliverable(kind)
+        raise InvalidParameter(f"{param}: __PING__ only as the text of a ping message")
     if len(text) > MAX_MES:
         raise InvalidParameter(f"{param}: at most {MAX_MES} characters")
     if fmt is MessageFormat.BIN_HEX and not _HEX.match(text.split("~~~")[0].strip()):
@@ -119,6 +182,28 @@ def list_recipients(
     if not addresses:
         raise InvalidParameter("list: no valid recipient")
     return ",".join(given), addresses, texts, []
+
+
+def refuse_messenger_recipients(rejected: Sequence[str], param: str) -> None:
+    """`#ID` recipients are Telegram chats (smsc-api.md §3.2): not numbers we failed to read,
+    a type we do not send."""
+    if any(item.startswith("#") for item in rejected):
+        raise UnsupportedFormat(
+            f"{param}: Telegram chats (#ID) cannot be sent to here, format not supported"
+        )
+
+
+def template_ref(p: Fields, max_id: int) -> int | None:
+    """`tpl`: a stored template's id used as the text; it replaces `mes` and `list`."""
+    tpl = p.text("tpl").strip()
+    if not tpl:
+        return None
+    if p.text("mes") or p.text("list").strip():
+        raise InvalidParameter("tpl: cannot be combined with mes or list")
+    template_id = parse_uint(tpl, max_id)
+    if not template_id:
+        raise InvalidParameter("tpl: a template id")
+    return template_id
 
 
 def sender_name(value: str | None, mail: bool, param: str) -> str:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from tidings.domain import phones as phone_rules
 from tidings.domain.accounts import Account
-from tidings.domain.jobs import MessageFormat
+from tidings.domain.jobs import MAX_JOB_ID, MessageFormat
 from tidings.domain.message_rules import (
     MAX_MES,
     MAX_RECIPIENTS,
@@ -18,8 +18,10 @@ from tidings.domain.message_rules import (
     check_text,
     list_recipients,
     message_format,
+    refuse_messenger_recipients,
     sender_name,
     subject,
+    template_ref,
     translit,
 )
 from tidings.domain.numbers import parse_uint
@@ -64,10 +66,11 @@ def new_send(
     first = parse_time(p.get("time"), zone, now)
     period, freq = parse_period(p.get("period")), parse_freq(p.get("freq"))
     validate_spread(period, freq)
+    template_id = template_ref(p, MAX_JOB_ID)
     addresses, texts, groups, rejected = _recipients(p, account.region, mail)
     check_recipient_count(len(addresses), max_recipients, "list" if texts else "phones")
     message = p.text("mes")
-    if texts is None:
+    if texts is None and template_id is None:
         if not message.strip() and fmt is not MessageFormat.PING:
             raise InvalidParameter("mes: required")
         check_text(message, fmt, "mes")
@@ -79,6 +82,8 @@ def new_send(
         message=message,
         fmt=fmt,
         due=first.at,
+        window=first.window,
+        template_id=template_id,
         client_id=reference,
         sender=sender_name(p.get("sender"), mail, "sender"),
         translit=translit(p.get("translit")),
@@ -104,6 +109,7 @@ def _recipients(
     if not raw.strip():
         raise InvalidParameter("phones: required")
     parsed = phone_rules.parse_recipients(raw, mail=mail, default_region=region)
+    refuse_messenger_recipients(parsed.rejected, "phones")
     if not parsed.recipients and not parsed.groups:
         raise InvalidNumber("invalid number")
     return parsed.recipients, None, parsed.groups, parsed.rejected

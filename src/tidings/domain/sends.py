@@ -7,16 +7,22 @@ charges them and tracks their receipts exactly as it does for mailing lists.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from tidings.domain import templates
 from tidings.domain.accounts import Account
 from tidings.domain.jobs import MessageFormat, message_parts
 from tidings.domain.pricing import Tariff
-from tidings.domain.schedule import portion_index, portion_offsets
+from tidings.domain.schedule import HourWindow, portion_index, portion_offsets
 from tidings.domain.sms import segment_count, split_comment, transliterate
+from tidings.domain.templates import Template
 from tidings.errors import InvalidNumber, MessageDenied, Undeliverable
+
+# Why a number of a send got no message (send.php `op=1`/`err=1`): the send.php error codes.
+REFUSED_INVALID = 7  # not a number (or address) we can read
+REFUSED_STOP_LISTED = 8  # on the account's stop list for single messages
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,10 @@ class NewSend:
     message: str
     fmt: MessageFormat
     due: datetime
+    # `time=h1-h2`: handed over only within these hours of the recipient's day.
+    window: HourWindow | None = None
+    # `tpl`: the stored template whose text (format, sender) the send uses.
+    template_id: int | None = None
     client_id: str | None = None
     sender: str = ""
     translit: int = 0
@@ -51,8 +61,17 @@ class Recipient:
 
 
 @dataclass(frozen=True)
+class Refused:
+    """A recipient as given that gets no message, and why (a send.php error code)."""
+
+    address: str
+    error: int
+
+
+@dataclass(frozen=True)
 class Quote:
     recipients: list[Recipient]
+    refused: list[Refused] = field(default_factory=list)
 
     @property
     def parts(self) -> int:
@@ -69,10 +88,16 @@ class Sent:
     parts: int
     cost: int
     balance: int
+    # Who got what (send.php `op=1`, `err=1`); the service fills it in.
+    quote: Quote | None = None
 
 
 class SendStore(Protocol):
     def approved_senders(self, account_id: int) -> list[str]: ...
+
+    def template(self, account_id: int, template_id: int) -> Template | None: ...
+
+    def signature_template(self, account_id: int) -> Template | None: ...
 
     def tariff_for(self, account: Account) -> Tariff: ...
 
@@ -94,7 +119,34 @@ class SendService:
         self._default_validity_min = default_validity_min
 
     def quote(self, account: Account, send: NewSend) -> Quote:
-        """Who gets what, and at what price (groups resolved, stop list removed)."""
+        """Who gets what, and at what price (template and signature applied, groups
+        resolved, stop list removed)."""
+        return self._quote(account, self._prepared(account, send))
+
+    def send(self, account: Account, send: NewSend, now: datetime) -> Sent:
+        send = self._prepared(account, send)
+        self._check_sender(account, send.sender)
+        quote = self._quote(account, send)
+        validity = (send.validity_min or self._default_validity_min) * 60
+        sent = self._store.queue_send(account, send, quote, validity, now)
+        return replace(sent, quote=quote)
+
+    def _prepared(self, account: Account, send: NewSend) -> NewSend:
+        """The text as it will be sent: the template's (`tpl`), then the auto-signature."""
+        if send.template_id is not None:
+            found = self._store.template(account.id, send.template_id)
+            used = templates.resolve(found, send.fmt, send.sender)
+            send = replace(send, message=used.text, fmt=used.fmt, sender=used.sender)
+        signature = self._store.signature_template(account.id)
+        if signature is None:
+            return send
+        return replace(
+            send,
+            message=templates.signed(send.message, signature, send.fmt),
+            texts=templates.signed_texts(send.texts, signature, send.fmt),
+        )
+
+    def _quote(self, account: Account, send: NewSend) -> Quote:
         send = self._with_groups(account, send)
         if not send.addresses:
             raise InvalidNumber("invalid number")
@@ -107,13 +159,10 @@ class SendService:
         ]
         if not recipients:
             raise Undeliverable("can't to deliver")
-        return Quote(recipients)
-
-    def send(self, account: Account, send: NewSend, now: datetime) -> Sent:
-        self._check_sender(account, send.sender)
-        quote = self.quote(account, send)
-        validity = (send.validity_min or self._default_validity_min) * 60
-        return self._store.queue_send(account, send, quote, validity, now)
+        refused = [Refused(a, REFUSED_INVALID) for a in send.rejected] + [
+            Refused(a, REFUSED_STOP_LISTED) for a in send.addresses if a in blocked
+        ]
+        return Quote(recipients, refused)
 
     def _with_groups(self, account: Account, send: NewSend) -> NewSend:
         if not send.groups:

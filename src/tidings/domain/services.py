@@ -21,6 +21,7 @@ from tidings.domain.senders import SenderService
 from tidings.domain.sends import SendService
 from tidings.domain.sessions import SessionService
 from tidings.domain.stop_list import StopListService
+from tidings.domain.templates import TemplateService
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Services:
     contacts: ContactService
     stop_list: StopListService
     senders: SenderService
+    templates: TemplateService
     reports: ReportService
     profile: ProfileService
     # Cabinet sign-ins, kept server-side so that signing out ends them.

@@ -13,6 +13,7 @@ from tidings.domain.messages import HistoryQuery, MessageInfo, Totals
 from tidings.domain.pricing import Tariff
 from tidings.domain.routing import UNROUTED, Routes
 from tidings.domain.sends import NewSend, Quote, Sent
+from tidings.domain.templates import Template
 from tidings.errors import InsufficientFunds
 from tidings.store.db import Database
 from tidings.store.repository import Store
@@ -20,7 +21,8 @@ from tidings.store.runs import MESSAGE_COLUMNS
 from tidings.store.sql import sql_in
 
 _BLACKLIST_SINGLE = (0, 2)  # stop-list types that block single messages
-_SEND_COLUMNS = (*MESSAGE_COLUMNS, "client_id")
+# A send's own subject and h1-h2 window: a list's messages take theirs from the list.
+_SEND_COLUMNS = (*MESSAGE_COLUMNS, "subject", "window_start", "window_end", "client_id")
 
 
 # err of a message waiting for want of an upstream says why it waits (NO_UPSTREAM_ERR).
@@ -46,18 +48,14 @@ class MessageStore:
     def tariff_for(self, account: Account) -> Tariff:
         return self._store.tariff_for(account)
 
+    def template(self, account_id: int, template_id: int) -> Template | None:
+        return self._store.template(account_id, template_id)
+
+    def signature_template(self, account_id: int) -> Template | None:
+        return self._store.signature_template(account_id)
+
     def group_addresses(self, account_id: int, groups: Sequence[int], mail: bool) -> list[str]:
-        column = "c.email" if mail else "c.phone"
-        with self._db.tx(write=False) as tx:
-            rows = tx.all(
-                f"SELECT DISTINCT {column} FROM contacts c "
-                "JOIN group_members gm ON gm.contact_id = c.id "
-                "JOIN contact_groups g ON g.id = gm.group_id "
-                f"WHERE g.account_id = ? AND g.num IN ({', '.join('?' * len(groups))}) "
-                f"AND {column} IS NOT NULL ORDER BY {column}",
-                (account_id, *groups),
-            )
-        return [r[0] for r in rows]
+        return self._store.group_addresses(account_id, groups, mail)
 
     def stop_listed(self, account_id: int, addresses: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -77,6 +75,12 @@ class MessageStore:
     ) -> Sent:
         ts = to_ts(now)
         mail = send.fmt == MessageFormat.MAIL
+        window = send.window
+        options = (
+            send.subject if mail and send.subject else None,
+            None if window is None else window.start_hour,
+            None if window is None else window.end_hour,
+        )
         with self._db.tx() as tx:
             row = tx.one(
                 "SELECT balance_minor FROM accounts WHERE id = ?"
@@ -101,6 +105,7 @@ class MessageStore:
                     to_ts(r.due),
                     to_ts(r.due) + validity_s,
                     ts,
+                    *options,
                 )
                 for r in quote.recipients
             ]

@@ -4,9 +4,9 @@ Where a query lives: every SQL statement is written once, in the store module of
 area it mainly touches (the table it writes, or for a read the table it reads from), and is
 called from wherever it is needed rather than copied. Accounts, API keys and the allowlist
 are `accounts.py`; tariffs `tariffs.py`; the ledger and balances `ledger.py`; mailing lists
-`jobs.py`; senders and templates `senders.py`; sign-in abuse `abuse.py`. The sending engine's
-statements, in the caller's transaction, are `runs.py` (opening and ending runs), `queue.py`
-(claims and leases), `outcomes.py` (results and final statuses), `receipts.py` and
+`jobs.py`; senders `senders.py`; templates `templates.py`; sign-in abuse `abuse.py`. The
+sending engine's statements, in the caller's transaction, are `runs.py` (opening and ending
+runs), `queue.py` (claims and leases), `outcomes.py` (results and final statuses), `receipts.py` and
 `ledger.py` (charges, refunds); read models and the services' own stores are `messages.py`,
 `contacts.py`, `reports.py`, `profile.py`, `operations.py`. `Store` itself holds no SQL: it
 opens the database and composes the query classes.
@@ -24,9 +24,18 @@ from tidings.store.jobs import JobQueries
 from tidings.store.ledger import LedgerQueries
 from tidings.store.senders import SenderQueries
 from tidings.store.tariffs import TariffQueries
+from tidings.store.templates import TemplateQueries
 
 
-class Store(AccountQueries, LedgerQueries, TariffQueries, AbuseQueries, SenderQueries, JobQueries):
+class Store(
+    AccountQueries,
+    LedgerQueries,
+    TariffQueries,
+    AbuseQueries,
+    SenderQueries,
+    TemplateQueries,
+    JobQueries,
+):
     def __init__(self, db: Database, default_tariff: Tariff) -> None:
         self.db = db
         self._default_tariff = default_tariff

@@ -123,7 +123,14 @@ templates = Table(
     Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
     Column("name", String(100), nullable=False),
     Column("text", Text, nullable=False),
+    # templates.php `format` as given: "" (any), sms, flash, bin, mail.
+    Column("format", String(8), nullable=False, server_default=""),
+    Column("sender", String(320), nullable=False, server_default=""),
+    # `fl[1]=1`: appended to the account's text messages (at most one per account).
+    Column("signature", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", BigInteger, nullable=False),
+    Column("changed_at", BigInteger, nullable=True),
+    Index("ix_templates_account_id", "account_id"),
 )
 
 jobs = Table(
@@ -244,6 +251,11 @@ messages = Table(
     Column("upstream_msg_id", String(64), nullable=True),
     # Parts confirmed delivered; a long message is delivered when all its parts are.
     Column("parts_done", Integer, nullable=False, server_default="0"),
+    # A send.php message's own e-mail subject and h1-h2 window (NULL: a mailing list's
+    # message takes them from its list, or it has none).
+    Column("subject", String(255), nullable=True),
+    Column("window_start", Integer, nullable=True),
+    Column("window_end", Integer, nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("sent_at", BigInteger, nullable=True),
     Column("done_at", BigInteger, nullable=True),

@@ -1,4 +1,4 @@
-"""What an account may send as and with: its approved sender names, its templates.
+"""What an account may send as: its approved sender names (templates are templates.py).
 
 (The cabinet's and the API's management of sender names is `ContactStore`'s, in
 contacts.py, behind the per-account write lock it takes.)"""
@@ -12,7 +12,7 @@ from tidings.store.db import Database
 
 
 class SenderQueries:
-    """The `Store`'s reads of senders and templates for a send or a list."""
+    """The `Store`'s reads of senders for a send or a list."""
 
     db: Database
 
@@ -31,11 +31,3 @@ class SenderQueries:
                 " ON CONFLICT (account_id, name) DO UPDATE SET approved = excluded.approved",
                 (account_id, name, approved, to_ts(now)),
             )
-
-    def template_text(self, account_id: int, template_id: int) -> str | None:
-        with self.db.tx(write=False) as tx:
-            row = tx.one(
-                "SELECT text FROM templates WHERE id = ? AND account_id = ?",
-                (template_id, account_id),
-            )
-        return str(row[0]) if row else None

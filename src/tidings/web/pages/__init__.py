@@ -6,13 +6,14 @@ A new page module is added to PAGES; its templates go under `templates/<module>/
 from __future__ import annotations
 
 from tidings.web.cabinet import PageModule
-from tidings.web.pages import account, admin, auth, blacklist, contacts, lists
+from tidings.web.pages import account, admin, auth, blacklist, contacts, lists, templates
 
 PAGES: tuple[PageModule, ...] = (
     auth.PAGE,
     lists.PAGE,
     contacts.PAGE,
     blacklist.PAGE,
+    templates.PAGE,
     account.PAGE,
     admin.PAGE,
 )
