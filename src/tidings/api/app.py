@@ -41,7 +41,7 @@ from tidings.api.guards.identity import request_identity
 from tidings.api.responses import api_response
 from tidings.config import HttpSettings
 from tidings.domain.accounts import Account
-from tidings.domain.send_request import SEND_ID
+from tidings.domain.send_request import echoed_id
 from tidings.domain.services import Services
 from tidings.errors import DomainError, InvalidParameter, IpBlocked
 from tidings.ops.metrics import record_request
@@ -71,8 +71,7 @@ def _reference(script: str, params: request_params.Params | None) -> str | None:
     """send.php echoes the client's id in every error (`ERROR = N (…), ID - <id>`)."""
     if script != "send" or params is None:
         return None
-    value = params.text("id").strip()
-    return value if value and SEND_ID.match(value) else None
+    return echoed_id(params.get("id"))
 
 
 def _sends(script: str, params: request_params.Params) -> bool:
