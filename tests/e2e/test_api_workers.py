@@ -92,7 +92,7 @@ def test_two_api_workers_and_a_dispatcher_share_one_sqlite_store(tmp_path: Path)
                 httpx.get(
                     f"http://127.0.0.1:{port}/sys/get.php",
                     params={"get_stat": "1", "login": f"user{n}", "psw": "pw", "fmt": "3"},
-                ).json()["delivered"]
+                ).json()[0]["delivered"]
                 for n in range(4)
             )
             if delivered == 200:

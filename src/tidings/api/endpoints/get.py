@@ -154,4 +154,8 @@ def _stat(call: Call) -> str:
         ("in_progress", t.in_progress),
     ]
     text = ", ".join(f"{k} = {v}" for k, v in record)
+    if call.fmt == 3:
+        # [choice] an array, as smsc.ru answers get_stat (node-smsc relies on it), of one
+        # object: the totals of the period (smsc.ru's breakdown of the rows is not known).
+        return call.renderer.records([record], "result", "stat", "[]")
     return call.renderer.result(record, text)
