@@ -15,8 +15,10 @@ UNKNOWN = "unknown"
 
 def not_provided(what: str) -> ScriptHandler:
     """A handler that refuses `what` (a script name such as `info.php`, or a path)."""
-    # The name is the client's: cut, so the error cannot be made to echo a whole request line.
-    name = what if len(what) <= 64 else what[:64] + "…"
+    # The name is the client's: cut, so the error cannot be made to echo a whole request
+    # line, and without line breaks or other controls, so a fmt 0/1 answer stays one line.
+    printable = "".join(c if c.isprintable() else "?" for c in what[:64])
+    name = printable if len(what) <= 64 else printable + "…"
 
     def handle(_call: Call) -> str:
         raise NotProvided(f"{name} is not provided")
