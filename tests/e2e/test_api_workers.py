@@ -75,14 +75,14 @@ def test_two_api_workers_and_a_dispatcher_share_one_sqlite_store(tmp_path: Path)
                     "psw": "pw",
                     "phones": f"7916{n:07d}",
                     "mes": "Привет",
-                    "id": str(n),
+                    "id": str(n + 1),  # id=0 would mean "assign one"
                 },
                 timeout=30,
             ).text
 
         with ThreadPoolExecutor(16) as pool:
             answers = list(pool.map(send, range(200)))
-        assert answers == [f"OK - 1 SMS, ID - {n}" for n in range(200)]
+        assert answers == [f"OK - 1 SMS, ID - {n + 1}" for n in range(200)]
 
         # Every message is delivered by the dispatcher process meanwhile writing the same file.
         deadline = time.monotonic() + 60
