@@ -18,6 +18,11 @@ class InvalidParameter(DomainError):
     """A parameter is missing, malformed or out of range (API error 1)."""
 
 
+class NotProvided(InvalidParameter):
+    """A script or action of the SMS Center API that Tidings does not provide (API error 1;
+    docs/api.md, "What Tidings provides")."""
+
+
 class UnsupportedFormat(InvalidParameter):
     """A message format flag the project does not send (API error 1)."""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Callable
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -168,3 +169,74 @@ def test_smsc_api_js_multipart_json(live: Server) -> None:
     assert isinstance(job["id"], int)
     bad = _js_post(live, "send.php", {**base, "phones": "79161234567"})
     assert bad["error_code"] == 1
+
+
+def _php_call(live: Server, cmd: str, arg: str, login: str, psw: str, *, post: bool) -> list[str]:
+    """smsc_api.php `_smsc_send_cmd`: `login=…&psw=…&fmt=1&charset=windows-1251&<arg>` as a
+    GET query, or the same string as an urlencoded POST body (SMSC_POST, or a URL over 2000
+    characters); then `explode(",")` on the windows-1251 answer."""
+    query = f"login={quote(login)}&psw={quote(psw)}&fmt=1&charset=windows-1251&{arg}"
+    if post:
+        response = httpx.post(
+            f"{live.url}/sys/{cmd}.php",
+            content=query.encode("ascii"),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            timeout=10,
+        )
+    else:
+        response = httpx.get(f"{live.url}/sys/{cmd}.php?{query}", timeout=10)
+    body = response.content.decode("cp1251")
+    assert body, "the library treats an empty body as a failure and retries other hosts"
+    return body.split(",")
+
+
+def _delivered(call: Callable[[], list[str]]) -> list[str]:
+    deadline = time.monotonic() + 15
+    while True:
+        answer = call()
+        if answer[0] == "1" or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.1)
+
+
+def test_smsc_api_php_id_0_sends_get_distinct_ids_and_their_statuses(live: Server) -> None:
+    """send_sms($phones, $message, $translit = 0, $time = 0, $id = 0, …) sends `id=0` when the
+    caller gives no id: every send must still get an id of its own, and get_status($id,
+    $phone) must find each message — by GET and by POST, in windows-1251."""
+    acc, psw = live.account(balance="100", test_mode=False)
+    sent: list[tuple[str, str]] = []
+    for n, post in enumerate((False, True, False)):
+        text = f"Заказ {n} готов"
+        mes = quote(text.encode("cp1251"))
+        arg = f"cost=3&phones=79161234567&mes={mes}&translit=0&id=0"
+        m = _php_call(live, "send", arg, acc.login, psw, post=post)
+        assert len(m) == 4 and m[1] == "1" and m[0] != "0", m  # (id, cnt, cost, balance)
+        sent.append((m[0], text))
+    assert len({sent_id for sent_id, _ in sent}) == 3
+    for n, (sent_id, text) in enumerate(sent):
+        arg = f"phone=79161234567&id={quote(sent_id)}&all=1"
+        status = _delivered(
+            lambda a=arg, p=n % 2 == 1: _php_call(live, "status", a, acc.login, psw, post=p)
+        )
+        # all=1 and no comma in the id: the library splits again with a limit of 9.
+        full = ",".join(status).split(",", 8)
+        assert full[0] == "1" and full[4] == "79161234567" and full[8] == text
+
+
+def test_smsc_api_py_id_0_sends_get_distinct_ids_and_their_statuses(live: Server) -> None:
+    """smsc_api.py send_sms(…, id=0, …) likewise: `id=0` with each send, fmt=1, utf-8."""
+    acc, psw = live.account(balance="100", test_mode=False)
+    ids = []
+    for n in range(3):
+        arg = f"cost=3&phones=79161234567&mes={quote(f'Код {n}')}&translit=0&id=0"
+        m = _py_call(live, "send", arg, acc.login, psw)
+        assert len(m) == 4 and m[0] != "0", m
+        ids.append(m[0])
+    assert len(set(ids)) == 3
+    for n, msg_id in enumerate(ids):
+        arg = f"phone=79161234567&id={msg_id}&all=1"
+        status = _delivered(lambda a=arg: _py_call(live, "status", a, acc.login, psw))
+        assert ",".join(status).split(",", 8)[8] == f"Код {n}"
+    # An empty id is "assign one" too, and an error of an id=0 send echoes no id.
+    assert _py_call(live, "send", "phones=79161234567&mes=x&id=", acc.login, psw)[0] not in ids
+    assert _py_call(live, "send", "cost=3&phones=bad&mes=x&id=0", acc.login, psw) == ["0", "-7"]

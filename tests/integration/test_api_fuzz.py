@@ -5,7 +5,8 @@ each fmt, GET / urlencoded / multipart / odd content types, with and without a r
 Whatever arrives, the answer is HTTP 200 with a non-empty body that is a valid answer in the
 requested fmt (fmt 3 JSON, fmt 2 XML, fmt 0 `ERROR = N (…)` or a success text, fmt 1 bare values
 or `…,-N`), in the requested charset — and never the `internal error` of a crash. An unknown
-script is HTTP 404 (docs/api.md). Found cases are kept below as plain regression tests."""
+script or path is answered the same way (error 1 `… is not provided`, docs/api.md). Found
+cases are kept below as plain regression tests."""
 
 from __future__ import annotations
 
@@ -365,12 +366,31 @@ def test_random_requests_get_a_valid_answer_in_their_fmt(
     run()
 
 
-def test_an_unknown_script_is_404_with_a_body(api: Server) -> None:
+@pytest.mark.parametrize("fmt", [0, 1, 2, 3])
+@pytest.mark.parametrize("charset", ["windows-1251", "utf-8", "koi8-r"])
+def test_an_unknown_script_is_an_error_in_its_fmt_whatever_its_name(
+    api: Server, account: tuple[str, str], fmt: int, charset: str
+) -> None:
+    """The path's name is echoed in the error: bytes that are no text, characters the
+    charset lacks, markup and line breaks must still make a valid answer."""
     port = urlsplit(api.url).port
     assert port is not None
-    for target in (b"/sys/nope.php?fmt=3", b"/sys/%FF.php", b"/sys/.php"):
-        answer = raw_request(port, b"GET", target, [], b"")
-        assert answer.status == 404 and answer.body
+    login, password = account
+    query = f"?login={login}&psw={password}&fmt={fmt}&charset={charset}".encode()
+    for path in (
+        b"/sys/nope.php",
+        b"/sys/%FF.php",
+        b"/sys/.php",
+        b"/sys/%ED%A0%80.php",
+        b"/sys/%3Cb%3E%22%26.php",
+        b"/sys/a%0Ab%0D.php",
+        b"/sys/%E2%82%AC%F0%9F%98%80/x",
+        b"/sys/" + b"y" * 3000,
+    ):
+        answer = raw_request(port, b"GET", path + query, [], b"")
+        check_answer(answer, fmt, charset)
+        assert b"is not provided" in answer.body or fmt == 1, (path, answer.body)
+        assert b"\n" not in answer.body and b"\r" not in answer.body
 
 
 @pytest.mark.parametrize("fmt", [0, 1, 2, 3])

@@ -51,7 +51,8 @@ def answers_in_the_requested_fmt(ctx: CheckContext, response: Response, case: Ca
     values: dict[str, Any] = {**(case.query or {})}
     if isinstance(case.body, dict):
         values.update(case.body)
-    fmt = str(values.get("fmt", "0"))
+    # /rest/ answers JSON whatever `fmt` says.
+    fmt = "3" if case.path.startswith("/rest/") else str(values.get("fmt", "0"))
     media = response.headers.get("content-type", [""])[0].split(";")[0].strip()
     assert media == MEDIA_BY_FMT.get(int(fmt) if fmt.isdigit() else 0, "text/plain"), (fmt, media)
     assert response.content, "empty body"
@@ -86,8 +87,13 @@ def test_the_spec_is_served_and_valid_openapi(api: Server) -> None:
     assert document["openapi"].startswith("3.")
     scripts = {"jobs", "send", "status", "balance", "phones", "senders", "get", "templates"}
     scripts |= {"callback"}  # Tidings' own
-    assert set(document["paths"]) == {f"/sys/{s}.php" for s in scripts}
-    for item in document["paths"].values():
+    assert set(document["paths"]) == {f"/sys/{s}.php" for s in scripts} | {"/rest/send/"}
+    for path, item in document["paths"].items():
+        if path.startswith("/rest/"):
+            # JSON only, posted (smsc-api.md §1.1).
+            assert set(item) == {"post"}
+            assert set(item["post"]["requestBody"]["content"]) == {"application/json"}
+            continue
         assert set(item) == {"get", "post"}
         assert set(item["post"]["requestBody"]) == {"$ref"}
 
@@ -175,6 +181,12 @@ def test_a_known_answer_of_each_shape_matches_the_spec(api: Server) -> None:
             case.validate_response(response, checks=CHECKS)
 
 
-def test_an_unknown_script_is_404_not_an_api_answer(api: Server) -> None:
-    response = httpx.get(f"{api.url}/sys/nope.php")
-    assert response.status_code == 404
+def test_an_unknown_script_is_an_api_error_not_a_404(api: Server) -> None:
+    """The official JavaScript library and node-smsc JSON.parse every answer (more in
+    tests/integration/test_not_provided.py)."""
+    account, password = api.account()
+    response = httpx.get(
+        f"{api.url}/sys/nope.php", params={"login": account.login, "psw": password, "fmt": 3}
+    )
+    assert response.status_code == 200
+    assert response.json() == {"error": "nope.php is not provided", "error_code": 1}

@@ -58,7 +58,7 @@ def test_chg(client: Client, fmt: int) -> None:
     assert client(chg=1, id=tid, msg="two", sender="Shop", fmt=fmt) == OK[fmt]
     got = json.loads(client(get=1, id=tid, fmt=3))
     assert got == [
-        {"id": tid, "name": "A", "msg": "two", "format": "", "sender": "Shop", "signature": 0}
+        {"id": tid, "name": "A", "message": "two", "format": "", "sender": "Shop", "signature": 0}
     ]
 
 
@@ -72,12 +72,12 @@ def test_del(client: Client, fmt: int) -> None:
 GET = {
     0: "{a}|Заказ|Ваш заказ | готов\\nспасибо|sms|Shop|0\n{b}|Подпись|-- Shop & Co|flash||1",
     1: "{a};Заказ;Ваш заказ | готов\\nспасибо;sms;Shop;0\n{b};Подпись;-- Shop & Co;flash;;1",
-    2: "<templates><template><id>{a}</id><name>Заказ</name><msg>Ваш заказ | готов\nспасибо"
-    "</msg><format>sms</format><sender>Shop</sender><signature>0</signature></template>"
-    "<template><id>{b}</id><name>Подпись</name><msg>-- Shop &amp; Co</msg><format>flash"
+    2: "<templates><template><id>{a}</id><name>Заказ</name><message>Ваш заказ | готов\nспасибо"
+    "</message><format>sms</format><sender>Shop</sender><signature>0</signature></template>"
+    "<template><id>{b}</id><name>Подпись</name><message>-- Shop &amp; Co</message><format>flash"
     "</format><sender></sender><signature>1</signature></template></templates>",
-    3: '[{{"id": {a}, "name": "Заказ", "msg": "Ваш заказ | готов\\nспасибо", "format": "sms", '
-    '"sender": "Shop", "signature": 0}}, {{"id": {b}, "name": "Подпись", "msg": '
+    3: '[{{"id": {a}, "name": "Заказ", "message": "Ваш заказ | готов\\nспасибо", "format": "sms", '
+    '"sender": "Shop", "signature": 0}}, {{"id": {b}, "name": "Подпись", "message": '
     '"-- Shop & Co", "format": "flash", "sender": "", "signature": 1}}]',
 }
 

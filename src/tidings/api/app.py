@@ -31,6 +31,7 @@ from tidings.api.endpoints.balance import handle_balance
 from tidings.api.endpoints.callback import handle_callback
 from tidings.api.endpoints.get import handle_get
 from tidings.api.endpoints.jobs import handle_jobs
+from tidings.api.endpoints.not_provided import UNKNOWN, not_provided
 from tidings.api.endpoints.phones import handle_phones
 from tidings.api.endpoints.send import handle_send
 from tidings.api.endpoints.senders import handle_senders
@@ -41,9 +42,10 @@ from tidings.api.formats import renderer_for
 from tidings.api.guards.edge import EdgeGuards
 from tidings.api.guards.identity import request_identity
 from tidings.api.responses import api_response
+from tidings.api.rest import REST, SYS, Variant
 from tidings.config import HttpSettings
 from tidings.domain.accounts import Account
-from tidings.domain.send_request import SEND_ID
+from tidings.domain.send_request import echoed_id
 from tidings.domain.services import Services
 from tidings.errors import DomainError, InvalidParameter, IpBlocked
 from tidings.ops.metrics import record_request
@@ -80,8 +82,7 @@ def _reference(script: str, params: request_params.Params | None) -> str | None:
     """send.php echoes the client's id in every error (`ERROR = N (…), ID - <id>`)."""
     if script != "send" or params is None:
         return None
-    value = params.text("id").strip()
-    return value if value and SEND_ID.match(value) else None
+    return echoed_id(params.get("id"))
 
 
 def _sends(script: str, params: request_params.Params) -> bool:
@@ -136,25 +137,42 @@ def build_app(
         script = request.path_params["script"]
         handler = SCRIPTS.get(script)
         if handler is None:
-            return PlainTextResponse("not found", status_code=404)
+            return await _serve(request, UNKNOWN, not_provided(f"{script}.php"), edge)
         return await _serve(request, script, handler, edge)
+
+    async def sys_other(request: Request) -> Response:
+        # Anything else under /sys/ is not a script either: an error envelope, never a 404.
+        path = request.path_params["path"]
+        return await _serve(request, UNKNOWN, not_provided(f"/sys/{path}"), edge)
+
+    async def rest(request: Request) -> Response:
+        name = request.path_params["path"].strip("/")
+        if name == "send":
+            return await _serve(request, "send", handle_send, edge, REST)
+        label = f"/rest/{name}/" if name else "/rest/"
+        return await _serve(request, UNKNOWN, not_provided(label), edge, REST)
 
     async def healthz(_request: Request) -> Response:
         return PlainTextResponse("ok")
 
     routes = [
         Route("/sys/{script}.php", sys_script, methods=["GET", "POST"]),
+        Route("/sys/{path:path}", sys_other, methods=["GET", "POST"]),
+        Route("/rest/{path:path}", rest, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         *extra_routes,
     ]
     return Starlette(routes=routes)
 
 
-async def _serve(request: Request, script: str, handler: ScriptHandler, edge: Edge) -> Response:
+async def _serve(
+    request: Request, script: str, handler: ScriptHandler, edge: Edge, variant: Variant = SYS
+) -> Response:
     services, guards, threads = edge.services, edge.guards, edge.threads
     started = time.perf_counter()
     client_ip = request.client.host if request.client else "0.0.0.0"
     query = request_params.query_pairs(request.scope.get("query_string", b""))
+    query += variant.settings
     out = Outcome(_fmt_hint(dict(query).get("fmt")))
     taken = Slot(guards)
     try:
@@ -175,13 +193,15 @@ async def _serve(request: Request, script: str, handler: ScriptHandler, edge: Ed
 
         body = await intake.read_body(request, edge.max_body_bytes, check_credentials_early)
         probe = early[0] if early else None
-        args = (edge, script, handler, query, request.headers, body, client_ip, probe, taken)
+        headers = request.headers
+        args = (edge, script, handler, variant, query, headers, body, client_ip, probe, taken)
         # A large body is parsed in a thread: on the event loop it would stall every request.
         run = threads.run if len(body) > INLINE_BODY_MAX else threads.run_or_inline
         out = await run(_process, *args)
     except DomainError as error:
         if isinstance(error, intake.BodyTooLarge):
-            _read_hints(out, [*query, *error.hints(request.headers.get("content-type", ""))])
+            content_type = request.headers.get("content-type", "")
+            _read_hints(out, [*query, *error.hints(content_type), *variant.settings])
         out.code = error_code(error)
         out.body = renderer_for(out.fmt).error(out.code, error.description, error.reference)
     except ClientDisconnect:
@@ -285,6 +305,7 @@ def _process(
     edge: Edge,
     script: str,
     handler: ScriptHandler,
+    variant: Variant,
     query: request_params.RawPairs,
     headers: Mapping[str, str],
     body: bytes,
@@ -300,9 +321,11 @@ def _process(
     try:
         _read_hints(out, query)
         try:
-            pairs = request_params.body_pairs(headers.get("content-type", ""), body)
+            pairs = variant.read_body(headers.get("content-type", ""), body)
+            pairs += variant.settings
         except InvalidParameter:
-            _read_hints(out, [*query, *request_params.settings_in_unreadable_body(body)])
+            hints = request_params.settings_in_unreadable_body(body)
+            _read_hints(out, [*query, *hints, *variant.settings])
             raise
         _read_hints(out, [*query, *pairs])
         params = request_params.decode(query, pairs)

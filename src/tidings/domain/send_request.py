@@ -41,13 +41,27 @@ SEND_ID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 
 
 def client_id(value: str | None) -> str | None:
-    """The client's own id of a send (`id`), None when it gives none."""
+    """The client's own id of a send (`id`), None when it gives none. `id=0` is "none" too:
+    the official PHP and Python libraries send it with every message when the caller gives
+    no id, and taking it as an id would give all their messages the same one."""
     text = (value or "").strip()
-    if not text:
+    if not text or _is_zero(text):
         return None
     if not SEND_ID.match(text):
         raise InvalidParameter("id: up to 40 characters A-Z a-z 0-9 . _ -")
     return text
+
+
+def echoed_id(value: str | None) -> str | None:
+    """The id an error of send.php echoes: the client's own, when it gave a usable one."""
+    try:
+        return client_id(value)
+    except InvalidParameter:
+        return None
+
+
+def _is_zero(text: str) -> bool:
+    return not text.strip("0")  # "0", "00"…: no int() of a possibly huge value
 
 
 def new_send(

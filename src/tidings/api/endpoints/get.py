@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tidings.api.context import Call
+from tidings.api.endpoints.not_provided import refuse_action
 from tidings.api.endpoints.status import STATUS_NAMES
 from tidings.api.formats import Record
 from tidings.domain import phones as phone_rules
@@ -20,6 +21,9 @@ MAX_CNT = 1000
 DEFAULT_CNT = 100  # [choice]
 MAX_PERIOD = timedelta(days=183)  # "at most six months"
 NO_MESSAGES = "NO MESSAGES"  # [choice] never an empty body
+# get.php actions of smsc.ru that Tidings does not provide (docs/api.md): it receives no
+# messages, keeps no tariff zones of smsc.ru's kind, and has no Megafon accounts.
+NOT_PROVIDED = ("get_answers", "get_price", "get_mega_accounts")
 
 
 def handle_get(call: Call) -> str:
@@ -28,6 +32,9 @@ def handle_get(call: Call) -> str:
         return _messages(call)
     if p.flag("get_stat"):
         return _stat(call)
+    for action in NOT_PROVIDED:
+        if p.flag(action):
+            refuse_action(action)
     raise InvalidParameter("get_messages or get_stat must be 1")
 
 
@@ -147,4 +154,8 @@ def _stat(call: Call) -> str:
         ("in_progress", t.in_progress),
     ]
     text = ", ".join(f"{k} = {v}" for k, v in record)
+    if call.fmt == 3:
+        # [choice] an array, as smsc.ru answers get_stat (node-smsc relies on it), of one
+        # object: the totals of the period (smsc.ru's breakdown of the rows is not known).
+        return call.renderer.records([record], "result", "stat", "[]")
     return call.renderer.result(record, text)

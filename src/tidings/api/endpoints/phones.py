@@ -132,9 +132,19 @@ def _add_group(call: Call) -> str:
     return created_answer(call, [group_id])
 
 
+def _group_param(call: Call) -> tuple[str | None, str]:
+    """The group(s) of chg_group/del_group: `id`, or `grp` as node-smsc sends it (smsc.ru
+    takes both; docs/api.md). Both at once → error 1: which one was meant is not known."""
+    given = [name for name in ("id", "grp") if call.params.text(name).strip()]
+    if len(given) > 1:
+        raise InvalidParameter("id or grp: give one of them")
+    name = given[0] if given else "id"
+    return call.params.get(name), name
+
+
 def _chg_group(call: Call) -> str:
     p = call.params
-    group_id = rules.record_id(p.get("id"), "id")
+    group_id = rules.record_id(*_group_param(call))
     name = rules.group_name(p.get("name"), required=False)
     num = rules.group_num(p.get("num"))
     if name is None and num is None:
@@ -144,7 +154,7 @@ def _chg_group(call: Call) -> str:
 
 
 def _del_group(call: Call) -> str:
-    group_ids = rules.id_list(call.params.get("id"), "id")
+    group_ids = rules.id_list(*_group_param(call))
     call.services.contacts.delete_groups(call.account, group_ids)
     return call.renderer.ok()
 

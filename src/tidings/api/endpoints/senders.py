@@ -4,17 +4,25 @@ service (domain/senders.py): a new name waits for an operator (`tidings senders 
 from __future__ import annotations
 
 from tidings.api.context import Call
+from tidings.api.endpoints.not_provided import refuse_action
 from tidings.api.endpoints.phones import created_answer
 from tidings.api.formats import Record
 from tidings.domain import contacts as rules
 from tidings.errors import InvalidParameter
 
 ACTIONS = ("get", "add", "del")
+# senders.php actions of smsc.ru that Tidings does not provide (docs/api.md): a name is
+# approved by an operator (`tidings senders approve`), not by a code sent to it.
+NOT_PROVIDED = ("chg", "send_code", "check_code")
 NO_SENDERS = "NO SENDERS"  # [choice] never an empty body
 
 
 def handle_senders(call: Call) -> str:
     chosen = [a for a in ACTIONS if call.params.flag(a)]
+    if not chosen:
+        for action in NOT_PROVIDED:
+            if call.params.flag(action):
+                refuse_action(action)
     if len(chosen) != 1:
         raise InvalidParameter("exactly one of get, add, del must be 1")
     if chosen[0] == "get":

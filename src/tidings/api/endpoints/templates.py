@@ -11,7 +11,9 @@ from tidings.domain.templates import Template
 from tidings.errors import InvalidParameter
 
 ACTIONS = ("add", "chg", "del", "get")
-FIELDS = ("id", "name", "msg", "format", "sender", "signature")
+# The answer names the text `message` (smsc.ru's answer, which node-smsc reads), though the
+# request gives it as `msg`.
+FIELDS = ("id", "name", "message", "format", "sender", "signature")
 NO_TEMPLATES = "NO TEMPLATES"  # [choice] never an empty body
 
 
@@ -51,7 +53,7 @@ def _record(template: Template) -> Record:
     values: dict[str, str | int] = {
         "id": template.id,
         "name": template.name,
-        "msg": template.text,
+        "message": template.text,
         "format": template.format,
         "sender": template.sender,
         "signature": int(template.signature),
