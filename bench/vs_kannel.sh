@@ -30,7 +30,7 @@ duration="${DURATION:-20}"
 for arg in "$@"; do
   case "$arg" in
     --quick) rounds="${ROUNDS:-1}"; duration="${DURATION:-5}" ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "unknown option $arg (--quick, or the environment variables of --help)" >&2; exit 2 ;;
   esac
 done
