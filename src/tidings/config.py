@@ -143,6 +143,10 @@ class DispatchSettings(Section):
     default_validity_min: int = 24 * 60
     # A handed-over message with no receipt this long after its validity ends → expired (3).
     receipt_grace_min: int = 60
+    # A receipt whose message is not known (yet) is stored, acknowledged, and matched when
+    # its submit's result is recorded; one still unmatched after this long is dropped and
+    # counted in the log ("receipts for unknown messages dropped").
+    unmatched_receipt_keep_min: int = Field(default=24 * 60, ge=1)
     retry_min_s: int = 5
     retry_max_s: int = 300
     # Status callbacks: waits between attempts (the last one repeats), and attempts in all.

@@ -55,6 +55,7 @@ SAMPLE = """\
 # on_ambiguous = "skip"           # after a crash, maybe-sent messages: "skip" or "resend"
 # default_validity_min = 1440
 # receipt_grace_min = 60          # no receipt this long after validity → expired
+# unmatched_receipt_keep_min = 1440  # a receipt for an unknown message is kept this long
 # retry_min_s = 5
 # retry_max_s = 300
 # callback_backoff_s = [5, 15, 60, 300, 900, 1800, 3600]

@@ -58,11 +58,13 @@ class Dispatcher:
         self._settings = settings
         self._worker = worker_id
         self._calls = DbCalls(db)
-        self._results = ResultRecorder(db, clock, worker_id, settings)
-        self._receipts = ReceiptRecorder(db, clock, self._calls)
+        self._receipts = ReceiptRecorder(
+            db, clock, self._calls, settings.unmatched_receipt_keep_min
+        )
+        self._results = ResultRecorder(db, clock, worker_id, settings, self._receipts)
         self._recovery = Recovery(db, clock, worker_id, settings)
         self._runner = LaneRunner(
-            db, clock, worker_id, settings, tariffs, self._calls, self._results, self._receipts
+            db, clock, worker_id, settings, tariffs, self._calls, self._results
         )
         self._callbacks = CallbackSender(
             db,
@@ -149,6 +151,7 @@ class Dispatcher:
                 if time.monotonic() >= self._next_sweep:
                     self._next_sweep = time.monotonic() + SWEEP_EVERY_S
                     await self._calls.run(self._sweep)
+                    await self._calls.run(self._receipts.match_stored)
             except Exception:
                 log.exception("housekeeping failed")
             for lane in self._lanes:

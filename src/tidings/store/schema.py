@@ -317,6 +317,22 @@ upstream_ids = Table(
     Index("ix_upstream_ids_message", "message_id"),
 )
 
+# A receipt whose upstream id is not recorded yet (it overtook its submit's result, or came
+# on another dispatcher's bind): stored in the transaction that decides to acknowledge it, so
+# the SMSC may forget it, and matched when the id is recorded or by a periodic retry;
+# dropped (and counted in the log) after `dispatch.unmatched_receipt_keep_min`.
+unmatched_receipts = Table(
+    "unmatched_receipts",
+    metadata,
+    Column("upstream", String(64), primary_key=True),
+    Column("upstream_msg_id", String(64), primary_key=True),
+    Column("status", Integer, nullable=False),
+    Column("err", Integer, nullable=False, server_default="0"),
+    Column("done_at", BigInteger, nullable=True),
+    Column("received_at", BigInteger, nullable=False),
+    Index("ix_unmatched_receipts_received_at", "received_at"),
+)
+
 contact_groups = Table(
     "contact_groups",
     metadata,

@@ -1,0 +1,37 @@
+"""receipts stored before they are acknowledged; dispatchers' identities and heartbeats
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-10
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "unmatched_receipts",
+        sa.Column("upstream", sa.String(length=64), nullable=False),
+        sa.Column("upstream_msg_id", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("err", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("done_at", sa.BigInteger(), nullable=True),
+        sa.Column("received_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("upstream", "upstream_msg_id", name=op.f("pk_unmatched_receipts")),
+    )
+    with op.batch_alter_table("unmatched_receipts") as batch:
+        batch.create_index("ix_unmatched_receipts_received_at", ["received_at"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("unmatched_receipts") as batch:
+        batch.drop_index("ix_unmatched_receipts_received_at")
+    op.drop_table("unmatched_receipts")
