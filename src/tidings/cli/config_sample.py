@@ -49,7 +49,9 @@ SAMPLE = """\
 # country_prices = { RU = "1.80", KZ = "3.50", BY = "4.00" }
 
 [dispatch]
-# worker_id = ""                  # lease owner; default: the host name
+# worker_id = ""                  # lease owner; default: one per process (host:pid:random)
+# heartbeat_s = 3.0               # how often a dispatcher says it lives
+# dead_after_s = 15.0             # silent this long: dead, its leases are recovered
 # lease_s = 120
 # tick_s = 0.2
 # on_ambiguous = "skip"           # after a crash, maybe-sent messages: "skip" or "resend"

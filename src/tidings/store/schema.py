@@ -424,6 +424,24 @@ upstream_states = Table(
     Column("updated_at", BigInteger, nullable=False),
 )
 
+# One row per dispatcher process: its identity and heartbeat (dispatch/liveness.py). A lease
+# whose owner has no row here with a recent heartbeat belongs to a dead dispatcher and is
+# recovered; a live owner's leases are never touched.
+dispatchers = Table(
+    "dispatchers",
+    metadata,
+    Column("worker_id", String(64), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    # The kernel and pid namespace `pid` belongs to ("" elsewhere than Linux): a dispatcher
+    # on the same one sees at once that a killed dispatcher's process is gone.
+    Column("node", String(64), nullable=False, server_default=""),
+    Column("started_at", BigInteger, nullable=False),
+    Column("heartbeat_at", BigInteger, nullable=False),
+    # Set by a graceful stop: dead at once for recovery, kept a while for the live state.
+    Column("stopped_at", BigInteger, nullable=True),
+)
+
 # Cabinet sign-ins. The cookie carries a random token; only its SHA-256 is kept here, and a
 # session is valid only while its row exists: signing out deletes it, a password change
 # deletes the account's others (web/session.py).

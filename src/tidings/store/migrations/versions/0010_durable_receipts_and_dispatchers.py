@@ -29,9 +29,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("unmatched_receipts") as batch:
         batch.create_index("ix_unmatched_receipts_received_at", ["received_at"], unique=False)
+    op.create_table(
+        "dispatchers",
+        sa.Column("worker_id", sa.String(length=64), nullable=False),
+        sa.Column("host", sa.String(length=255), nullable=False),
+        sa.Column("pid", sa.Integer(), nullable=False),
+        sa.Column("node", sa.String(length=64), server_default="", nullable=False),
+        sa.Column("started_at", sa.BigInteger(), nullable=False),
+        sa.Column("heartbeat_at", sa.BigInteger(), nullable=False),
+        sa.Column("stopped_at", sa.BigInteger(), nullable=True),
+        sa.PrimaryKeyConstraint("worker_id", name=op.f("pk_dispatchers")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("dispatchers")
     with op.batch_alter_table("unmatched_receipts") as batch:
         batch.drop_index("ix_unmatched_receipts_received_at")
     op.drop_table("unmatched_receipts")
