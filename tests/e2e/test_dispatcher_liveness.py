@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections import Counter
@@ -64,6 +65,12 @@ def start(url: str, config: Path, log: Path, *extra: str) -> subprocess.Popen[by
             stderr=handle,
             env={**os.environ},
         )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def live_dispatchers(store: Store) -> int:
@@ -156,6 +163,17 @@ def test_a_configured_worker_id_is_refused_while_its_holder_lives(
         assert second.returncode == 2, second.stderr
         assert "worker id 'main' belongs to a live dispatcher" in second.stderr
         assert "Traceback" not in second.stderr
+        # A server whose dispatcher cannot start stops too (it would answer and never send).
+        server = subprocess.run(
+            [TIDINGS, "serve", "--db", url, "--config", str(config), "--port", str(free_port())],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, "TIDINGS_DISPATCH__WORKER_ID": "main"},
+        )
+        assert server.returncode == 2, server.stderr
+        assert "worker id 'main' belongs to a live dispatcher" in server.stderr
         assert holder.poll() is None and live_dispatchers(store) == 1
         with store.db.tx(write=False) as tx:
             assert tx.one("SELECT pid FROM dispatchers WHERE worker_id = 'main'") == (holder.pid,)
