@@ -24,9 +24,13 @@ class Simulator:
                 ["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=SIM_DIR, check=True
             )
         self.submits = 0
+        self.deliver_resps = 0
+        self.duplicates = 0  # submit_sm to a destination seen before
+        self.killed: list[int] = []  # pids the SMSC killed on command
         self._process = subprocess.Popen(
             ["node", "sim.js", json.dumps({"port": 0, **options})],
             cwd=SIM_DIR,
+            stdin=subprocess.PIPE if options.get("commands") else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -43,11 +47,24 @@ class Simulator:
             if '"submit_sm"' in line:
                 self.submits += 1
             elif '"count"' in line:
-                self.submits = json.loads(line)["submits"]
+                count = json.loads(line)
+                self.submits = count["submits"]
+                self.deliver_resps = count["deliver_sm_resp"]
+                self.duplicates = count["duplicates"]
+            elif '"killed"' in line:
+                self.killed.append(json.loads(line)["pid"])
+
+    def kill_after_deliver_resps(self, pid: int, count: int) -> None:
+        """SIGKILL `pid` as the `count`th deliver_sm_resp from now reaches the SMSC (started
+        with commands=True)."""
+        assert self._process.stdin is not None
+        self._process.stdin.write(json.dumps({"kill": pid, "after_deliver_resps": count}) + "\n")
+        self._process.stdin.flush()
 
     def stop(self) -> None:
         self._process.terminate()
         self._process.wait(10)
         self._reader.join(5)
-        if self._process.stdout is not None:
-            self._process.stdout.close()
+        for stream in (self._process.stdin, self._process.stdout):
+            if stream is not None:
+                stream.close()

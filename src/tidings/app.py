@@ -28,6 +28,7 @@ from tidings.channels.base import Channel
 from tidings.channels.factory import upstream_channels
 from tidings.channels.virtual import VirtualChannel
 from tidings.config import GuardSettings, Settings, routes_for, safe_database_url
+from tidings.dispatch.liveness import generated_worker_id
 from tidings.dispatch.scheduler import Scheduler
 from tidings.dispatch.sender import Dispatcher
 from tidings.domain.accounts import CredentialCache
@@ -214,7 +215,8 @@ def build_dispatcher(
     if not routes.takes(mail=False):
         log.warning("no [[smpp]] upstream: live accounts' SMS wait, uncharged (err 1002)")
     scheduler = Scheduler(store.db, routes, settings.dispatch, clock)
-    worker = worker_id or settings.dispatch.worker_id or socket.gethostname()
+    # One identity per process unless the operator names it (dispatch/liveness.py).
+    worker = worker_id or settings.dispatch.worker_id or generated_worker_id()
     return Dispatcher(
         store.db,
         scheduler,
@@ -298,6 +300,14 @@ async def serve_with_dispatcher(
         on_listening(base_url(host, listener.getsockname()[1]))
     stop = asyncio.Event()
     dispatching = asyncio.create_task(dispatcher.run(stop))
+
+    def dispatcher_ended(task: asyncio.Task[None]) -> None:
+        # A dispatcher that refused its worker id (or lost it) ends the server too: a
+        # `serve` that answers but never sends would hide it. Its error is raised below.
+        if not task.cancelled() and task.exception() is not None:
+            server.should_exit = True
+
+    dispatching.add_done_callback(dispatcher_ended)
     try:
         await server.serve(sockets=[listener])
     finally:

@@ -12,7 +12,14 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tidings.domain.routing import Routes
@@ -132,9 +139,16 @@ class CallbackSettings(Section):
 class DispatchSettings(Section):
     """The dispatcher: scheduler, claims, leases, crash recovery."""
 
-    # Identifies this dispatcher's leases; a restarted dispatcher with the same id takes its
-    # own unfinished work back at once (others wait for the lease to expire). Default: host.
+    # Names this dispatcher's leases. Default "": an id of its own per process
+    # (host:pid:random). A configured id is one live process's at a time: another refuses
+    # to start with it while that one lives, and takes its leases back at once when it is
+    # dead (dispatch/liveness.py).
     worker_id: str = ""
+    # Liveness: each dispatcher renews a heartbeat row this often; one not renewed for
+    # `dead_after_s` (or stopped, or whose process is gone, seen from the same host) is
+    # dead, and only a dead dispatcher's leases are recovered by the others.
+    heartbeat_s: float = Field(default=3.0, gt=0, le=60)
+    dead_after_s: float = Field(default=15.0, gt=0)
     lease_s: int = 120
     tick_s: float = 0.2
     # Messages that may have reached the upstream when a dispatcher died: "skip" marks them
@@ -143,12 +157,24 @@ class DispatchSettings(Section):
     default_validity_min: int = 24 * 60
     # A handed-over message with no receipt this long after its validity ends → expired (3).
     receipt_grace_min: int = 60
+    # A receipt whose message is not known (yet) is stored, acknowledged, and matched when
+    # its submit's result is recorded; one still unmatched after this long is dropped and
+    # counted in the log ("receipts for unknown messages dropped").
+    unmatched_receipt_keep_min: int = Field(default=24 * 60, ge=1)
     retry_min_s: int = 5
     retry_max_s: int = 300
     # Status callbacks: waits between attempts (the last one repeats), and attempts in all.
     callback_backoff_s: list[int] = Field(default_factory=lambda: [5, 15, 60, 300, 900, 1800, 3600])
     callback_attempts: int = 12
     callbacks: CallbackSettings = Field(default_factory=CallbackSettings)
+
+    @model_validator(mode="after")
+    def _liveness(self) -> DispatchSettings:
+        # A live dispatcher must renew its heartbeat a few times within the bound, or a
+        # slow database round would make it look dead.
+        if self.dead_after_s < 2 * self.heartbeat_s:
+            raise ValueError("dead_after_s must be at least twice heartbeat_s")
+        return self
 
 
 class VirtualSettings(Section):

@@ -52,6 +52,7 @@ class SmscSim:
         self._process = subprocess.Popen(
             ["node", "sim.js", json.dumps({"port": 0, **options})],
             cwd=SIM_DIR,
+            stdin=subprocess.PIPE if options.get("commands") else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -71,6 +72,16 @@ class SmscSim:
                 self._changed.notify_all()
         with self._changed:
             self._changed.notify_all()
+
+    def command(self, command: dict[str, Any]) -> None:
+        """Send one command (started with commands=True; see sim.js)."""
+        assert self._process.stdin is not None, "start the simulator with commands=True"
+        self._process.stdin.write(json.dumps(command) + "\n")
+        self._process.stdin.flush()
+
+    def kill_after_deliver_resps(self, pid: int, count: int) -> None:
+        """SIGKILL `pid` as the `count`th deliver_sm_resp from now reaches the simulator."""
+        self.command({"kill": pid, "after_deliver_resps": count})
 
     def of(self, kind: str) -> list[dict[str, Any]]:
         with self._changed:
@@ -117,7 +128,7 @@ class SmscSim:
                 self._process.kill()
                 self._process.wait(5)
         self._reader.join(5)
-        for stream in (self._process.stdout, self._process.stderr):
+        for stream in (self._process.stdin, self._process.stdout, self._process.stderr):
             if stream is not None:
                 stream.close()
 

@@ -82,7 +82,7 @@ def test_receipts_that_overtake_their_submit_response_still_match(
     asyncio.run(drive(worker, lambda: view(store, acc, job_id).status == 1, timeout=60))
     assert statuses(store, acc) == {1: 50}
     sim.stop()
-    # Parked until their submit was recorded, and answered then: none left with the SMSC.
+    # Stored (or applied) before they were answered: none left with the SMSC.
     assert len(sim.of("deliver_sm_resp")) == 50
 
 

@@ -278,8 +278,6 @@ class LifecycleMachine(LifecycleChecks, RuleBasedStateMachine):
             self.flights.append(Flight(item, ids))
             self.ever_armed.add(item.row.id)
             self.issued.update(dict.fromkeys(ids, item.row.id))
-        if results and self.worker._receipts._parked:
-            self._flush_receipts()  # the lane loop wakes the receipt loop for parked ones
 
     def _result(self, flight: Flight, outcome: str) -> SubmitResult:
         ids = flight.upstream_ids
@@ -326,7 +324,8 @@ class LifecycleMachine(LifecycleChecks, RuleBasedStateMachine):
         self._flush_receipts()
 
     def _flush_receipts(self) -> None:
-        """The receipt loop's flush: recorded, or parked until their submit is recorded."""
+        """The receipt loop's flush: recorded, or stored until their submit is recorded (the
+        settle that records it applies them, or the sweep's retry)."""
         asyncio.run(self.worker._receipts._flush_receipts())
 
     @rule(seconds=st.sampled_from(ADVANCES), sweep=st.booleans())

@@ -8,6 +8,8 @@ import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+import structlog
+
 from tests.integration.smsc_sim import SmscSim, StartSim, start_sim_fixture  # noqa: F401
 from tidings.channels.base import OutboundMessage, Receipt, SubmitOutcome, SubmitResult
 from tidings.channels.smpp import SmppChannel, SmppUpstream
@@ -192,6 +194,26 @@ def test_dropped_connection_mid_window(start_sim: StartSim) -> None:
     assert all(r.outcome is SubmitOutcome.AMBIGUOUS for r in ambiguous)
     assert all(r.accepted for r in later)
     assert len([b for b in sim.of("bind") if b["ok"]]) == 2
+
+
+def test_a_dropped_bind_logs_how_many_submits_became_ambiguous(start_sim: StartSim) -> None:
+    sim = start_sim(reply_delay_ms=50, drop_after=30)
+
+    async def scenario() -> list[SubmitResult]:
+        channel = await started(sim, window=50)
+        results = await asyncio.gather(*(channel.submit(msg(i)) for i in range(60)))
+        await channel.stop()
+        return results
+
+    with structlog.testing.capture_logs() as logs:
+        results = run(scenario(), timeout=30)
+    sim.stop()
+    ambiguous = sum(1 for r in results if r.outcome is SubmitOutcome.AMBIGUOUS)
+    drops = [e for e in logs if e["event"] == "smpp.bind_dropped_with_submits_in_flight"]
+    assert [(e["upstream"], e["ambiguous"], e["log_level"]) for e in drops] == [
+        ("sim", ambiguous, "warning")
+    ]
+    assert ambiguous >= 30
 
 
 def test_receipt_before_submit_resp_still_matches(start_sim: StartSim) -> None:

@@ -26,9 +26,14 @@
 //   send_data_sm       right after a bind, send a data_sm (a PDU the client does not handle)
 //   send_mo            right after a bind, send this text as a mobile-originated deliver_sm
 //   quiet              no line per submit_sm / deliver_sm_resp / enquire_link: a "count" line
-//                      ({"event":"count","submits":N,"deliver_sm_resp":M}) every 250 ms while
-//                      they change, and one on exit (benchmarks: reading a line per PDU would
-//                      cost the measured process CPU)
+//                      ({"event":"count","submits":N,"deliver_sm_resp":M,"duplicates":D})
+//                      every 250 ms while they change, and one on exit (benchmarks: reading a
+//                      line per PDU would cost the measured process CPU); duplicates counts
+//                      submit_sm whose destination_addr was seen before
+//   commands           read JSON commands from stdin, one a line:
+//                      {"kill": PID, "after_deliver_resps": N} sends SIGKILL to PID right as
+//                      the Nth deliver_sm_resp from now arrives (in the same turn, before any
+//                      other PDU is read), then prints {"event":"killed","pid":P,"at":M}
 'use strict';
 
 const smpp = require('smpp');
@@ -54,6 +59,7 @@ const opt = {
   send_data_sm: false,
   send_mo: null,
   quiet: false,
+  commands: false,
   ...config,
 };
 
@@ -148,9 +154,14 @@ function answerSubmit(session, pdu) {
 
 let deliverResps = 0;
 let counted = '';
+const destinations = new Set();
+let duplicates = 0;
+let killAt = null; // { pid, at }: SIGKILL when deliverResps reaches `at`
 
 function emitCount() {
-  const line = JSON.stringify({ event: 'count', submits, deliver_sm_resp: deliverResps });
+  const line = JSON.stringify({
+    event: 'count', submits, deliver_sm_resp: deliverResps, duplicates,
+  });
   if (line !== counted) {
     counted = line;
     process.stdout.write(line + '\n');
@@ -161,6 +172,8 @@ if (opt.quiet) setInterval(emitCount, 250).unref();
 
 function onSubmit(session, state, pdu) {
   submits += 1;
+  if (destinations.has(pdu.destination_addr)) duplicates += 1;
+  else destinations.add(pdu.destination_addr);
   if (!opt.quiet) emit(submitRecord(pdu, state));
   if (opt.drop_after && !dropped && submits === opt.drop_after) {
     dropped = true;
@@ -231,6 +244,12 @@ function onSession(session) {
   });
   session.on('deliver_sm_resp', (pdu) => {
     deliverResps += 1;
+    if (killAt !== null && deliverResps >= killAt.at) {
+      const { pid } = killAt;
+      killAt = null;
+      try { process.kill(pid, 'SIGKILL'); } catch (e) { /* already gone */ }
+      emit({ event: 'killed', pid, at: deliverResps });
+    }
     if (opt.quiet) return;
     emit({ event: 'deliver_sm_resp', status: pdu.command_status, sequence: pdu.sequence_number });
   });
@@ -244,6 +263,13 @@ function onSession(session) {
     emit({ event: 'close' });
   });
   session.on('error', (e) => emit({ event: 'error', message: String(e && e.message) }));
+}
+
+if (opt.commands) {
+  require('readline').createInterface({ input: process.stdin }).on('line', (line) => {
+    const command = JSON.parse(line);
+    if (command.kill) killAt = { pid: command.kill, at: deliverResps + command.after_deliver_resps };
+  });
 }
 
 const server = smpp.createServer({}, onSession);

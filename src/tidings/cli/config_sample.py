@@ -49,12 +49,15 @@ SAMPLE = """\
 # country_prices = { RU = "1.80", KZ = "3.50", BY = "4.00" }
 
 [dispatch]
-# worker_id = ""                  # lease owner; default: the host name
+# worker_id = ""                  # lease owner; default: one per process (host:pid:random)
+# heartbeat_s = 3.0               # how often a dispatcher says it lives
+# dead_after_s = 15.0             # silent this long: dead, its leases are recovered
 # lease_s = 120
 # tick_s = 0.2
 # on_ambiguous = "skip"           # after a crash, maybe-sent messages: "skip" or "resend"
 # default_validity_min = 1440
 # receipt_grace_min = 60          # no receipt this long after validity → expired
+# unmatched_receipt_keep_min = 1440  # a receipt for an unknown message is kept this long
 # retry_min_s = 5
 # retry_max_s = 300
 # callback_backoff_s = [5, 15, 60, 300, 900, 1800, 3600]

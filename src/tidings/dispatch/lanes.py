@@ -17,7 +17,6 @@ from tidings.config import DispatchSettings
 from tidings.dispatch.claims import Claimed, TariffLookup, claim
 from tidings.dispatch.db_calls import DbCalls
 from tidings.dispatch.lane_state import LaneStats
-from tidings.dispatch.receipts import ReceiptRecorder
 from tidings.dispatch.results import ResultRecorder
 from tidings.domain.clock import Clock
 from tidings.store import queue
@@ -66,7 +65,6 @@ class LaneRunner:
         tariffs: TariffLookup,
         calls: DbCalls,
         results: ResultRecorder,
-        receipts: ReceiptRecorder,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -75,7 +73,6 @@ class LaneRunner:
         self._tariffs = tariffs
         self._calls = calls
         self._results = results
-        self._receipts = receipts
         self._tasks: set[asyncio.Task[None]] = set()
         self.stopping = False
         self.handed_over = 0
@@ -109,8 +106,6 @@ class LaneRunner:
                 lane.in_flight += len(armed) - len(batch)
                 lane.stats.results(batch, lane.in_flight)
                 self.handed_over += sum(1 for _item, r in batch if r.accepted)
-                if batch:
-                    self._receipts.submits_recorded()
                 for item in armed:
                     task = asyncio.create_task(self._submit(lane, item))
                     self._tasks.add(task)

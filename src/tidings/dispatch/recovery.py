@@ -1,6 +1,7 @@
-"""Crash recovery and expiry: a dispatcher's own leases after a restart, dead dispatchers'
-leases and messages out of time (the sweep). Held messages are released (never written);
-armed ones, which may have reached the upstream, follow the `on_ambiguous` policy."""
+"""Crash recovery and expiry: a dispatcher's own leases after taking its worker id over,
+dead dispatchers' leases and messages out of time (the sweep). Held messages are released
+(never written); armed ones, which may have reached the upstream, follow the `on_ambiguous`
+policy."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import structlog
 from tidings.config import DispatchSettings
 from tidings.domain.clock import Clock, to_ts
 from tidings.domain.lifecycle import AMBIGUOUS_ERR, Change
-from tidings.store import outcomes, queue
+from tidings.store import dispatchers, outcomes, queue
 from tidings.store.db import Database, Tx
 
 log = structlog.get_logger("tidings.dispatcher")
@@ -31,7 +32,10 @@ class Recovery:
         grace = self._settings.receipt_grace_min * 60
         with self._db.tx(write=False) as tx:
             waiting, sent = queue.expired_ids(tx, now, grace, 1000)
-            stale = queue.stale_leases(tx, None, now, 1000)
+            # Only dead dispatchers' leases (dispatch/liveness.py): a live one's, however
+            # old, are still in its hands.
+            live_after = now - int(self._settings.dead_after_s)
+            stale = dispatchers.dead_owners_leases(tx, self._worker, live_after, 1000)
         if not (waiting or sent or stale.held or stale.armed):
             return
         with self._db.tx() as tx:

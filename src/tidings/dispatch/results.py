@@ -12,6 +12,7 @@ import structlog
 from tidings.channels.base import SubmitOutcome, SubmitResult
 from tidings.config import DispatchSettings
 from tidings.dispatch.claims import Claimed
+from tidings.dispatch.receipts import ReceiptRecorder
 from tidings.domain.clock import Clock, to_ts
 from tidings.domain.lifecycle import AMBIGUOUS_ERR, Change, MessageStatus
 from tidings.store import ledger, outcomes, queue
@@ -24,12 +25,18 @@ class ResultRecorder:
     """Settles one lane's batch: arms held messages, records results, counts, refunds."""
 
     def __init__(
-        self, db: Database, clock: Clock, worker_id: str, settings: DispatchSettings
+        self,
+        db: Database,
+        clock: Clock,
+        worker_id: str,
+        settings: DispatchSettings,
+        receipts: ReceiptRecorder,
     ) -> None:
         self._db = db
         self._clock = clock
         self._worker = worker_id
         self._settings = settings
+        self._receipts = receipts
 
     def settle(
         self, upstream: str, batch: list[tuple[Claimed, SubmitResult]], arm: list[Claimed]
@@ -99,6 +106,11 @@ class ResultRecorder:
                 if c.row.id in handed and r.upstream_ids and len(r.upstream_ids) != c.row.parts
             ],
         )
+        # Receipts that overtook these results were stored unmatched: applied with them, and
+        # before the list's counters. (Writing a message twice in one transaction makes
+        # PostgreSQL check its foreign keys, a share lock on its account: accounts before
+        # lists, the order every transaction keeps, or a claim deadlocks with this.)
+        finals += self._receipts.match_recorded(tx, upstream, [row[1] for row in ids], now)
         outcomes.count_sent(tx, _per_job(c for c, _r in accepted if c.row.id in handed), now)
         for (change, status, err), ids_ in _group(
             (c.row.id, r) for c, r in accepted if c.row.id in handed and r.final_status

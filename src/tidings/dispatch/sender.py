@@ -29,6 +29,7 @@ from tidings.dispatch.claims import Claimed, TariffLookup
 from tidings.dispatch.db_calls import DbCalls
 from tidings.dispatch.lane_state import REPORT_EVERY_S
 from tidings.dispatch.lanes import Lane, LaneRunner
+from tidings.dispatch.liveness import Liveness, WorkerIdTaken
 from tidings.dispatch.receipts import ReceiptRecorder
 from tidings.dispatch.recovery import Recovery
 from tidings.dispatch.results import ResultRecorder
@@ -58,11 +59,14 @@ class Dispatcher:
         self._settings = settings
         self._worker = worker_id
         self._calls = DbCalls(db)
-        self._results = ResultRecorder(db, clock, worker_id, settings)
-        self._receipts = ReceiptRecorder(db, clock, self._calls)
+        self._liveness = Liveness(db, clock, worker_id, settings)
+        self._receipts = ReceiptRecorder(
+            db, clock, self._calls, settings.unmatched_receipt_keep_min
+        )
+        self._results = ResultRecorder(db, clock, worker_id, settings, self._receipts)
         self._recovery = Recovery(db, clock, worker_id, settings)
         self._runner = LaneRunner(
-            db, clock, worker_id, settings, tariffs, self._calls, self._results, self._receipts
+            db, clock, worker_id, settings, tariffs, self._calls, self._results
         )
         self._callbacks = CallbackSender(
             db,
@@ -74,6 +78,8 @@ class Dispatcher:
         self._stopping = False
         self._next_sweep = 0.0
         self._stop_seen = asyncio.Event()
+        self._left = asyncio.Event()
+        self._taken_over = asyncio.Event()
 
     @property
     def handed_over(self) -> int:
@@ -81,6 +87,27 @@ class Dispatcher:
         return self._runner.handed_over
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Dispatch until `stop` is set, then drain. The dispatcher's row is written before
+        anything is claimed and renewed until the drain is over (others must not take it for
+        dead meanwhile); then it is marked stopped."""
+        await self._calls.run(self._liveness.register)
+        beating = asyncio.create_task(self._heartbeat_loop())
+        try:
+            await self._dispatch(stop)
+        finally:
+            self._left.set()
+            await beating
+            try:
+                await self._calls.run(self._liveness.leave)
+            except Exception:
+                log.exception("marking this dispatcher stopped failed")
+        if self._taken_over.is_set():
+            raise WorkerIdTaken(
+                f"worker id {self._worker!r} was taken over by another process while this "
+                "one's heartbeat lapsed; this one stopped"
+            )
+
+    async def _dispatch(self, stop: asyncio.Event) -> None:
         for lane in self._lanes:
             await lane.channel.start(self._receipts.on_receipt)
         await self._calls.run(self._recovery.recover_own_leases)
@@ -89,7 +116,7 @@ class Dispatcher:
         tasks.append(asyncio.create_task(self._housekeeping_loop()))
         tasks.append(asyncio.create_task(self._callbacks.run(self._stop_seen)))
         tasks.append(asyncio.create_task(self._state_loop()))
-        await stop.wait()
+        await _either(stop, self._taken_over)
         self._stopping = self._runner.stopping = True
         self._stop_seen.set()
         log.info("dispatcher draining")
@@ -149,13 +176,38 @@ class Dispatcher:
                 if time.monotonic() >= self._next_sweep:
                     self._next_sweep = time.monotonic() + SWEEP_EVERY_S
                     await self._calls.run(self._sweep)
+                    await self._calls.run(self._receipts.match_stored)
             except Exception:
                 log.exception("housekeeping failed")
             for lane in self._lanes:
                 lane.wake.set()
             await self._sleep(max(self._settings.tick_s, 0.05))
 
+    async def _heartbeat_loop(self) -> None:
+        while not self._left.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._left.wait(), self._settings.heartbeat_s)
+            if self._left.is_set():
+                return
+            try:
+                ours = await self._calls.run(self._liveness.beat)
+            except Exception:
+                log.exception("renewing the heartbeat failed")
+                continue
+            if not ours:
+                log.error("another process took this dispatcher's worker id over: stopping")
+                self._taken_over.set()
+                return
+
     async def _sleep(self, seconds: float) -> None:
         """Sleep, but wake at once when the dispatcher is told to stop."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop_seen.wait(), seconds)
+
+
+async def _either(first: asyncio.Event, second: asyncio.Event) -> None:
+    waits = [asyncio.create_task(first.wait()), asyncio.create_task(second.wait())]
+    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for task in waits:
+        task.cancel()
+    await asyncio.gather(*waits, return_exceptions=True)

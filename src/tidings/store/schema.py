@@ -332,6 +332,22 @@ upstream_ids = Table(
     Index("ix_upstream_ids_message", "message_id"),
 )
 
+# A receipt whose upstream id is not recorded yet (it overtook its submit's result, or came
+# on another dispatcher's bind): stored in the transaction that decides to acknowledge it, so
+# the SMSC may forget it, and matched when the id is recorded or by a periodic retry;
+# dropped (and counted in the log) after `dispatch.unmatched_receipt_keep_min`.
+unmatched_receipts = Table(
+    "unmatched_receipts",
+    metadata,
+    Column("upstream", String(64), primary_key=True),
+    Column("upstream_msg_id", String(64), primary_key=True),
+    Column("status", Integer, nullable=False),
+    Column("err", Integer, nullable=False, server_default="0"),
+    Column("done_at", BigInteger, nullable=True),
+    Column("received_at", BigInteger, nullable=False),
+    Index("ix_unmatched_receipts_received_at", "received_at"),
+)
+
 contact_groups = Table(
     "contact_groups",
     metadata,
@@ -421,6 +437,24 @@ upstream_states = Table(
     Column("last_error", String(500), nullable=False, server_default=""),
     Column("last_error_at", BigInteger, nullable=True),
     Column("updated_at", BigInteger, nullable=False),
+)
+
+# One row per dispatcher process: its identity and heartbeat (dispatch/liveness.py). A lease
+# whose owner has no row here with a recent heartbeat belongs to a dead dispatcher and is
+# recovered; a live owner's leases are never touched.
+dispatchers = Table(
+    "dispatchers",
+    metadata,
+    Column("worker_id", String(64), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    # The kernel and pid namespace `pid` belongs to ("" elsewhere than Linux): a dispatcher
+    # on the same one sees at once that a killed dispatcher's process is gone.
+    Column("node", String(64), nullable=False, server_default=""),
+    Column("started_at", BigInteger, nullable=False),
+    Column("heartbeat_at", BigInteger, nullable=False),
+    # Set by a graceful stop: dead at once for recovery, kept a while for the live state.
+    Column("stopped_at", BigInteger, nullable=True),
 )
 
 # Cabinet sign-ins. The cookie carries a random token; only its SHA-256 is kept here, and a

@@ -192,6 +192,16 @@ class SmppChannel:
             await self._until_closed_or_stopping(session)
             bind.session = None
             bind.last_error = session.close_reason
+            if session.lost_submits:
+                # The window's worth whose fate is unknown: the dispatcher's `on_ambiguous`
+                # decides each, and the operator sees how many a drop cost.
+                log.warning(
+                    "smpp.bind_dropped_with_submits_in_flight",
+                    upstream=self.name,
+                    bind=bind.index,
+                    ambiguous=session.lost_submits,
+                    reason=session.close_reason,
+                )
             self._notify()
             # A bind that drops right after binding backs off further; a long-lived one that
             # drops reconnects after the minimum.

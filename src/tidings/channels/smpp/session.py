@@ -84,6 +84,8 @@ class SmppSession:
         self._idle.set()
         self._outbox: list[bytes] = []
         self.close_reason = ""
+        # Submits written and unanswered when the connection ended: each is ambiguous.
+        self.lost_submits = 0
 
     # --- state ------------------------------------------------------------------------------
 
@@ -315,6 +317,8 @@ class SmppSession:
 
     def _connection_lost(self, reason: str) -> None:
         self.close_reason = self.close_reason or reason
+        if not self._closed.is_set():
+            self.lost_submits = self._submits_out
         for future in self._pending.values():
             if not future.done():
                 future.set_exception(SmppDisconnected(self.close_reason, sent=True))
