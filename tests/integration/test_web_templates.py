@@ -35,7 +35,7 @@ def test_a_template_made_in_the_cabinet_is_the_one_tpl_sends(
     saved = user.post("/templates", form)
     assert saved.status_code == 303
     listed = json.loads(server.call("templates", ip, **auth, get=1, fmt=3))
-    assert [(t["name"], t["msg"], t["format"], t["sender"]) for t in listed] == [
+    assert [(t["name"], t["message"], t["format"], t["sender"]) for t in listed] == [
         ("Код", "Ваш код: 1234", "sms", "Shop")
     ]
     tid = listed[0]["id"]
@@ -54,7 +54,7 @@ def test_change_and_delete(server: Server, user: WebUser, ip: str) -> None:
     changed = user.post(f"/templates/{tid}", {"name": "A", "msg": "two", "fl[1]": "1"})
     assert changed.status_code == 303
     got = json.loads(server.call("templates", ip, **auth, get=1, id=tid, fmt=3))[0]
-    assert (got["msg"], got["signature"]) == ("two", 1)
+    assert (got["message"], got["signature"]) == ("two", 1)
     assert "(auto-signature)" in user.get("/templates").text
     # An unticked box takes the signature off again.
     user.get(f"/templates/{tid}")
@@ -96,4 +96,4 @@ def test_another_accounts_template_is_not_found(server: Server, user: WebUser, i
     assert user.post(f"/templates/{tid}", {"name": "Mine", "msg": "y"}).status_code == 404
     assert user.post(f"/templates/{tid}/delete").status_code == 404
     still = json.loads(server.call("templates", ip, **other, get=1, fmt=3))
-    assert [(t["name"], t["msg"]) for t in still] == [("Secret", "x")]
+    assert [(t["name"], t["message"]) for t in still] == [("Secret", "x")]
