@@ -5,22 +5,21 @@ from __future__ import annotations
 import asyncio
 import secrets
 import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tidings.cli.common import account_by_login, fail, opened
 from tidings.cli.operator import print_live_state
 from tidings.cli.operator import register as register_operator_commands
 from tidings.cli.options import ConfigOption, DbOption
 from tidings.cli.templates import register as register_template_commands
 from tidings.config import Settings, SettingsError, load_settings
-from tidings.domain.accounts import Account, parse_cidr
+from tidings.domain.accounts import parse_cidr
 from tidings.domain.admin import AdminService
 from tidings.domain.money import format_money
 from tidings.domain.services import Services
@@ -81,11 +80,11 @@ def config_init(
 
     target = Path(path)
     if target.exists() and not force:
-        _fail(f"{path} exists; --force overwrites it")
+        fail(f"{path} exists; --force overwrites it")
     try:
         target.write_text(SAMPLE, encoding="utf-8")
     except OSError as error:
-        _fail(f"cannot write {path}: {error.strerror or error}")
+        fail(f"cannot write {path}: {error.strerror or error}")
     console.print(f"wrote {path}; `tidings serve` reads ./tidings.toml by itself", highlight=False)
 
 
@@ -93,30 +92,8 @@ def _settings(db: str | None, config: str | None = None, **extra: object) -> Set
     return load_settings(config, database_url=db, **extra)
 
 
-@contextmanager
-def _services(db: str | None) -> Iterator[Services]:
-    """The domain services the cabinet and the API use, over the store `--db` names: the
-    command line is held to the same rules."""
-    from tidings.app import opened_services
-
-    with opened_services(_settings(db)) as services:
-        yield services
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _fail(message: str) -> NoReturn:
-    console.print(f"[red]{message}[/red]", highlight=False)
-    raise typer.Exit(1)
-
-
-def _account(services: Services, login: str) -> Account:
-    try:
-        return services.admin.account_by_login(login)
-    except NotFound:
-        _fail(f"no account {login!r}")
 
 
 @app.command()
@@ -292,7 +269,7 @@ def accounts_create(
     db: DbOption = None,
 ) -> None:
     """Create an account (the rules of the admin page's form apply)."""
-    with _services(db) as services:
+    with opened(db) as services:
         try:
             account = services.admin.create_account(
                 login,
@@ -304,7 +281,7 @@ def accounts_create(
                 timezone=timezone,
             )
         except DomainError as exc:
-            _fail(exc.description)
+            fail(exc.description)
     console.print(f"created account {account.login} (id {account.id})")
 
 
@@ -317,19 +294,19 @@ def accounts_password(
     db: DbOption = None,
 ) -> None:
     """Set an account's password; its cabinet sessions end."""
-    with _services(db) as services:
-        account = _account(services, login)
+    with opened(db) as services:
+        account = account_by_login(services, login)
         try:
             services.sessions.reset_password(account, password)
         except DomainError as exc:
-            _fail(exc.description)
+            fail(exc.description)
     console.print(f"{login}: password set, its cabinet sessions ended")
 
 
 @accounts_app.command("list")
 def accounts_list(db: DbOption = None) -> None:
     """List accounts with their balances."""
-    with _services(db) as services:
+    with opened(db) as services:
         table = Table("login", "id", "balance", "time zone", "test mode", "operator")
         for line in services.admin.accounts():
             account = line.account
@@ -347,16 +324,16 @@ def accounts_list(db: DbOption = None) -> None:
 @accounts_app.command("apikey")
 def accounts_apikey(login: str, db: DbOption = None) -> None:
     """Create an API key for the account and print it (it is shown only once)."""
-    with _services(db) as services:
-        key = services.profile.issue_api_key(_account(services, login), _now())
+    with opened(db) as services:
+        key = services.profile.issue_api_key(account_by_login(services, login), _now())
     print(key)
 
 
 @accounts_app.command("allow-ip")
 def accounts_allow_ip(login: str, cidr: str, db: DbOption = None) -> None:
     """Add an IP or network to the account's allowlist (an empty list allows any IP)."""
-    with _services(db) as services:
-        account = _account(services, login)
+    with opened(db) as services:
+        account = account_by_login(services, login)
         network = _cidr(cidr)
         try:
             services.profile.allow_ip(account, network)
@@ -369,8 +346,8 @@ def accounts_allow_ip(login: str, cidr: str, db: DbOption = None) -> None:
 @accounts_app.command("deny-ip")
 def accounts_deny_ip(login: str, cidr: str, db: DbOption = None) -> None:
     """Remove an IP or network from the account's allowlist."""
-    with _services(db) as services:
-        account = _account(services, login)
+    with opened(db) as services:
+        account = account_by_login(services, login)
         network = _cidr(cidr)
         try:
             services.profile.deny_ip(account, network)
@@ -384,7 +361,7 @@ def _cidr(value: str) -> str:
     try:
         return parse_cidr(value)
     except DomainError as exc:
-        _fail(exc.description)
+        fail(exc.description)
 
 
 @accounts_app.command("callback")
@@ -395,12 +372,12 @@ def accounts_callback(
 ) -> None:
     """POST every status change of the account's messages to URL; prints the signing secret
     (the cabinet's callback page checks the URL alike)."""
-    with _services(db) as services:
-        account = _account(services, login)
+    with opened(db) as services:
+        account = account_by_login(services, login)
         try:
             secret = services.profile.set_callback(account, url)
         except DomainError as exc:
-            _fail(exc.description)
+            fail(exc.description)
     if secret:
         print(secret)
     else:
@@ -428,14 +405,14 @@ def accounts_debit(login: str, amount: str, memo: MemoOption = "", db: DbOption 
 
 
 def _move_money(login: str, amount: str, direction: str, memo: str, db: str | None) -> None:
-    with _services(db) as services:
-        account = _account(services, login)
+    with opened(db) as services:
+        account = account_by_login(services, login)
         try:
             balance = services.admin.move_money(
                 account.id, amount, direction, memo or f"{direction} from CLI", _now()
             )
         except DomainError as exc:
-            _fail(exc.description)
+            fail(exc.description)
     console.print(f"{login}: balance {format_money(balance)} {account.currency}")
 
 
@@ -447,12 +424,12 @@ def senders_approve(
     db: DbOption = None,
 ) -> None:
     """Approve a sender name the account asked for (senders.php add=1)."""
-    with _services(db) as services:
-        account = _account(services, login)
+    with opened(db) as services:
+        account = account_by_login(services, login)
         try:
             services.senders.approve(account, sender, approved=not revoke)
         except NotFound:
-            _fail(f"{login} has no sender {sender!r}")
+            fail(f"{login} has no sender {sender!r}")
     console.print(f"{sender.strip()} {'pending' if revoke else 'approved'} for {login}")
 
 

@@ -3,21 +3,17 @@ template service the API (templates.php) and the cabinet use, so the same rules 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tidings.cli.common import account_by_login, fail, opened
 from tidings.cli.options import DbOption
-from tidings.config import load_settings
-from tidings.domain.accounts import Account
-from tidings.domain.services import Services
-from tidings.errors import DomainError, NotFound
+from tidings.errors import DomainError
 
 templates_app = typer.Typer(help="Message templates of accounts (tpl=<id>).", no_args_is_help=True)
 console = Console()
@@ -32,26 +28,6 @@ SignatureOption = Annotated[
     bool | None,
     typer.Option("--signature/--no-signature", help="Use as the account's auto-signature."),
 ]
-
-
-@contextmanager
-def _services(db: str | None) -> Iterator[Services]:
-    from tidings.app import opened_services
-
-    with opened_services(load_settings(None, database_url=db)) as services:
-        yield services
-
-
-def _fail(message: str) -> NoReturn:
-    console.print(f"[red]{escape(message)}[/red]", highlight=False)
-    raise typer.Exit(1)
-
-
-def _account(services: Services, login: str) -> Account:
-    try:
-        return services.admin.account_by_login(login)
-    except NotFound:
-        _fail(f"no account {login!r}")
 
 
 def _fields(
@@ -72,8 +48,8 @@ def _fields(
 @templates_app.command("list")
 def templates_list(login: str, db: DbOption = None) -> None:
     """List the account's templates."""
-    with _services(db) as services:
-        found = services.templates.list(_account(services, login))
+    with opened(db) as services:
+        found = services.templates.list(account_by_login(services, login))
     table = Table("tpl", "name", "format", "sender", "signature", "text")
     for t in found:
         table.add_row(
@@ -93,14 +69,14 @@ def templates_add(
     db: DbOption = None,
 ) -> None:
     """Add a template; prints its id (the `tpl` of jobs.php and send.php)."""
-    with _services(db) as services:
-        account = _account(services, login)
+    with opened(db) as services:
+        account = account_by_login(services, login)
         try:
             added = services.templates.add(
                 account, _fields(name, text, fmt, sender, signature), datetime.now(UTC)
             )
         except DomainError as exc:
-            _fail(exc.description)
+            fail(exc.description)
     console.print(f"template {added.id} ({escape(added.name)}) added for {login}", highlight=False)
 
 
@@ -116,8 +92,8 @@ def templates_change(
     db: DbOption = None,
 ) -> None:
     """Change the fields given; the others stay."""
-    with _services(db) as services:
-        account = _account(services, login)
+    with opened(db) as services:
+        account = account_by_login(services, login)
         try:
             services.templates.change(
                 account,
@@ -126,19 +102,19 @@ def templates_change(
                 datetime.now(UTC),
             )
         except DomainError as exc:
-            _fail(exc.description)
+            fail(exc.description)
     console.print(f"template {template_id} changed for {login}")
 
 
 @templates_app.command("delete")
 def templates_delete(login: str, template_id: int, db: DbOption = None) -> None:
     """Delete a template."""
-    with _services(db) as services:
-        account = _account(services, login)
+    with opened(db) as services:
+        account = account_by_login(services, login)
         try:
             services.templates.delete(account, template_id)
         except DomainError as exc:
-            _fail(exc.description)
+            fail(exc.description)
     console.print(f"template {template_id} deleted for {login}")
 
 
