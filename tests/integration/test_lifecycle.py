@@ -19,10 +19,12 @@ from tests.integration.engine_support import (
 )
 from tidings.app import routes_for
 from tidings.channels.base import refused, retry_later
+from tidings.domain.accounts import Account
 from tidings.domain.clock import FakeClock
 from tidings.domain.jobs import MessageFormat
 from tidings.domain.lifecycle import MessageStatus
-from tidings.domain.sends import NewSend, SendService
+from tidings.domain.sends import NewSend, PreparedSend, SendService, Sent
+from tidings.errors import InsufficientFunds
 from tidings.store.messages import MessageStore
 from tidings.store.repository import Store
 
@@ -78,3 +80,42 @@ def test_a_deleted_messages_id_is_never_given_to_a_new_one(store: Store) -> None
     (second,) = worker._claim_tx("virtual", 5)
     assert second.row.id > first.row.id
     assert store.balance(acc.id) == 100_000 - 180 == store.ledger_sum(acc.id)
+
+
+def test_sends_stored_together_each_stand_or_fall_alone(store: Store) -> None:
+    """The API's group commit stores the sends of concurrent requests in one transaction: a
+    send the balance refuses is refused alone, the others are stored with their own ids,
+    and a send without a client id is known by its first message's id."""
+    clock = FakeClock(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    rich, poor = account(store, clock.now()), account(store, clock.now(), balance="1")
+    messages = MessageStore(store, routes_for(settings()))
+    sends = SendService(messages, 60)
+
+    def prepared(acc: Account, phones: list[str], client: str | None = None) -> PreparedSend:
+        new = NewSend(phones, None, (), "Hello", MessageFormat.SMS, clock.now(), client_id=client)
+        return sends.prepare(acc, new, clock.now())
+
+    batch = [
+        prepared(rich, ["79161234567", "79161234568"]),
+        prepared(poor, ["79161234569", "79161234570"]),  # 3.60 due, 1.00 on the balance
+        prepared(rich, ["79161234571"], client="mine-1"),
+    ]
+    first, refused_send, third = sends.store(batch)
+    assert isinstance(refused_send, InsufficientFunds)
+    assert isinstance(first, Sent) and isinstance(third, Sent)
+    assert (first.parts, first.cost, first.balance) == (2, 360, 100_000 - 360)
+    assert third.send_id == "mine-1" and third.quote is batch[2].quote
+    with store.db.tx(write=False) as tx:
+        rows = tx.all("SELECT id, account_id, address, client_id FROM messages ORDER BY id")
+    assert [(r[1], r[2], r[3]) for r in rows] == [
+        (rich.id, "79161234567", first.send_id),
+        (rich.id, "79161234568", first.send_id),
+        (rich.id, "79161234571", "mine-1"),
+    ]
+    assert first.send_id == str(rows[0][0])
+    # A send alone after the batch gets an id after every id the batch took.
+    alone = sends.send(
+        rich, NewSend(["79161234572"], None, (), "Hi", MessageFormat.SMS, clock.now()), clock.now()
+    )
+    assert int(alone.send_id) > rows[-1][0]
+    assert store.balance(poor.id) == 100 == store.ledger_sum(poor.id)  # nothing charged yet

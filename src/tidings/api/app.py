@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
@@ -26,7 +26,7 @@ from starlette.routing import BaseRoute, Route
 
 from tidings.api import intake
 from tidings.api import params as request_params
-from tidings.api.context import Call, ScriptHandler
+from tidings.api.context import Call, Deferred, ScriptHandler
 from tidings.api.endpoints.balance import handle_balance
 from tidings.api.endpoints.callback import handle_callback
 from tidings.api.endpoints.get import handle_get
@@ -39,6 +39,7 @@ from tidings.api.endpoints.status import handle_status
 from tidings.api.endpoints.templates import handle_templates
 from tidings.api.errors import error_code
 from tidings.api.formats import renderer_for
+from tidings.api.group_commit import GroupCommit
 from tidings.api.guards.edge import EdgeGuards
 from tidings.api.guards.identity import request_identity
 from tidings.api.responses import api_response
@@ -46,6 +47,7 @@ from tidings.api.rest import REST, SYS, Variant
 from tidings.config import HttpSettings
 from tidings.domain.accounts import Account
 from tidings.domain.send_request import echoed_id
+from tidings.domain.sends import PreparedSend, Sent
 from tidings.domain.services import Services
 from tidings.errors import DomainError, InvalidParameter, IpBlocked
 from tidings.ops.metrics import record_request
@@ -105,6 +107,8 @@ class Edge:
     guards: EdgeGuards
     threads: StoreThreads
     max_body_bytes: int
+    # send.php's sends in flight, stored together (api/group_commit.py).
+    sends: GroupCommit[PreparedSend, Sent]
 
 
 class Outcome:
@@ -117,6 +121,7 @@ class Outcome:
         self.code = 0
         self.body = ""
         self.login = ""
+        self.deferred: Deferred | None = None
 
 
 def build_app(
@@ -131,7 +136,9 @@ def build_app(
     """The /sys scripts and health check, then `extra_routes` (metrics, OpenAPI, the web
     cabinet mounted at `/` last, so it never shadows an API path). The store is called from
     `threads` threads; with `inline_first` (SQLite) a request runs on the event loop first."""
-    edge = Edge(services, guards, StoreThreads(threads, inline=inline_first), max_body_bytes)
+    store_threads = StoreThreads(threads, inline=inline_first)
+    sends = GroupCommit(services.sends.store, store_threads.run)
+    edge = Edge(services, guards, store_threads, max_body_bytes, sends)
 
     async def sys_script(request: Request) -> Response:
         script = request.path_params["script"]
@@ -198,6 +205,8 @@ async def _serve(
         # A large body is parsed in a thread: on the event loop it would stall every request.
         run = threads.run if len(body) > INLINE_BODY_MAX else threads.run_or_inline
         out = await run(_process, *args)
+        if out.deferred is not None:
+            await _store_deferred(edge, out, client_ip)
     except DomainError as error:
         if isinstance(error, intake.BodyTooLarge):
             content_type = request.headers.get("content-type", "")
@@ -333,7 +342,11 @@ def _process(
         del pairs  # its raw bytes (a million numbers: 11 MB) are not kept while they are parsed
         out.codec, out.label = params.codec, params.charset_label
         out.fmt = _fmt_hint(params.text("fmt").encode("latin-1", "replace"))
-        out.body = _call(edge, script, handler, params, client_ip, out, early, slot)
+        answer = _call(edge, script, handler, params, client_ip, out, early, slot)
+        if isinstance(answer, Deferred):
+            out.deferred = answer  # answered once stored: _store_deferred
+            return out
+        out.body = answer
         services.abuse.request_succeeded(client_ip)
     except DomainError as error:
         out.code = error_code(error)
@@ -353,7 +366,7 @@ def _call(
     out: Outcome,
     early: intake.Probe | None,
     slot: Slot,
-) -> str:
+) -> str | Deferred:
     services = edge.services
     fmt = parse_fmt(params.get("fmt"))
     credentials = intake.Credentials.of(params.values)
@@ -383,5 +396,30 @@ def _call(
     actions = _STATE_CHANGING.get(script, ())
     if any(params.flag(action) for action in actions) or _sends(script, params):
         guard = edge.guards.duplicates.hit(request_identity(account.id, script, params.values))
-    with guard:
-        return handler(call)
+    with ExitStack() as stack:
+        stack.enter_context(guard)
+        answer = handler(call)
+        if isinstance(answer, Deferred):
+            # The repeat guard's hit is undone if the store refuses the send.
+            answer.on_refusal = stack.pop_all()
+        return answer
+
+
+async def _store_deferred(edge: Edge, out: Outcome, client_ip: str) -> None:
+    """A send prepared by its handler, stored with the others in flight; then answered."""
+    deferred, out.deferred = out.deferred, None
+    assert deferred is not None
+    try:
+        sent = await edge.sends.submit(deferred.prepared)
+    except Exception as error:
+        deferred.on_refusal.__exit__(type(error), error, error.__traceback__)
+        if not isinstance(error, DomainError):
+            raise
+        out.code = error_code(error)
+        reference = error.reference or deferred.reference
+        out.body = renderer_for(out.fmt).error(out.code, error.description, reference)
+        edge.services.abuse.request_failed(client_ip)
+        return
+    deferred.on_refusal.close()
+    out.body = deferred.render(sent)
+    edge.services.abuse.request_succeeded(client_ip)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from tidings.api.formats import Renderer
 from tidings.api.guards.edge import EdgeGuards
 from tidings.api.params import Params
 from tidings.domain.accounts import Account
+from tidings.domain.sends import PreparedSend, Sent
 from tidings.domain.services import Services
 
 
@@ -29,4 +31,17 @@ class Call:
     guards: EdgeGuards
 
 
-ScriptHandler = Callable[[Call], str]
+@dataclass
+class Deferred:
+    """An answer that needs its send stored first: the edge stores `prepared` together with
+    the sends of the other requests in flight (api/group_commit.py), then `render`s the
+    result. An error is answered with `reference` (send.php echoes the client's id)."""
+
+    prepared: PreparedSend
+    render: Callable[[Sent], str]
+    reference: str | None
+    # What is to be undone if the store refuses the send (the repeat guard's hit).
+    on_refusal: ExitStack = field(default_factory=ExitStack)
+
+
+ScriptHandler = Callable[[Call], "str | Deferred"]

@@ -18,7 +18,7 @@ from tidings.domain.pricing import Tariff
 from tidings.domain.schedule import HourWindow, portion_index, portion_offsets
 from tidings.domain.sms import segment_count, split_comment, transliterate
 from tidings.domain.templates import Template
-from tidings.errors import InvalidNumber, MessageDenied, Undeliverable
+from tidings.errors import InsufficientFunds, InvalidNumber, MessageDenied, Undeliverable
 
 # Why a number of a send got no message (send.php `op=1`/`err=1`): the send.php error codes.
 REFUSED_INVALID = 7  # not a number (or address) we can read
@@ -92,6 +92,18 @@ class Sent:
     quote: Quote | None = None
 
 
+@dataclass(frozen=True)
+class PreparedSend:
+    """A send priced and checked, ready to be stored: alone, or together with the sends of
+    other requests in one transaction (the API's group commit)."""
+
+    account: Account
+    send: NewSend
+    quote: Quote
+    validity_s: int
+    now: datetime
+
+
 class SendStore(Protocol):
     def approved_senders(self, account_id: int) -> list[str]: ...
 
@@ -107,10 +119,9 @@ class SendStore(Protocol):
     def stop_listed(self, account_id: int, addresses: Sequence[str]) -> set[str]:
         """Those of the addresses on the account's stop list for single messages."""
 
-    def queue_send(
-        self, account: Account, send: NewSend, quote: Quote, validity_s: int, now: datetime
-    ) -> Sent:
-        """Store the messages if the balance covers the cost (else InsufficientFunds)."""
+    def queue_sends(self, sends: Sequence[PreparedSend]) -> list[Sent | InsufficientFunds]:
+        """Store, in one transaction, the messages of every send whose account's balance
+        covers its cost; each other send gets InsufficientFunds in its place."""
 
 
 class SendService:
@@ -124,12 +135,27 @@ class SendService:
         return self._quote(account, self._prepared(account, send))
 
     def send(self, account: Account, send: NewSend, now: datetime) -> Sent:
+        result = self.store([self.prepare(account, send, now)])[0]
+        if isinstance(result, InsufficientFunds):
+            raise result
+        return result
+
+    def prepare(self, account: Account, send: NewSend, now: datetime) -> PreparedSend:
+        """Everything of a send but storing it: template, signature, sender, price."""
         send = self._prepared(account, send)
         self._check_sender(account, send.sender)
         quote = self._quote(account, send)
         validity = (send.validity_min or self._default_validity_min) * 60
-        sent = self._store.queue_send(account, send, quote, validity, now)
-        return replace(sent, quote=quote)
+        return PreparedSend(account, send, quote, validity, now)
+
+    def store(self, sends: Sequence[PreparedSend]) -> list[Sent | InsufficientFunds]:
+        """Prepared sends stored together (one transaction): each one's Sent, or the
+        InsufficientFunds refusing it."""
+        results = self._store.queue_sends(sends)
+        return [
+            replace(result, quote=prepared.quote) if isinstance(result, Sent) else result
+            for prepared, result in zip(sends, results, strict=True)
+        ]
 
     def _prepared(self, account: Account, send: NewSend) -> NewSend:
         """The text as it will be sent: the template's (`tpl`), then the auto-signature."""

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterator, Sequence
 
 from tidings.domain.accounts import Account
 from tidings.domain.clock import to_ts
@@ -12,10 +11,10 @@ from tidings.domain.lifecycle import FAILED, IN_PROGRESS, NO_UPSTREAM_ERR, Messa
 from tidings.domain.messages import HistoryQuery, MessageInfo, Totals
 from tidings.domain.pricing import Tariff
 from tidings.domain.routing import UNROUTED, Routes
-from tidings.domain.sends import NewSend, Quote, Sent
+from tidings.domain.sends import PreparedSend, Sent
 from tidings.domain.templates import Template
 from tidings.errors import InsufficientFunds
-from tidings.store.db import Database
+from tidings.store.db import Database, Tx
 from tidings.store.repository import Store
 from tidings.store.runs import MESSAGE_COLUMNS
 from tidings.store.sql import sql_in
@@ -34,6 +33,51 @@ _INFO_COLUMNS = (
     f"m.id, m.client_id, m.address, m.status, {_ERR}, COALESCE(m.text, j.message, ''), "
     "m.sender, m.format, m.parts, m.cost_minor, m.created_at, m.sent_at, m.done_at, j.job_id"
 )
+
+
+def _balances(tx: Tx, account_ids: list[int]) -> dict[int, int]:
+    lock = " FOR UPDATE" if tx.dialect == "postgresql" else ""
+    rows = tx.all(
+        f"SELECT id, balance_minor FROM accounts WHERE id IN ({', '.join('?' * len(account_ids))})"
+        f" ORDER BY id{lock}",
+        account_ids,
+    )
+    return {int(r[0]): int(r[1]) for r in rows}
+
+
+def _refusal(prepared: PreparedSend, balance: int) -> InsufficientFunds | None:
+    """Whether the balance refuses the send. Sends are charged when they are handed over,
+    so each is checked against the balance as it is now, as a send alone would be."""
+    account = prepared.account
+    if not account.test_mode and balance - prepared.quote.cost < -account.credit_limit_minor:
+        return InsufficientFunds("no money")
+    return None
+
+
+def _sent(prepared: PreparedSend, send_id: str, balance: int) -> Sent:
+    quote = prepared.quote
+    charged = 0 if prepared.account.test_mode else quote.cost
+    return Sent(send_id, quote.parts, quote.cost, balance - charged)
+
+
+def _new_message_ids(tx: Tx, count: int) -> list[int]:
+    """`count` message ids no message has had (ids are never reused: migration 0010)."""
+    if count == 0:
+        return []
+    if tx.dialect == "postgresql":
+        rows = tx.all(
+            "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, ?)",
+            (count,),
+        )
+        return [int(r[0]) for r in rows]
+    # The write transaction holds SQLite's only writer lock: nobody else takes ids meanwhile,
+    # and an explicit id above the sequence moves the sequence up to it.
+    row = tx.one(
+        "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0), "
+        "COALESCE((SELECT MAX(id) FROM messages), 0))"
+    )
+    last = int(row[0]) if row else 0
+    return list(range(last + 1, last + 1 + count))
 
 
 class MessageStore:
@@ -70,10 +114,34 @@ class MessageStore:
                 found.update(r[0] for r in rows)
         return found
 
-    def queue_send(
-        self, account: Account, send: NewSend, quote: Quote, validity_s: int, now: datetime
-    ) -> Sent:
-        ts = to_ts(now)
+    def queue_sends(self, sends: Sequence[PreparedSend]) -> list[Sent | InsufficientFunds]:
+        """One transaction for any number of sends (the API's group commit): the accounts'
+        balances read once, in id order (the order every transaction locks accounts in), the
+        messages' ids allocated up front, every row written by one bulk insert."""
+        if not sends:
+            return []
+        with self._db.tx() as tx:
+            balances = _balances(tx, sorted({p.account.id for p in sends}))
+            refusals = [_refusal(p, balances.get(p.account.id, 0)) for p in sends]
+            accepted = [p for p, no in zip(sends, refusals, strict=True) if no is None]
+            ids = iter(_new_message_ids(tx, sum(len(p.quote.recipients) for p in accepted)))
+            rows: list[tuple[object, ...]] = []
+            sent: list[Sent] = []
+            for prepared in accepted:
+                first = len(rows)
+                rows += self._rows(prepared, ids)
+                # Without a client id the send is known by its first message's id.
+                send_id = prepared.send.client_id or str(rows[first][0])
+                rows[first:] = [(*row, send_id) for row in rows[first:]]
+                sent.append(_sent(prepared, send_id, balances.get(prepared.account.id, 0)))
+            tx.insert_rows("messages", ("id", *_SEND_COLUMNS), rows)
+        stored = iter(sent)
+        return [next(stored) if no is None else no for no in refusals]
+
+    def _rows(self, prepared: PreparedSend, ids: Iterator[int]) -> list[tuple[object, ...]]:
+        """The send's message rows, with their ids, without the client id (added after)."""
+        account, send = prepared.account, prepared.send
+        ts = to_ts(prepared.now)
         mail = send.fmt == MessageFormat.MAIL
         window = send.window
         options = (
@@ -81,47 +149,26 @@ class MessageStore:
             None if window is None else window.start_hour,
             None if window is None else window.end_hour,
         )
-        with self._db.tx() as tx:
-            row = tx.one(
-                "SELECT balance_minor FROM accounts WHERE id = ?"
-                + (" FOR UPDATE" if tx.dialect == "postgresql" else ""),
-                (account.id,),
+        return [
+            (
+                next(ids),
+                account.id,
+                None,
+                None,
+                r.address,
+                r.text,
+                send.sender,
+                self._routes.channel_for(r.address, mail=mail, test_mode=account.test_mode),
+                int(send.fmt),
+                r.parts,
+                int(MessageStatus.WAITING),
+                to_ts(r.due),
+                to_ts(r.due) + prepared.validity_s,
+                ts,
+                *options,
             )
-            balance = int(row[0]) if row else 0
-            if not account.test_mode and balance - quote.cost < -account.credit_limit_minor:
-                raise InsufficientFunds("no money")
-            rows = [
-                (
-                    account.id,
-                    None,
-                    None,
-                    r.address,
-                    r.text,
-                    send.sender,
-                    self._routes.channel_for(r.address, mail=mail, test_mode=account.test_mode),
-                    int(send.fmt),
-                    r.parts,
-                    int(MessageStatus.WAITING),
-                    to_ts(r.due),
-                    to_ts(r.due) + validity_s,
-                    ts,
-                    *options,
-                )
-                for r in quote.recipients
-            ]
-            # Without a client id the send is known by its first message's id.
-            first = tx.one(
-                f"INSERT INTO messages ({', '.join(_SEND_COLUMNS)}) VALUES "
-                f"({', '.join('?' * len(_SEND_COLUMNS))}) RETURNING id",
-                (*rows[0], send.client_id),
-            )
-            assert first is not None
-            send_id = send.client_id or str(first[0])
-            if send.client_id is None:
-                tx.execute("UPDATE messages SET client_id = ? WHERE id = ?", (send_id, first[0]))
-            tx.insert_rows("messages", _SEND_COLUMNS, ((*r, send_id) for r in rows[1:]))
-        charged = 0 if account.test_mode else quote.cost
-        return Sent(send_id, quote.parts, quote.cost, balance - charged)
+            for r in prepared.quote.recipients
+        ]
 
     def find(self, account_id: int, client_id: str, address: str | None) -> MessageInfo | None:
         """The newest message of the account with this id (and number, when given). A

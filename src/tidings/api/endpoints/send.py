@@ -4,12 +4,13 @@ domain/send_request.py; this edge reads the answer's shape (`cost`, `op`, `err`)
 from __future__ import annotations
 
 import json
+from functools import partial
 
-from tidings.api.context import Call
+from tidings.api.context import Call, Deferred
 from tidings.api.formats import Record
 from tidings.domain.money import format_money
 from tidings.domain.send_request import client_id, new_send
-from tidings.domain.sends import REFUSED_INVALID, Quote, SendService
+from tidings.domain.sends import REFUSED_INVALID, Quote, SendService, Sent
 from tidings.errors import DomainError, InvalidParameter
 
 # The description of a refused number's error, as the whole-request error would say it.
@@ -17,7 +18,7 @@ REFUSED_TEXT = {REFUSED_INVALID: "invalid number"}
 REFUSED_DEFAULT = "can't to deliver"
 
 
-def handle_send(call: Call) -> str:
+def handle_send(call: Call) -> str | Deferred:
     reference = client_id(call.params.get("id"))
     try:
         return _send(call, reference)
@@ -26,7 +27,7 @@ def handle_send(call: Call) -> str:
         raise
 
 
-def _send(call: Call, reference: str | None) -> str:
+def _send(call: Call, reference: str | None) -> str | Deferred:
     cost_mode = _cost_mode(call.params.get("cost"))
     details = _Details(_flag(call, "op"), _flag(call, "err"))
     limit = call.services.limits.max_recipients
@@ -37,8 +38,13 @@ def _send(call: Call, reference: str | None) -> str:
         cost = format_money(quote.cost)
         record: Record = [("cost", cost), ("cnt", quote.parts)]
         return details.render(call, record, f"{cost} ({quote.parts} SMS)", quote)
-    sent = service.send(call.account, send, call.now)
-    record = [("id", _id_value(sent.send_id)), ("cnt", sent.parts)]
+    # Stored by the edge, with the sends of the other requests in flight (group commit).
+    prepared = service.prepare(call.account, send, call.now)
+    return Deferred(prepared, partial(_render_sent, call, cost_mode, details), reference)
+
+
+def _render_sent(call: Call, cost_mode: int, details: _Details, sent: Sent) -> str:
+    record: Record = [("id", _id_value(sent.send_id)), ("cnt", sent.parts)]
     text = f"OK - {sent.parts} SMS, ID - {sent.send_id}"
     if cost_mode >= 2:
         record.append(("cost", format_money(sent.cost)))
