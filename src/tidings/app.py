@@ -39,6 +39,7 @@ from tidings.domain.balance import BalanceService
 from tidings.domain.callback_urls import CallbackPolicy
 from tidings.domain.clock import Clock, SystemClock
 from tidings.domain.guards import AbuseGuard, GuardLimits
+from tidings.domain.inbound import InboundService
 from tidings.domain.jobs import JobService
 from tidings.domain.message_rules import RequestLimits
 from tidings.domain.messages import MessageService
@@ -58,6 +59,7 @@ from tidings.ops.routes import ops_routes
 from tidings.store import migrate_apart
 from tidings.store.contacts import ContactStore
 from tidings.store.db import DatabaseUnavailable, open_database
+from tidings.store.inbound_reads import InboundQueries
 from tidings.store.messages import MessageStore
 from tidings.store.profile import ProfileStore
 from tidings.store.reports import ReportStore
@@ -152,6 +154,7 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
         upstreams=UpstreamMonitor(
             store, configured_upstreams(settings), routes_for(settings), UnroutedStore(store.db)
         ),
+        inbound=InboundService(InboundQueries(store.db)),
         limits=RequestLimits(max_recipients=settings.max_recipients),
     )
 
@@ -194,7 +197,9 @@ def configured_upstreams(settings: Settings) -> list[ConfiguredUpstream]:
 def build_channels(settings: Settings) -> list[tuple[Channel, int]]:
     """Every upstream in the settings as (channel, window), the virtual one first."""
     v = settings.virtual
-    lanes: list[tuple[Channel, int]] = [(VirtualChannel(v.delay_ms, v.failures), v.window)]
+    lanes: list[tuple[Channel, int]] = [
+        (VirtualChannel(v.delay_ms, v.failures, reply_text=v.reply_text), v.window)
+    ]
     lanes += upstream_channels(settings)
     return lanes
 
@@ -225,6 +230,7 @@ def build_dispatcher(
         clock,
         worker,
         store.tariff_by_id,
+        settings.inbound,
     )
 
 

@@ -188,6 +188,28 @@ class VirtualSettings(Section):
     # upstream of its kind waits, uncharged. True lets it serve live accounts too — charged
     # as if sent — for a staging or benchmark setup, never for real traffic.
     serves_live_accounts: bool = False
+    # Two-way messaging without an SMSC: when set, each message the virtual upstream delivers
+    # is answered by its recipient with this text (an inbound message to the sender), after
+    # the receipt. Empty: no answers.
+    reply_text: str = ""
+
+
+class InboundSettings(Section):
+    """Inbound messages (two-way messaging, docs/operations.md "Inbound messages")."""
+
+    # An incoming SMS answers the newest message sent to its phone from its destination
+    # within this many hours (when its destination is no assigned inbound number).
+    reply_window_h: float = Field(default=72.0, ge=0)
+    # A long message whose parts did not all come within this is kept with what came.
+    part_timeout_s: int = Field(default=300, ge=1)
+    # The same message delivered again within this (our answer to the SMSC was lost) is kept
+    # once; a part of a joined message is remembered as long.
+    dedup_window_s: int = Field(default=600, ge=0)
+    # Texts that put the sender on the account's stop list (case and blanks ignored); an
+    # account may set its own in the cabinet.
+    stop_keywords: list[str] = Field(
+        default_factory=lambda: ["STOP", "СТОП", "ОТПИСКА", "UNSUBSCRIBE"]
+    )
 
 
 class WebSettings(Section):
@@ -317,6 +339,7 @@ class Settings(BaseSettings):
     tariff: TariffSettings = Field(default_factory=TariffSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     virtual: VirtualSettings = Field(default_factory=VirtualSettings)
+    inbound: InboundSettings = Field(default_factory=InboundSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     # Upstreams ([[smpp]], [[smtp]]): the channels are built from these.
     smpp: list[SmppUpstream] = Field(default_factory=list)

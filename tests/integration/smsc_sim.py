@@ -79,9 +79,35 @@ class SmscSim:
         self._process.stdin.write(json.dumps(command) + "\n")
         self._process.stdin.flush()
 
-    def kill_after_deliver_resps(self, pid: int, count: int) -> None:
-        """SIGKILL `pid` as the `count`th deliver_sm_resp from now reaches the simulator."""
-        self.command({"kill": pid, "after_deliver_resps": count})
+    def kill_after_deliver_resps(self, pid: int, count: int, *, forget: bool = False) -> None:
+        """SIGKILL `pid` as the `count`th deliver_sm_resp from now reaches the simulator;
+        with `forget`, that answer is dropped as if the kill had come before it was sent."""
+        self.command({"kill": pid, "after_deliver_resps": count, "forget": forget})
+
+    def mo(
+        self,
+        octets: bytes,
+        *,
+        source: str = "79161234567",
+        destination: str = "Shop",
+        data_coding: int = 0,
+        esm_class: int = 0,
+        sar: tuple[int, int, int] | None = None,
+        data_sm: bool = False,
+    ) -> None:
+        """Send one mobile-originated message (started with commands=True); it is sent again
+        on every new bind until answered ESME_ROK."""
+        mo: dict[str, Any] = {
+            "source_addr": source,
+            "destination_addr": destination,
+            "hex": octets.hex(),
+            "data_coding": data_coding,
+            "esm_class": esm_class,
+            "data_sm": data_sm,
+        }
+        if sar is not None:
+            mo["sar"] = list(sar)
+        self.command({"mo": mo})
 
     def of(self, kind: str) -> list[dict[str, Any]]:
         with self._changed:

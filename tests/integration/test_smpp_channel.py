@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import structlog
 
 from tests.integration.smsc_sim import SmscSim, StartSim, start_sim_fixture  # noqa: F401
-from tidings.channels.base import OutboundMessage, Receipt, SubmitOutcome, SubmitResult
+from tidings.channels.base import InboundPart, OutboundMessage, Receipt, SubmitOutcome, SubmitResult
 from tidings.channels.smpp import SmppChannel, SmppUpstream
 from tidings.channels.smpp import pdu as P
 from tidings.domain.jobs import MessageFormat
@@ -55,9 +55,9 @@ class Receipts:
     """The on_receipt callback: keeps what arrives."""
 
     def __init__(self) -> None:
-        self.items: list[Receipt] = []
+        self.items: list[Receipt | InboundPart] = []
 
-    def __call__(self, receipt: Receipt) -> None:
+    def __call__(self, receipt: Receipt | InboundPart) -> None:
         self.items.append(receipt)
         if receipt.ack is not None:
             receipt.ack()  # recorded: what the dispatcher does after its commit
@@ -428,19 +428,55 @@ def test_stop_without_drain_reports_in_flight_as_ambiguous(start_sim: StartSim) 
     assert all(r.outcome is SubmitOutcome.AMBIGUOUS for r in results)
 
 
-def test_mobile_originated_message_is_acknowledged_but_is_no_receipt(start_sim: StartSim) -> None:
+def test_mobile_originated_message_is_handed_on_and_answered_only_once_recorded(
+    start_sim: StartSim,
+) -> None:
     sim = start_sim(send_mo="STOP")
-    receipts = Receipts()
+    held: list[InboundPart] = []
 
     async def scenario() -> None:
-        channel = await started(sim, receipts)
+        channel = SmppChannel(upstream(sim))
+        await channel.start(lambda item: held.append(item))  # type: ignore[arg-type]
+        await sim.until(lambda: bool(held))
+        await asyncio.sleep(0.2)
+        assert sim.of("deliver_sm_resp") == []  # not recorded yet: not answered
+        assert held[0].ack is not None
+        held[0].ack()
         await sim.until(lambda: bool(sim.of("deliver_sm_resp")))
         await channel.stop()
 
     run(scenario())
     sim.stop()  # all its events are read once it has exited
     assert sim.of("deliver_sm_resp")[0]["status"] == 0
-    assert receipts.items == []
+    part = held[0]
+    assert isinstance(part, InboundPart)
+    assert (part.upstream, part.source, part.destination, part.text) == (
+        "sim", "79161234567", "Shop", "STOP",
+    )  # fmt: skip
+    assert part.concat is None
+
+
+def test_data_sm_and_udh_parts_arrive_decoded(start_sim: StartSim) -> None:
+    sim = start_sim(send_data_sm=True, commands=True)
+    got = Receipts()
+
+    async def scenario() -> None:
+        await started(sim, got)
+        await got.until(1)
+        udh = bytes((5, 0, 3, 0x2A, 2, 2))
+        sim.mo(udh + "ещё".encode("utf-16-be"), data_coding=8, esm_class=0x40)
+        sim.mo("Hi all".encode("utf-16-be"), data_coding=8, sar=(300, 3, 1), data_sm=True)
+        await got.until(3)
+
+    run(scenario())
+    sim.stop()
+    first, udh_part, sar_part = got.items
+    assert isinstance(first, InboundPart) and first.text == "Hi"
+    assert isinstance(udh_part, InboundPart) and isinstance(sar_part, InboundPart)
+    assert (udh_part.text, udh_part.concat) == ("ещё", (0x2A, 2, 2))
+    assert (sar_part.text, sar_part.concat) == ("Hi all", (300, 3, 1))
+    assert [e["status"] for e in sim.of("data_sm_resp")] == [0, 0]
+    assert [e["status"] for e in sim.of("deliver_sm_resp")] == [0]
 
 
 def test_channel_rebinds_after_the_smsc_unbinds(start_sim: StartSim) -> None:

@@ -355,7 +355,7 @@ def test_a_silent_peer_is_dropped_after_an_unanswered_enquire_link(start_sim: St
 
 
 def test_unknown_requests_get_generic_nack(start_sim: StartSim) -> None:
-    sim = start_sim(send_data_sm=True)
+    sim = start_sim(send_unknown=True)
 
     async def scenario() -> None:
         session = SmppSession(config(sim))

@@ -23,7 +23,8 @@
 //   id_start           first message id (default 1); ids are counted over the whole run
 //   unbind_after       the SMSC sends unbind after answering the Nth submit_sm (once per run)
 //   ignore_enquire_link  never answer the client's enquire_link (a peer that went silent)
-//   send_data_sm       right after a bind, send a data_sm (a PDU the client does not handle)
+//   send_data_sm       right after a bind, send a data_sm carrying a mobile-originated text
+//   send_unknown       right after a bind, send a query_sm (a PDU an ESME does not handle)
 //   send_mo            right after a bind, send this text as a mobile-originated deliver_sm
 //   quiet              no line per submit_sm / deliver_sm_resp / enquire_link: a "count" line
 //                      ({"event":"count","submits":N,"deliver_sm_resp":M,"duplicates":D})
@@ -33,7 +34,16 @@
 //   commands           read JSON commands from stdin, one a line:
 //                      {"kill": PID, "after_deliver_resps": N} sends SIGKILL to PID right as
 //                      the Nth deliver_sm_resp from now arrives (in the same turn, before any
-//                      other PDU is read), then prints {"event":"killed","pid":P,"at":M}
+//                      other PDU is read), then prints {"event":"killed","pid":P,"at":M};
+//                      with "forget": true the answer that triggered the kill is dropped
+//                      as if it never arrived (the MO it answers stays unanswered)
+//                      {"mo": {source_addr, destination_addr, hex, data_coding, esm_class,
+//                      sar: [ref, total, seq], data_sm: bool}} sends one mobile-originated
+//                      message (short_message = the octets of `hex`; data_sm: in
+//                      message_payload) on the latest bound session. An MO stays pending
+//                      until answered ESME_ROK and is sent again on every new bind meanwhile,
+//                      as an SMSC does; each answer prints {"event":"mo_resp","key":K,
+//                      "status":S,"forgotten":F}, each send {"event":"mo_sent","key":K}
 'use strict';
 
 const smpp = require('smpp');
@@ -156,7 +166,40 @@ let deliverResps = 0;
 let counted = '';
 const destinations = new Set();
 let duplicates = 0;
-let killAt = null; // { pid, at }: SIGKILL when deliverResps reaches `at`
+let killAt = null; // { pid, at, forget }: SIGKILL when deliverResps reaches `at`
+let forgetting = false; // the answer that triggered a kill with `forget` is dropped
+const pendingMo = new Map(); // key → command, until answered ESME_ROK
+let nextMoKey = 1;
+let latestSession = null;
+
+function sendMo(session, key, mo) {
+  const body = {
+    source_addr: mo.source_addr || '79161234567',
+    destination_addr: mo.destination_addr || 'Shop',
+    esm_class: mo.esm_class || 0,
+    data_coding: mo.data_coding || 0,
+  };
+  const octets = Buffer.from(mo.hex || '', 'hex');
+  if (mo.sar) {
+    body.sar_msg_ref_num = mo.sar[0];
+    body.sar_total_segments = mo.sar[1];
+    body.sar_segment_seqnum = mo.sar[2];
+  }
+  const answered = (resp) => {
+    const forgotten = forgetting;
+    forgetting = false;
+    if (resp.command_status === 0 && !forgotten) pendingMo.delete(key);
+    emit({ event: 'mo_resp', key, status: resp.command_status, forgotten });
+  };
+  if (mo.data_sm) {
+    body.message_payload = octets;
+    session.data_sm(body, answered);
+  } else {
+    body.short_message = octets;
+    session.deliver_sm(body, answered);
+  }
+  emit({ event: 'mo_sent', key });
+}
 
 function emitCount() {
   const line = JSON.stringify({
@@ -214,8 +257,15 @@ function onBind(session, state, pdu) {
   state.systemId = pdu.system_id;
   session.send(pdu.response({ system_id: 'tidings-sim' }));
   if (opt.send_data_sm) {
-    session.data_sm({ source_addr: '79161234567', destination_addr: 'Shop' });
+    session.data_sm({
+      source_addr: '79161234567', destination_addr: 'Shop', message_payload: Buffer.from('Hi'),
+    });
   }
+  if (opt.send_unknown) {
+    session.query_sm({ message_id: '1', source_addr: 'Shop' });
+  }
+  latestSession = session;
+  for (const [key, mo] of pendingMo) sendMo(session, key, mo);
   if (opt.send_mo !== null) {
     session.deliver_sm({
       source_addr: '79161234567', destination_addr: 'Shop', short_message: opt.send_mo,
@@ -246,12 +296,16 @@ function onSession(session) {
     deliverResps += 1;
     if (killAt !== null && deliverResps >= killAt.at) {
       const { pid } = killAt;
+      forgetting = Boolean(killAt.forget);
       killAt = null;
       try { process.kill(pid, 'SIGKILL'); } catch (e) { /* already gone */ }
       emit({ event: 'killed', pid, at: deliverResps });
     }
     if (opt.quiet) return;
     emit({ event: 'deliver_sm_resp', status: pdu.command_status, sequence: pdu.sequence_number });
+  });
+  session.on('data_sm_resp', (pdu) => {
+    if (!opt.quiet) emit({ event: 'data_sm_resp', status: pdu.command_status });
   });
   session.on('unbind', (pdu) => {
     emit({ event: 'unbind' });
@@ -260,6 +314,7 @@ function onSession(session) {
   });
   session.on('close', () => {
     if (state.timer) clearInterval(state.timer);
+    if (latestSession === session) latestSession = null;
     emit({ event: 'close' });
   });
   session.on('error', (e) => emit({ event: 'error', message: String(e && e.message) }));
@@ -268,7 +323,18 @@ function onSession(session) {
 if (opt.commands) {
   require('readline').createInterface({ input: process.stdin }).on('line', (line) => {
     const command = JSON.parse(line);
-    if (command.kill) killAt = { pid: command.kill, at: deliverResps + command.after_deliver_resps };
+    if (command.kill) {
+      killAt = {
+        pid: command.kill, at: deliverResps + command.after_deliver_resps, forget: command.forget,
+      };
+    }
+    if (command.mo) {
+      const key = nextMoKey++;
+      pendingMo.set(key, command.mo);
+      if (latestSession !== null && latestSession.socket.writable) {
+        sendMo(latestSession, key, command.mo);
+      }
+    }
   });
 }
 

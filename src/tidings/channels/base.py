@@ -111,8 +111,31 @@ class Receipt:
     ack: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
 
-# Called on the event loop as receipts arrive; it hands the receipt on and must not block.
-ReceiptHandler = Callable[[Receipt], None]
+@dataclass(frozen=True)
+class InboundPart:
+    """A mobile-originated message (or one part of a long one) as an upstream delivered it.
+
+    `concat` is (reference, total, sequence) for a part of a long message (UDH or SAR), None
+    for a whole one. `fingerprint` names the octets received, so a message the upstream
+    delivers again (our answer was lost) is recognised and kept once.
+    """
+
+    upstream: str
+    source: str
+    destination: str
+    text: str
+    fingerprint: str
+    concat: tuple[int, int, int] | None = None
+    sent_at: datetime | None = None
+    # As for Receipt: answers the upstream once the part is stored. None: nothing to answer.
+    ack: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+
+
+# What an upstream hands to the dispatcher: a delivery receipt or an inbound message.
+Arrival = Receipt | InboundPart
+# Called on the event loop as receipts and inbound messages arrive; it hands them on and must
+# not block.
+ReceiptHandler = Callable[[Arrival], None]
 
 
 class Channel(Protocol):

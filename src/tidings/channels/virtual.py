@@ -1,14 +1,24 @@
 """The virtual upstream (test mode): no traffic; each message gets a receipt after a delay,
-through the same code paths as a real upstream's receipts."""
+through the same code paths as a real upstream's receipts. Inbound messages too: `inbound()`
+hands one to the dispatcher as an SMSC's would be (a test helper), and with `reply_text` set
+every delivered message is answered by its recipient with that text."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import random
 from datetime import UTC, datetime
 
-from tidings.channels.base import OutboundMessage, Receipt, ReceiptHandler, SubmitResult, accepted
+from tidings.channels.base import (
+    InboundPart,
+    OutboundMessage,
+    Receipt,
+    ReceiptHandler,
+    SubmitResult,
+    accepted,
+)
 from tidings.domain.lifecycle import MessageStatus
 from tidings.domain.routing import VIRTUAL
 
@@ -17,8 +27,13 @@ class VirtualChannel:
     name = VIRTUAL
 
     def __init__(
-        self, delay_ms: int = 300, failures: dict[int, float] | None = None, seed: int | None = None
+        self,
+        delay_ms: int = 300,
+        failures: dict[int, float] | None = None,
+        seed: int | None = None,
+        reply_text: str = "",
     ) -> None:
+        self._reply_text = reply_text
         self._delay = delay_ms / 1000
         self._failures = [(MessageStatus(s), p) for s, p in (failures or {}).items()]
         self._random = random.Random(seed)
@@ -42,7 +57,34 @@ class VirtualChannel:
                 self._delay, self._receipt, token, upstream_id, outcome
             )
             self._idle.clear()
+        if self._reply_text and outcome is MessageStatus.DELIVERED and message.sender:
+            # After the receipts: a reply can only answer a message that was handed over.
+            loop.call_later(
+                self._delay * 2,
+                self.inbound,
+                message.address,
+                message.sender,
+                self._reply_text,
+                f"v{message.message_id}",
+            )
         return accepted(ids)
+
+    def inbound(self, source: str, destination: str, text: str, nonce: str = "") -> None:
+        """An inbound message from `source` to `destination`, as if an SMSC delivered it
+        (`nonce` tells two equal texts apart, so neither is taken for a resend)."""
+        if self._on_receipt is None:
+            return
+        digest = hashlib.sha256(f"{source}\0{destination}\0{text}\0{nonce}".encode())
+        self._on_receipt(
+            InboundPart(
+                self.name,
+                source,
+                destination,
+                text,
+                digest.hexdigest()[:40],
+                sent_at=datetime.now(UTC),
+            )
+        )
 
     def _outcome(self) -> MessageStatus:
         draw = self._random.random()

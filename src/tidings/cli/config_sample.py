@@ -75,6 +75,13 @@ SAMPLE = """\
 # window = 200
 # failures = {}                   # e.g. { 20 = 0.02 }: 2 % undeliverable
 # serves_live_accounts = false    # true: live accounts too, charged, nothing sent (staging)
+# reply_text = ""                 # set: every delivered message is answered with this text
+
+[inbound]                         # incoming SMS (two-way messaging)
+# reply_window_h = 72.0           # an SMS answers the newest message to its phone this recent
+# part_timeout_s = 300            # a long message missing parts is kept with what came
+# dedup_window_s = 600            # the same message delivered again within this is kept once
+# stop_keywords = ["STOP", "СТОП", "ОТПИСКА", "UNSUBSCRIBE"]  # opt-out texts (per account too)
 
 [web]                             # the cabinet at /
 # session_secret = ""             # empty: random per start (sessions end at a restart)

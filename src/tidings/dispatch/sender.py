@@ -22,11 +22,12 @@ from collections.abc import Sequence
 
 import structlog
 
-from tidings.channels.base import Channel, Receipt, SubmitResult
-from tidings.config import DispatchSettings
+from tidings.channels.base import Arrival, Channel, InboundPart, Receipt, SubmitResult
+from tidings.config import DispatchSettings, InboundSettings
 from tidings.dispatch.callbacks import CallbackSender
 from tidings.dispatch.claims import Claimed, TariffLookup
 from tidings.dispatch.db_calls import DbCalls
+from tidings.dispatch.inbound import InboundRecorder
 from tidings.dispatch.lane_state import REPORT_EVERY_S
 from tidings.dispatch.lanes import Lane, LaneRunner
 from tidings.dispatch.liveness import Liveness, WorkerIdTaken
@@ -52,6 +53,7 @@ class Dispatcher:
         clock: Clock,
         worker_id: str,
         tariffs: TariffLookup,
+        inbound: InboundSettings | None = None,
     ) -> None:
         self._db = db
         self._scheduler = scheduler
@@ -63,6 +65,7 @@ class Dispatcher:
         self._receipts = ReceiptRecorder(
             db, clock, self._calls, settings.unmatched_receipt_keep_min
         )
+        self._inbound = InboundRecorder(db, clock, self._calls, inbound or InboundSettings())
         self._results = ResultRecorder(db, clock, worker_id, settings, self._receipts)
         self._recovery = Recovery(db, clock, worker_id, settings)
         self._runner = LaneRunner(
@@ -109,10 +112,11 @@ class Dispatcher:
 
     async def _dispatch(self, stop: asyncio.Event) -> None:
         for lane in self._lanes:
-            await lane.channel.start(self._receipts.on_receipt)
+            await lane.channel.start(self._on_arrival)
         await self._calls.run(self._recovery.recover_own_leases)
         tasks = [asyncio.create_task(self._runner.run(lane)) for lane in self._lanes]
         tasks.append(asyncio.create_task(self._receipts.run()))
+        tasks.append(asyncio.create_task(self._inbound.run()))
         tasks.append(asyncio.create_task(self._housekeeping_loop()))
         tasks.append(asyncio.create_task(self._callbacks.run(self._stop_seen)))
         tasks.append(asyncio.create_task(self._state_loop()))
@@ -123,17 +127,26 @@ class Dispatcher:
         for lane in self._lanes:
             lane.wake.set()
         self._receipts.wake.set()
+        self._inbound.wake.set()
         await asyncio.gather(*tasks[: len(self._lanes)])
         for lane in self._lanes:
             await lane.channel.stop(drain=True)
         # The other loops end on the flag (not by cancellation: wait_for can swallow a
         # cancel on Python 3.11); the receipt loop flushes what the channels delivered last.
         self._receipts.close()
+        self._inbound.close()
         await asyncio.gather(*tasks[len(self._lanes) :])
         for lane in self._lanes:
             lane.stats.finished()
         await self._report_states()
         log.info("dispatcher stopped", handed_over=self.handed_over)
+
+    def _on_arrival(self, arrival: Arrival) -> None:
+        """What a channel hands over: a receipt, or an inbound message."""
+        if isinstance(arrival, InboundPart):
+            self._inbound.on_inbound(arrival)
+        else:
+            self._receipts.on_receipt(arrival)
 
     # ---- one transaction at a time (the tests drive the parts through these) ---------------
 
@@ -150,6 +163,12 @@ class Dispatcher:
 
     def _sweep(self) -> None:
         self._recovery.sweep()
+
+    def _record_inbound(self, batch: list[InboundPart]) -> object:
+        return self._inbound.record(batch)
+
+    def _sweep_inbound(self) -> object:
+        return self._inbound.sweep()
 
     def _recover_own_leases(self) -> None:
         self._recovery.recover_own_leases()
@@ -177,6 +196,7 @@ class Dispatcher:
                     self._next_sweep = time.monotonic() + SWEEP_EVERY_S
                     await self._calls.run(self._sweep)
                     await self._calls.run(self._receipts.match_stored)
+                    await self._calls.run(self._inbound.sweep)
             except Exception:
                 log.exception("housekeeping failed")
             for lane in self._lanes:

@@ -12,6 +12,7 @@ from tidings.domain.auth import Authenticator
 from tidings.domain.balance import BalanceService
 from tidings.domain.clock import Clock
 from tidings.domain.guards import AbuseGuard
+from tidings.domain.inbound import InboundService
 from tidings.domain.jobs import JobService
 from tidings.domain.message_rules import RequestLimits
 from tidings.domain.messages import MessageService
@@ -44,5 +45,7 @@ class Services:
     # The operator's: accounts, money, tariffs, and the upstreams' live state.
     admin: AdminService
     upstreams: UpstreamMonitor
+    # Incoming SMS: get_answers, the inbox, a list's replies, the operator's inbound numbers.
+    inbound: InboundService
     # What one request may ask for (jobs.php/send.php and the cabinet's create form alike).
     limits: RequestLimits = field(default_factory=RequestLimits)

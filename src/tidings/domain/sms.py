@@ -188,3 +188,25 @@ def gsm7_encode(text: str) -> bytes:
 def ucs2_encode(text: str) -> bytes:
     # UTF-16-BE rather than strict UCS-2, so emoji survive as surrogate pairs (what handsets read).
     return text.encode("utf-16-be")
+
+
+_GSM7_CHAR: dict[int, str] = {code: ch for ch, code in _GSM7_CODE.items()}
+_GSM7_EXT_CHAR: dict[int, str] = {code: ch for ch, code in _GSM7_EXT_CODE.items()}
+
+
+def gsm7_decode(octets: bytes) -> str:
+    """Unpacked GSM-7 (one septet per octet) → text; the reverse of `gsm7_encode`. A septet
+    outside the tables (or an escape with nothing known after it) reads as "?": an inbound
+    message is kept, never refused, for one odd character."""
+    out: list[str] = []
+    escaped = False
+    for octet in octets:
+        code = octet & 0x7F
+        if escaped:
+            out.append(_GSM7_EXT_CHAR.get(code, "?"))
+            escaped = False
+        elif code == _ESC:
+            escaped = True
+        else:
+            out.append(_GSM7_CHAR.get(code, "?"))
+    return "".join(out)

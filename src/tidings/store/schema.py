@@ -1,4 +1,6 @@
-"""The one schema for SQLite and PostgreSQL (SQLAlchemy Core). Alembic migrations follow it.
+"""The one schema, over 500 lines: every table in one place, as Alembic compares it whole.
+
+SQLite and PostgreSQL alike (SQLAlchemy Core); the Alembic migrations follow it.
 
 Money is stored as integer minor units (kopecks, cents): exact, and summed by the database.
 Times are stored as integer unix seconds (UTC): the same on both databases, cheap to index.
@@ -82,6 +84,10 @@ accounts = Table(
     # Status changes are POSTed here when set, signed with HMAC-SHA256 under the secret.
     Column("callback_url", String(500), nullable=False, server_default=""),
     Column("callback_secret", String(64), nullable=False, server_default=""),
+    # Inbound messages are POSTed to callback_url too (smsc.ru's fl[11]).
+    Column("forward_inbound", Boolean, nullable=False, server_default=text("false")),
+    # Comma-separated stop keywords; NULL = `inbound.stop_keywords` of the settings.
+    Column("stop_keywords", Text, nullable=True),
 )
 
 api_keys = Table(
@@ -274,6 +280,8 @@ messages = Table(
     Index("ix_messages_upstream", "upstream", "upstream_msg_id"),
     # status.php: the newest message with a client's id.
     Index("ix_messages_client_id", "account_id", "client_id", "id"),
+    # Inbound routing: the newest message to a phone (is an incoming SMS a reply to it?).
+    Index("ix_messages_address", "address", "id"),
     # The ledger, upstream ids and callbacks name messages by id (no foreign key: they outlive
     # a deleted message), so SQLite must never give a deleted message's id to a new one.
     sqlite_autoincrement=True,
@@ -415,7 +423,67 @@ callbacks = Table(
     Column("lease_until", BigInteger, nullable=True),
     Column("done_at", BigInteger, nullable=True),
     Column("last_error", String(255), nullable=False, server_default=""),
+    # Set for an inbound message forwarded to the handler (message_id is 0 then).
+    Column("inbound_id", BigInteger, nullable=True),
     Index("ix_callbacks_due", "done_at", "next_at"),
+)
+
+# Numbers the operator assigned to accounts: an SMS to one belongs to its account.
+inbound_numbers = Table(
+    "inbound_numbers",
+    metadata,
+    Column("number", String(20), primary_key=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_inbound_numbers_account_id", "account_id"),
+)
+
+# Incoming SMS (domain/inbound.py): stored before the SMSC is answered. account_id NULL =
+# unassigned (the operator's). The ids are get_answers' `after_id`: never reused.
+inbound_messages = Table(
+    "inbound_messages",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True),
+    Column("upstream", String(64), nullable=False),
+    Column("phone", String(32), nullable=False),
+    Column("to_phone", String(32), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    # domain.inbound.Route: by an assigned number, as a reply, unassigned.
+    Column("route", Integer, nullable=False),
+    # The text was a stop keyword: the phone went on the account's stop list.
+    Column("stop", Boolean, nullable=False, server_default=text("false")),
+    # The outbound message it answers and that message's list (no foreign keys: kept apart).
+    Column("message_id", BigInteger, nullable=True),
+    Column("job_pk", BigInteger, nullable=True),
+    Column("parts", Integer, nullable=False, server_default="1"),
+    Column("missing", Integer, nullable=False, server_default="0"),
+    # Digest of the octets received: a message delivered again is recognised (dedup window).
+    Column("fingerprint", String(64), nullable=False),
+    Index("ix_inbound_messages_account_id", "account_id", "id"),
+    Index("ix_inbound_messages_job_pk", "job_pk", "id"),
+    Index("ix_inbound_messages_upstream", "upstream", "fingerprint"),
+    sqlite_autoincrement=True,
+)
+
+# Parts of long inbound messages, stored (and answered) as they come; joined into
+# inbound_messages when all are in, or after `inbound.part_timeout_s` with what came. Kept
+# (inbound_id set) for the dedup window, so a part delivered again is not a new message.
+inbound_parts = Table(
+    "inbound_parts",
+    metadata,
+    Column("upstream", String(64), primary_key=True),
+    Column("source", String(32), primary_key=True),
+    Column("destination", String(32), primary_key=True),
+    Column("ref", Integer, primary_key=True),
+    Column("total", Integer, primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    Column("inbound_id", BigInteger, nullable=True),
+    Index("ix_inbound_parts_received_at", "received_at"),
 )
 
 # Live state of each dispatcher's upstreams ("lanes"), one row per (upstream, worker), upserted

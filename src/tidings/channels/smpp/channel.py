@@ -40,6 +40,7 @@ from tidings.channels.base import SubmitResult as Result
 from tidings.channels.smpp import pdu as P
 from tidings.channels.smpp.encoding import EncodingError, EncodingOptions, encode_message
 from tidings.channels.smpp.errors import SmppDisconnected, SmppError, SmppStatusError, SmppTimeout
+from tidings.channels.smpp.mo import inbound_part
 from tidings.channels.smpp.pacing import Backoff
 from tidings.channels.smpp.receipts import (
     ReceiptError,
@@ -330,8 +331,7 @@ class SmppChannel:
             ack()  # acknowledged anyway: the SMSC resending it would not make it readable
             return
         if parsed is None:
-            log.info("smpp.mo_message", upstream=self.name, source=message.source_addr)
-            ack()
+            self._on_mo(message, ack)
             return
         if parsed.status is None or self._on_receipt is None:
             ack()  # an intermediate state: nothing to record
@@ -351,3 +351,11 @@ class SmppChannel:
         # Acknowledged by the dispatcher once recorded. An exception here propagates: the
         # session then refuses the deliver_sm temporarily and the SMSC delivers it again.
         self._on_receipt(receipt)
+
+    def _on_mo(self, message: P.ShortMessage, ack: DeliverAck) -> None:
+        """An inbound message: handed on like a receipt, acknowledged only once stored. With
+        nobody to store it (no handler), refused for now, so the SMSC keeps it."""
+        if self._on_receipt is None:
+            ack(P.ESME_RX_T_APPN)
+            return
+        self._on_receipt(replace(inbound_part(message, self.name), ack=ack))

@@ -38,6 +38,7 @@ OUTBIND = 0x0000000B
 ENQUIRE_LINK = 0x00000015
 ENQUIRE_LINK_RESP = 0x80000015
 DATA_SM = 0x00000103
+DATA_SM_RESP = 0x80000103
 
 # command_status (SMPP 3.4 §5.1.3)
 ESME_ROK = 0x00
@@ -358,6 +359,37 @@ def encode_message_id_resp(
 
 def encode_deliver_sm_resp(sequence: int, status: int = ESME_ROK) -> bytes:
     return encode_message_id_resp(DELIVER_SM_RESP, "", sequence, status)
+
+
+def encode_data_sm_resp(sequence: int, status: int = ESME_ROK) -> bytes:
+    return encode_message_id_resp(DATA_SM_RESP, "", sequence, status)
+
+
+def decode_data_sm(body: bytes) -> ShortMessage:
+    """data_sm (SMPP 3.4 §4.7.1) as the ShortMessage it amounts to: no short_message field,
+    the text in the message_payload TLV, the other deliver_sm fields left at their zeros."""
+    try:
+        service_type, off = read_cstring(body, 0, SERVICE_TYPE_MAX, "service_type")
+        src_ton, src_npi = body[off], body[off + 1]
+        source_addr, off = read_cstring(body, off + 2, 65, "source_addr")
+        dst_ton, dst_npi = body[off], body[off + 1]
+        destination_addr, off = read_cstring(body, off + 2, 65, "destination_addr")
+        esm_class, registered, coding = body[off], body[off + 1], body[off + 2]
+    except IndexError as exc:
+        raise PduError("data_sm body truncated") from exc
+    return ShortMessage(
+        source_addr,
+        destination_addr,
+        service_type=service_type,
+        source_addr_ton=src_ton,
+        source_addr_npi=src_npi,
+        dest_addr_ton=dst_ton,
+        dest_addr_npi=dst_npi,
+        esm_class=esm_class,
+        registered_delivery=registered,
+        data_coding=coding,
+        tlvs=decode_tlvs(body, off + 3),
+    )
 
 
 def decode_message_id(body: bytes) -> str:

@@ -238,7 +238,7 @@ class SmppSession:
                 log.warning("smpp.generic_nack", status=P.status_name(pdu.status))
         elif pdu.command_id == P.ENQUIRE_LINK:
             self._send(P.encode_enquire_link_resp(pdu.sequence))
-        elif pdu.command_id == P.DELIVER_SM:
+        elif pdu.command_id in (P.DELIVER_SM, P.DATA_SM):
             self._handle_deliver(pdu)
         elif pdu.command_id == P.UNBIND:
             self._send(P.encode_unbind_resp(pdu.sequence))
@@ -251,13 +251,19 @@ class SmppSession:
             self._send(P.encode_generic_nack(pdu.sequence, P.ESME_RINVCMDID))
 
     def _handle_deliver(self, pdu: P.Pdu) -> None:
+        """deliver_sm and data_sm alike: a receipt or an inbound message, answered with the
+        matching response once the handler's `ack` says it is recorded."""
+        data_sm = pdu.command_id == P.DATA_SM
         try:
-            message = P.ShortMessage.decode_body(pdu.body)
+            if data_sm:
+                message = P.decode_data_sm(pdu.body)
+            else:
+                message = P.ShortMessage.decode_body(pdu.body)
         except P.PduError as exc:
-            log.warning("smpp.deliver_sm_malformed", error=str(exc))
-            self._send(P.encode_deliver_sm_resp(pdu.sequence, P.ESME_RX_P_APPN))
+            log.warning("smpp.deliver_sm_malformed", error=str(exc), data_sm=data_sm)
+            self._ack_deliver(pdu.sequence, P.ESME_RX_P_APPN, data_sm=data_sm)
             return
-        ack = partial(self._ack_deliver, pdu.sequence)
+        ack = partial(self._ack_deliver, pdu.sequence, data_sm=data_sm)
         if self._on_deliver is None:
             ack()
             return
@@ -269,10 +275,14 @@ class SmppSession:
             log.exception("smpp.deliver_handler_failed")
             ack(P.ESME_RX_T_APPN)
 
-    def _ack_deliver(self, sequence: int, status: int = P.ESME_ROK) -> None:
-        """Answer a deliver_sm, if this connection still lives (else the SMSC resends it)."""
+    def _ack_deliver(
+        self, sequence: int, status: int = P.ESME_ROK, *, data_sm: bool = False
+    ) -> None:
+        """Answer a deliver_sm (or data_sm), if this connection still lives (else the SMSC
+        resends it)."""
         if not self._closed.is_set():
-            self._send(P.encode_deliver_sm_resp(sequence, status))
+            encode = P.encode_data_sm_resp if data_sm else P.encode_deliver_sm_resp
+            self._send(encode(sequence, status))
 
     def _send(self, data: bytes) -> None:
         if not self._outbox:

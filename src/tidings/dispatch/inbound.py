@@ -1,0 +1,195 @@
+"""Inbound messages: taken from the channels like receipts, stored in batches, and only then
+acknowledged to the upstream — until the commit the SMSC still holds them and, if we die,
+delivers them again on the next bind. A message delivered again after its commit (our answer
+was lost) is recognised by its fingerprint within `inbound.dedup_window_s` and kept once; a
+part of a long message by its place in the message.
+
+Parts of long messages are stored as they come (and answered: an SMSC will not wait minutes
+for the missing one), joined in the transaction that stores the last of them, or by the
+sweep after `inbound.part_timeout_s` with what came. Whose a message is, and what STOP
+does, is tidings.domain.inbound's."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+from collections import Counter
+from collections.abc import Sequence
+
+import structlog
+
+from tidings.channels.base import InboundPart
+from tidings.config import InboundSettings
+from tidings.dispatch.db_calls import DbCalls
+from tidings.domain.clock import Clock, to_ts
+from tidings.domain.inbound import (
+    decide_owner,
+    inbound_address,
+    is_stop,
+    join_parts,
+    parse_keywords,
+)
+from tidings.store import inbound as q
+from tidings.store.db import Database, Tx
+
+log = structlog.get_logger("tidings.dispatcher")
+SWEEP_BATCH = 500
+
+
+class InboundRecorder:
+    """The inbound messages of every lane of one dispatcher."""
+
+    def __init__(
+        self, db: Database, clock: Clock, calls: DbCalls, settings: InboundSettings
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._calls = calls
+        self._settings = settings
+        self._default_keywords = parse_keywords(None, settings.stop_keywords)
+        self._pending: list[InboundPart] = []
+        self.wake = asyncio.Event()
+        self._closed = False
+
+    def close(self) -> None:
+        self._closed = True
+        self.wake.set()
+
+    def on_inbound(self, part: InboundPart) -> None:
+        self._pending.append(part)
+        self.wake.set()
+
+    async def run(self) -> None:
+        while not self._closed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), 0.05)
+            self.wake.clear()
+            await self._flush_safely()
+        await self._flush_safely()
+
+    async def _flush_safely(self) -> None:
+        """A failed flush keeps its messages (unanswered) for the next round."""
+        if not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        try:
+            await self._calls.hot(lambda: self.record(batch))
+        except Exception:
+            self._pending[:0] = batch
+            log.exception("recording inbound messages failed; will retry")
+            await asyncio.sleep(0.5)
+            return
+        for part in batch:  # durable now: the upstream may forget them
+            if part.ack is not None:
+                part.ack()
+
+    def record(self, batch: Sequence[InboundPart]) -> Counter[str]:
+        """Store a batch in one transaction. Returns how many were kept by outcome
+        ("number", "reply", "unassigned", "stop", "duplicate", "part")."""
+        now = to_ts(self._clock.now())
+        since = now - self._settings.dedup_window_s
+        outcomes: Counter[str] = Counter()
+        with self._db.tx() as tx:
+            seen: set[str] = set()
+            parts: list[q.StoredPart] = []
+            for item in batch:
+                if item.concat is not None:
+                    parts.append(_stored_part(item))
+                    continue
+                duplicate = item.fingerprint in seen or q.seen_recently(
+                    tx, item.upstream, item.fingerprint, since
+                )
+                seen.add(item.fingerprint)
+                if duplicate:
+                    outcomes["duplicate"] += 1
+                    continue
+                message = q.NewInbound(
+                    item.upstream,
+                    inbound_address(item.source),
+                    inbound_address(item.destination),
+                    item.text,
+                    item.fingerprint,
+                )
+                outcomes.update(self._keep(tx, message, now)[1])
+            if parts:
+                q.store_parts(tx, parts, now)
+                outcomes["part"] += len(parts)
+                for key in dict.fromkeys(p.key for p in parts):
+                    stored = q.open_parts(tx, key)
+                    if len(stored) >= key[4]:
+                        outcomes.update(self._join(tx, key, stored, now))
+        return outcomes
+
+    def sweep(self) -> Counter[str]:
+        """Long messages whose missing parts did not come in time are kept with what came;
+        joined parts past the dedup window are forgotten."""
+        now = to_ts(self._clock.now())
+        outcomes: Counter[str] = Counter()
+        forget_before = now - max(self._settings.dedup_window_s, 1)
+        with self._db.tx(write=False) as tx:
+            due = q.overdue_sets(tx, now - self._settings.part_timeout_s, SWEEP_BATCH)
+            old = q.joined_parts_before(tx, forget_before)
+        if not due and not old:
+            return outcomes  # the usual round: a read, no write
+        with self._db.tx() as tx:
+            for key in due:
+                stored = q.open_parts(tx, key)
+                if stored:  # another dispatcher may have joined it meanwhile
+                    outcomes.update(self._join(tx, key, stored, now))
+            q.forget_joined_parts(tx, forget_before)
+        if outcomes:
+            log.info("inbound messages kept with parts missing", count=sum(outcomes.values()))
+        return outcomes
+
+    def _join(self, tx: Tx, key: q.PartKey, stored: list[q.StoredPart], now: int) -> Counter[str]:
+        upstream, source, destination, _ref, total = key
+        text, missing = join_parts({p.seq: p.text for p in stored}, total)
+        digest = hashlib.sha256("".join(p.fingerprint for p in stored).encode()).hexdigest()
+        message = q.NewInbound(
+            upstream,
+            inbound_address(source),
+            inbound_address(destination),
+            text,
+            digest[:40],
+            parts=total,
+            missing=missing,
+        )
+        inbound_id, outcomes = self._keep(tx, message, now)
+        q.mark_joined(tx, key, inbound_id)
+        return outcomes
+
+    def _keep(self, tx: Tx, message: q.NewInbound, now: int) -> tuple[int, Counter[str]]:
+        """Route, store, apply STOP, queue the handler's callback: one message."""
+        since = now - int(self._settings.reply_window_h * 3600)
+        owner = decide_owner(
+            q.number_owner(tx, message.to_phone),
+            q.reply_target(tx, message.phone, message.to_phone, since),
+        )
+        stop = False
+        account = None
+        if owner.account_id is not None:
+            account = q.account_inbound(tx, owner.account_id)
+            keywords = (
+                self._default_keywords
+                if account.stop_keywords is None
+                else parse_keywords(account.stop_keywords)
+            )
+            stop = is_stop(message.text, keywords)
+        inbound_id = q.insert_inbound(tx, message, owner, stop, now)
+        if owner.account_id is not None and account is not None:
+            if stop:
+                q.stop_list_phone(tx, owner.account_id, message.phone, now)
+            if account.forwards:
+                q.enqueue_inbound_callback(tx, owner.account_id, inbound_id, now)
+        kept = Counter({owner.route.name.lower(): 1})
+        if stop:
+            kept["stop"] += 1
+        return inbound_id, kept
+
+
+def _stored_part(item: InboundPart) -> q.StoredPart:
+    assert item.concat is not None
+    ref, total, seq = item.concat
+    key: q.PartKey = (item.upstream, item.source, item.destination, ref, total)
+    return q.StoredPart(key, seq, item.text, item.fingerprint)

@@ -1,0 +1,189 @@
+"""Inbound messages (two-way messaging): whose an incoming SMS is, STOP keywords, reading them.
+
+Whose it is, in order (issue 14, docs/api.md "Inbound messages"):
+1. the destination is an inbound number the operator assigned to an account → that account;
+2. else it answers the newest message an account sent to that phone from that sender (the
+   destination) within `inbound.reply_window_h` → that account, linked to that message and
+   its mailing list;
+3. else it is kept unassigned, for the operator.
+
+A message of an account whose text is one of the account's stop keywords (case and blanks
+ignored) puts the sender's number on the account's stop list for mailing lists.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from tidings.domain.accounts import Account
+from tidings.errors import InvalidParameter, NotFound
+
+DEFAULT_STOP_KEYWORDS: tuple[str, ...] = ("STOP", "СТОП", "ОТПИСКА", "UNSUBSCRIBE")
+# Shown where a part of a long message never came (after `inbound.part_timeout_s`).
+MISSING_PART = "[…]"
+MAX_NUMBER_LEN = 20
+
+
+class Route(enum.IntEnum):
+    """How an inbound message found its account (stored; never renumber)."""
+
+    NUMBER = 1
+    REPLY = 2
+    UNASSIGNED = 3
+
+
+ROUTE_NAMES: dict[Route, str] = {
+    Route.NUMBER: "number",
+    Route.REPLY: "reply",
+    Route.UNASSIGNED: "unassigned",
+}
+
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    """The outbound message an inbound one answers."""
+
+    account_id: int
+    message_id: int
+    job_pk: int | None
+
+
+@dataclass(frozen=True)
+class Ownership:
+    account_id: int | None
+    route: Route
+    reply_to: ReplyTarget | None = None
+
+
+def decide_owner(number_owner: int | None, reply: ReplyTarget | None) -> Ownership:
+    """The precedence of the module docstring: an assigned number, a reply, or nobody."""
+    if number_owner is not None:
+        return Ownership(number_owner, Route.NUMBER)
+    if reply is not None:
+        return Ownership(reply.account_id, Route.REPLY, reply)
+    return Ownership(None, Route.UNASSIGNED)
+
+
+def normalise_keyword(text: str) -> str:
+    """Case and blanks do not matter: " стоп " is "СТОП"."""
+    return " ".join(text.split()).casefold()
+
+
+def parse_keywords(raw: str | None, default: Sequence[str] = DEFAULT_STOP_KEYWORDS) -> list[str]:
+    """An account's keywords as stored (comma-separated; NULL = the defaults), normalised."""
+    items = default if raw is None else raw.split(",")
+    return [k for k in (normalise_keyword(i) for i in items) if k]
+
+
+def is_stop(text: str, keywords: Sequence[str]) -> bool:
+    return normalise_keyword(text) in keywords
+
+
+def inbound_address(raw: str) -> str:
+    """An SMSC address as Tidings keeps numbers: digits without '+'; anything else (a short
+    code with letters, an alphanumeric name) as given, trimmed."""
+    token = raw.strip()
+    digits = token.removeprefix("+")
+    return digits if digits.isdigit() and digits.isascii() else token
+
+
+def join_parts(parts: Mapping[int, str], total: int) -> tuple[str, int]:
+    """A long message from its parts by sequence number: (text, parts missing)."""
+    texts = [parts.get(seq, MISSING_PART) for seq in range(1, total + 1)]
+    return "".join(texts), sum(1 for seq in range(1, total + 1) if seq not in parts)
+
+
+def assigned_number(raw: str) -> str:
+    """An inbound number as the operator gives it (digits, '+' allowed)."""
+    number = inbound_address(raw)
+    if not number.isdigit() or not 3 <= len(number) <= MAX_NUMBER_LEN:
+        raise InvalidParameter(f"inbound number: 3 to {MAX_NUMBER_LEN} digits")
+    return number
+
+
+# ---- reading --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboundView:
+    id: int
+    account_id: int | None
+    upstream: str
+    phone: str
+    to_phone: str
+    text: str
+    received_at: int
+    route: Route
+    stop: bool
+    # The outbound message it answers and that message's list (client-facing id), if any.
+    reply_to: int | None = None
+    job_id: int | None = None
+    reply_sent_at: int | None = None
+    parts: int = 1
+    missing: int = 0
+
+
+@dataclass(frozen=True)
+class InboundQuery:
+    """get_answers and the cabinet's inbox: an account's messages, newest first."""
+
+    account_id: int
+    since_ts: int | None = None
+    after_id: int = 0
+    before_id: int | None = None
+    to_phone: str = ""
+    search: str = ""
+    # Only the replies to this mailing list (the account's list number).
+    job_id: int | None = None
+    # Only stop keywords (a list's opt-outs).
+    stops_only: bool = False
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class InboundNumber:
+    number: str
+    account_id: int
+    login: str
+    created_at: int
+
+
+class InboundStore(Protocol):
+    def inbound_page(self, query: InboundQuery) -> list[InboundView]: ...
+
+    def unassigned_page(self, before_id: int | None, limit: int) -> list[InboundView]: ...
+
+    def inbound_numbers(self, account_id: int | None) -> list[InboundNumber]:
+        """An account's numbers, or every account's (None)."""
+
+    def assign_number(self, number: str, account_id: int, now: int) -> None:
+        """InvalidParameter when another account has it."""
+
+    def release_number(self, number: str) -> bool: ...
+
+
+class InboundService:
+    def __init__(self, store: InboundStore) -> None:
+        self._store = store
+
+    def page(self, query: InboundQuery) -> list[InboundView]:
+        return self._store.inbound_page(query)
+
+    def unassigned(self, before_id: int | None, limit: int) -> list[InboundView]:
+        return self._store.unassigned_page(before_id, limit)
+
+    def numbers(self, account: Account | None) -> list[InboundNumber]:
+        return self._store.inbound_numbers(None if account is None else account.id)
+
+    def assign(self, raw_number: str, account: Account, now: datetime) -> str:
+        number = assigned_number(raw_number)
+        self._store.assign_number(number, account.id, int(now.timestamp()))
+        return number
+
+    def release(self, raw_number: str) -> None:
+        if not self._store.release_number(assigned_number(raw_number)):
+            raise NotFound("no such inbound number")

@@ -1,0 +1,115 @@
+"""Inbound messages as the edges read them (get_answers, the cabinet's inbox, a list's
+replies, the operator's unassigned ones) and the operator's inbound numbers.
+
+Every account query is scoped by account_id: another account's messages read as nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tidings.domain.inbound import InboundNumber, InboundQuery, InboundView, Route
+from tidings.errors import InvalidParameter
+from tidings.store.db import Database, Row
+
+_COLUMNS = (
+    "i.id, i.account_id, i.upstream, i.phone, i.to_phone, i.text, i.received_at, i.route, "
+    "i.stop, i.message_id, j.job_id, m.sent_at, i.parts, i.missing"
+)
+_FROM = (
+    "FROM inbound_messages i LEFT JOIN jobs j ON j.id = i.job_pk "
+    "LEFT JOIN messages m ON m.id = i.message_id "
+)
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _view(r: Row) -> InboundView:
+    return InboundView(
+        id=int(r[0]),
+        account_id=None if r[1] is None else int(r[1]),
+        upstream=r[2],
+        phone=r[3],
+        to_phone=r[4],
+        text=r[5],
+        received_at=int(r[6]),
+        route=Route(int(r[7])),
+        stop=bool(r[8]),
+        reply_to=None if r[9] is None else int(r[9]),
+        job_id=None if r[10] is None else int(r[10]),
+        reply_sent_at=None if r[11] is None else int(r[11]),
+        parts=int(r[12]),
+        missing=int(r[13]),
+    )
+
+
+class InboundQueries:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def inbound_page(self, query: InboundQuery) -> list[InboundView]:
+        where = ["i.account_id = ?", "i.id > ?"]
+        params: list[Any] = [query.account_id, query.after_id]
+        if query.before_id is not None:
+            where.append("i.id < ?")
+            params.append(query.before_id)
+        if query.since_ts is not None:
+            where.append("i.received_at >= ?")
+            params.append(query.since_ts)
+        if query.to_phone:
+            where.append("i.to_phone = ?")
+            params.append(query.to_phone)
+        if query.search:
+            where.append("(i.phone LIKE ? ESCAPE '\\' OR i.text LIKE ? ESCAPE '\\')")
+            params += [_like(query.search)] * 2
+        if query.job_id is not None:
+            where.append(
+                "i.job_pk = (SELECT id FROM jobs WHERE account_id = ? AND job_id = ? "
+                "AND deleted_at IS NULL)"
+            )
+            params += [query.account_id, query.job_id]
+        if query.stops_only:
+            where.append("i.stop = ?")
+            params.append(True)
+        with self._db.tx(write=False) as tx:
+            rows = tx.all(
+                f"SELECT {_COLUMNS} {_FROM} WHERE {' AND '.join(where)} ORDER BY i.id DESC LIMIT ?",
+                (*params, query.limit),
+            )
+        return [_view(r) for r in rows]
+
+    def unassigned_page(self, before_id: int | None, limit: int) -> list[InboundView]:
+        with self._db.tx(write=False) as tx:
+            rows = tx.all(
+                f"SELECT {_COLUMNS} {_FROM} WHERE i.account_id IS NULL AND i.id < ? "
+                "ORDER BY i.id DESC LIMIT ?",
+                (before_id if before_id is not None else 2**62, limit),
+            )
+        return [_view(r) for r in rows]
+
+    def inbound_numbers(self, account_id: int | None) -> list[InboundNumber]:
+        scope = "WHERE n.account_id = ? " if account_id is not None else ""
+        with self._db.tx(write=False) as tx:
+            rows = tx.all(
+                "SELECT n.number, n.account_id, a.login, n.created_at FROM inbound_numbers n "
+                f"JOIN accounts a ON a.id = n.account_id {scope}ORDER BY n.number",
+                () if account_id is None else (account_id,),
+            )
+        return [InboundNumber(r[0], int(r[1]), r[2], int(r[3])) for r in rows]
+
+    def assign_number(self, number: str, account_id: int, now: int) -> None:
+        with self._db.tx() as tx:
+            row = tx.one(
+                "INSERT INTO inbound_numbers (number, account_id, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (number) DO NOTHING RETURNING account_id",
+                (number, account_id, now),
+            )
+            if row is None:
+                owner = tx.one("SELECT account_id FROM inbound_numbers WHERE number = ?", (number,))
+                if owner is None or int(owner[0]) != account_id:
+                    raise InvalidParameter(f"{number} is assigned to another account")
+
+    def release_number(self, number: str) -> bool:
+        with self._db.tx() as tx:
+            return tx.execute("DELETE FROM inbound_numbers WHERE number = ?", (number,)) > 0
