@@ -44,7 +44,7 @@ class GroupCommit(Generic[Item, Result]):
         self._max_batch = max_batch
         self._waiting: _Waiting[Item, Result] = []
         self._flushing: asyncio.Task[None] | None = None
-        self.batches = 0  # transactions written (the bench reads the mean batch from it)
+        self.batches = 0  # transactions written, and the items in them: the mean batch size
         self.items = 0
 
     async def submit(self, item: Item) -> Result:
