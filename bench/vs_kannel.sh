@@ -21,7 +21,9 @@
 # window; its default otherwise), PG_URL (an administrative URL of a PostgreSQL server, default
 # postgresql://postgres@127.0.0.1:5432/postgres; its scenarios are skipped if it does not
 # answer), SCENARIOS (a subset: kannel,kannel-dlr,serve,serve-dlr,split,split-dlr,pg-split,
-# pg-split-dlr), KEEP_WORK=1 (keep the working directory: logs, wrk output, results.jsonl).
+# pg-split-dlr), KEEP_WORK=1 (keep the working directory: logs, wrk output, results.jsonl),
+# PROFILE=1 (py-spy samples the Tidings processes under load; the per-message CPU budget by
+# part of the path goes to stderr, bench/vs_kannel/budget.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,7 +32,7 @@ duration="${DURATION:-20}"
 for arg in "$@"; do
   case "$arg" in
     --quick) rounds="${ROUNDS:-1}"; duration="${DURATION:-5}" ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "unknown option $arg (--quick, or the environment variables of --help)" >&2; exit 2 ;;
   esac
 done

@@ -24,6 +24,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -214,6 +215,25 @@ class Sink:
 # ------------------------------------------------------------------ the load
 
 
+def start_profilers(
+    bench: Bench, name: str, runtag: str, pgids: list[int]
+) -> list[subprocess.Popen[bytes]]:
+    """PROFILE=1: py-spy samples every Tidings process (and its children) while the load runs;
+    bench/vs_kannel/budget.py turns the raw stacks into the per-message CPU budget."""
+    if os.environ.get("PROFILE", "0") != "1" or name.startswith("kannel"):
+        return []
+    spy = shutil.which("py-spy") or str(ROOT / ".venv" / "bin" / "py-spy")
+    (out := bench.work / "profiles").mkdir(exist_ok=True)
+    spies = []
+    for pid in pgids:
+        argv = [spy, "record", "--pid", str(pid), "--subprocesses", "--rate", "250"]
+        argv += ["--duration", str(bench.duration), "--format", "raw", "--nonblocking"]
+        argv += ["--output", str(out / f"{runtag}-{pid}.txt")]
+        spies.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    time.sleep(0.5)  # let py-spy attach before the load starts
+    return spies
+
+
 def run_load(
     bench: Bench, name: str, url: str, path: str, accept: str, params: tuple[str, str], pgids
 ) -> dict[str, Any]:
@@ -223,6 +243,7 @@ def run_load(
     argv = ["wrk", "-t1", f"-c{bench.conns}", f"-d{bench.duration}s", "--timeout", "10s"]
     argv += ["--latency", "-s", str(SEND_LUA), url, "--", path, runtag, accept]
     argv += [text_param, to_param]
+    spies = start_profilers(bench, name, runtag, pgids)
     cb0 = bench.sink.requests()
     cpu0 = sum(group_cpu_s(p) for p in pgids)
     busy0 = box_busy()
@@ -232,6 +253,8 @@ def run_load(
     cpu1 = sum(group_cpu_s(p) for p in pgids)
     busy1 = box_busy()
     cb1 = bench.sink.requests()
+    for spy in spies:
+        spy.wait(timeout=60)
     (sub0, rc0), (sub1, rc1) = bench.sim.at(t0), bench.sim.at(t1)
     (out_dir := bench.work / "wrk").mkdir(exist_ok=True)
     (out_dir / f"{runtag}.txt").write_text(out.stdout + out.stderr)
@@ -262,6 +285,12 @@ def run_load(
     )
     if r["rejected"]:
         log(f"  first refused answer: {r['reject_sample']}")
+    if spies:
+        from budget import budget  # bench/vs_kannel/budget.py, beside this script
+
+        profiles = sorted((bench.work / "profiles").glob(f"{runtag}-*.txt"))
+        log(f"CPU per message, {name} (py-spy, {', '.join(map(str, profiles))}):")
+        log(budget(profiles, r["accepted"]))
     return r
 
 

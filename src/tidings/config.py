@@ -325,6 +325,10 @@ class Settings(BaseSettings):
     port: int = 8080
     # `tidings api` processes on one port (several need guards.redis_url to share limits).
     workers: int = Field(default=1, ge=1, le=64)
+    # `tidings serve`: 2 runs the dispatcher in a process of its own beside the HTTP API, so
+    # the two use both cores (one Python process uses one); 1 runs all in one process. A
+    # store only one process can open (SQLite in memory) is always served by one.
+    serve_processes: int = Field(default=2, ge=1, le=2)
     # Threads per API process for the synchronous store. Few is faster: every extra thread
     # contending for the GIL cost more than it overlapped (bench/api_load.sh).
     api_threads: int = Field(default=2, ge=1, le=64)
@@ -344,6 +348,12 @@ class Settings(BaseSettings):
     # Upstreams ([[smpp]], [[smtp]]): the channels are built from these.
     smpp: list[SmppUpstream] = Field(default_factory=list)
     smtp: list[SmtpUpstream] = Field(default_factory=list)
+
+    @property
+    def store_is_shared(self) -> bool:
+        """Whether other processes can open this store (all but SQLite in memory)."""
+        url = self.database_url
+        return not url.startswith("sqlite:///") or url[len("sqlite:///") :] not in ("", ":memory:")
 
     @field_validator("database_url")
     @classmethod

@@ -14,6 +14,7 @@ SAMPLE = """\
 # host = "127.0.0.1"                        # listen address ("0.0.0.0": every interface)
 # port = 8080
 # workers = 1               # `tidings api` processes on the port (>1 wants guards.redis_url)
+# serve_processes = 2       # `tidings serve`: 2 = its dispatcher in a child (both cores)
 # api_threads = 2           # threads per API process for the store
 # log_level = "info"
 # log_unmasked = false      # true shows message texts and phone numbers in logs

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import signal
+import tempfile
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -24,6 +26,11 @@ from tidings.domain.admin import AdminService
 from tidings.domain.money import format_money
 from tidings.domain.services import Services
 from tidings.errors import DomainError, NotFound, RecordError, StartupError
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from tidings.app import Application
 
 app = typer.Typer(
     help="Tidings: bulk SMS and e-mail centre speaking the SMS Center API.", no_args_is_help=True
@@ -102,35 +109,75 @@ def serve(
     config: ConfigOption = None,
     host: Annotated[str | None, typer.Option(help="Listen address [127.0.0.1]")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port [8080]")] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            help="2: the dispatcher in a process of its own, on the second core; "
+            "1: all in this process [settings: serve_processes, 2]",
+            min=1,
+            max=2,
+        ),
+    ] = None,
 ) -> None:
-    """Run the HTTP API and the dispatcher in one process (the store is migrated first;
-    an empty store gets a demo account)."""
-    from tidings.app import (
-        build_application,
-        build_dispatcher,
-        configure_logging,
-        serve_with_dispatcher,
-    )
-
+    """Run the HTTP API and the dispatcher (the store is migrated first; an empty store gets
+    a demo account)."""
     settings = _settings(db, config, host=host, port=port)
+    split = (processes or settings.serve_processes) == 2 and settings.store_is_shared
+    if split:
+        # The dispatcher's counters reach this process's /metrics through files; the mode
+        # is fixed when prometheus-client is first imported, so before the application is.
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="tidings-"))
+    from tidings.app import build_application, configure_logging
+
     configure_logging(settings.log_level, unmasked=settings.log_unmasked)
     application = build_application(settings)
     _ensure_demo_account(application.services.admin, settings)
     _warn_routing_gaps(application.services)
-    dispatcher = build_dispatcher(settings, application.store)
     try:
-        asyncio.run(
-            serve_with_dispatcher(
-                application.http,
-                dispatcher,
-                settings.host,
-                settings.port,
-                settings=settings,
-                on_listening=_say_listening,
-            )
-        )
+        if split:
+            code = _serve_split(application.http, settings, config)
+        else:
+            _serve_inline(application, settings)
+            code = 0
     finally:
         application.close()
+    if code:
+        raise typer.Exit(code)
+
+
+def _serve_inline(application: Application, settings: Settings) -> None:
+    from tidings.app import build_dispatcher, serve_with_dispatcher
+
+    dispatcher = build_dispatcher(settings, application.store)
+    asyncio.run(
+        serve_with_dispatcher(
+            application.http,
+            dispatcher,
+            settings.host,
+            settings.port,
+            settings=settings,
+            on_listening=_say_listening,
+        )
+    )
+
+
+def _serve_split(http: Starlette, settings: Settings, config: str | None) -> int:
+    import uvicorn
+
+    from tidings.api.server import server_config
+    from tidings.app import base_url, listening_socket
+    from tidings.cli import serve_split
+
+    # The port first: a second `serve` in the same folder fails on it before it has started
+    # a dispatcher.
+    listener = listening_socket(settings.host, settings.port)
+    _say_listening(base_url(settings.host, listener.getsockname()[1]))
+    server = uvicorn.Server(server_config(http, settings, settings.host, settings.port))
+    child = serve_split.start_dispatcher(settings.database_url, config)
+    try:
+        return asyncio.run(serve_split.serve_beside(server, [listener], child))
+    finally:
+        listener.close()
 
 
 @app.command()
@@ -190,7 +237,9 @@ def dispatcher(
 ) -> None:
     """Run only the dispatcher: scheduler, upstreams, receipts. SIGTERM drains and stops."""
     from tidings.app import build_dispatcher, configure_logging, open_store
+    from tidings.cli.serve_split import die_with_parent
 
+    die_with_parent()  # started by `serve --processes 2`: never outlive it
     settings = _settings(db, config)
     configure_logging(settings.log_level, unmasked=settings.log_unmasked)
     store = open_store(settings)
@@ -455,3 +504,7 @@ def main() -> None:
     except (SettingsError, StartupError) as error:
         typer.echo(f"tidings: {error}", err=True)
         raise SystemExit(2) from None
+
+
+if __name__ == "__main__":  # `python -m tidings.cli.main`: how `serve` starts its dispatcher
+    main()

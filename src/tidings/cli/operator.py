@@ -4,6 +4,7 @@ Thin: the work is done by the domain services (and `doctor` by tidings.ops)."""
 from __future__ import annotations
 
 import atexit
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -196,10 +197,17 @@ def print_live_state(settings: Settings) -> None:
         console.print("no dispatcher has reported yet")
 
 
-def register(app: typer.Typer) -> None:
-    from tidings.ops.metrics import process_exited
+def _drop_live_gauges() -> None:
+    """At exit, multiprocess metrics: drop this process's live gauges. Only a process that
+    loaded the metrics has any: importing them here would fix their mode before `serve` has
+    chosen it (cli/serve_split.py)."""
+    metrics = sys.modules.get("tidings.ops.metrics")
+    if metrics is not None:
+        metrics.process_exited()
 
-    atexit.register(process_exited)  # multiprocess metrics: drop this process's live gauges
+
+def register(app: typer.Typer) -> None:
+    atexit.register(_drop_live_gauges)
     app.command("import-contacts")(import_contacts)
     app.command("jobs")(jobs)
     app.command("doctor")(doctor)

@@ -1,0 +1,112 @@
+"""`tidings serve` on two cores: the HTTP API in this process, the dispatcher in a child.
+
+One Python process runs on one core at a time (the GIL); under load `serve` held one core at
+100 % while the other idled, and the same work split in two processes (`tidings api` +
+`tidings dispatcher`) reached the SMSC 40 % faster (docs/operations.md). So `serve` starts
+`tidings dispatcher` as a child over the same store and settings and stays one command: the
+child stops when the server does (SIGTERM, and it drains what is in flight), the server stops
+when the child ends on its own (a dispatcher that refused its worker id, say), and a child
+never outlives its parent — on Linux the kernel kills it the moment the parent dies (even by
+kill -9), elsewhere it notices within half a second — so a restarted `serve` never meets a
+dispatcher left behind by the one before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import ctypes.util
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+
+import structlog
+import uvicorn
+
+log = structlog.get_logger("tidings.serve")
+
+PARENT_ENV = "TIDINGS_SERVE_PARENT"
+_PR_SET_PDEATHSIG = 1
+# How long the child may drain (finish submits in flight, record their results) after SIGTERM.
+DRAIN_S = 60.0
+
+
+def start_dispatcher(database_url: str, config: str | None) -> subprocess.Popen[bytes]:
+    """`tidings dispatcher` over the same store and settings file, sharing stdout/stderr."""
+    argv = [sys.executable, "-m", "tidings.cli.main", "dispatcher", "--db", database_url]
+    if config:
+        argv += ["--config", config]
+    env = dict(os.environ, **{PARENT_ENV: str(os.getpid())})
+    return subprocess.Popen(argv, env=env)
+
+
+def die_with_parent() -> None:
+    """In the child: end when the `serve` that started it is gone."""
+    expected = os.environ.get(PARENT_ENV)
+    if not expected:
+        return
+    parent = int(expected)
+    _ask_kernel_to_kill_on_parent_death()
+    # The parent may have died before the kernel was asked; and off Linux nothing asks it.
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _ask_kernel_to_kill_on_parent_death() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _watch_parent(parent: int) -> None:
+    event = threading.Event()
+    while os.getppid() == parent:
+        event.wait(0.5)
+    log.error("serve is gone: its dispatcher stops at once")
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+async def serve_beside(
+    server: uvicorn.Server, sockets: list[object], child: subprocess.Popen[bytes]
+) -> int:
+    """Run the HTTP server until it stops or the child ends; then stop the child. Returns the
+    exit status `serve` should end with."""
+    child_ended = asyncio.create_task(asyncio.to_thread(child.wait))
+    child_ended.add_done_callback(lambda _task: setattr(server, "should_exit", True))
+    try:
+        await server.serve(sockets=sockets)  # type: ignore[arg-type]
+    finally:
+        stopped_by_us = not child_ended.done()
+        deadline = _terminate(child) if stopped_by_us else None
+        code = await child_ended
+        if deadline is not None:
+            deadline.cancel()
+    if not stopped_by_us:
+        log.error("the dispatcher stopped, so serve stops too", exit_code=code)
+        return code or 1
+    return 0
+
+
+def _terminate(child: subprocess.Popen[bytes]) -> threading.Timer | None:
+    """SIGTERM (the dispatcher drains), and SIGKILL if it has not ended in DRAIN_S."""
+    if child.poll() is not None:
+        return None
+    child.send_signal(signal.SIGTERM)
+    deadline = threading.Timer(DRAIN_S, _kill_if_running(child))
+    deadline.daemon = True
+    deadline.start()
+    return deadline
+
+
+def _kill_if_running(child: subprocess.Popen[bytes]) -> Callable[[], None]:
+    def kill() -> None:
+        if child.poll() is None:
+            log.warning("the dispatcher did not drain in time: killed", drain_s=DRAIN_S)
+            child.kill()
+
+    return kill
