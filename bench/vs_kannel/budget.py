@@ -65,22 +65,44 @@ def part_of(stack: str) -> str:
     return "other"
 
 
+def process_of(stack: str) -> str:
+    """The innermost process a sample is in (py-spy --subprocesses nests a child's stacks
+    under its parent's): `serve`, `dispatcher`, `api`…, by the Tidings command it runs."""
+    names = [f for f in stack.split(";") if f.startswith("process ")]
+    if not names:
+        return "all"
+    command = re.search(r"tidings(?:\.cli\.main)? (\w+)", names[-1])
+    return command.group(1) if command else names[-1][:40]
+
+
 def budget(files: list[Path], messages: int) -> str:
-    samples: Counter[str] = Counter()
+    samples: dict[str, Counter[str]] = {}
     for path in files:
         for line in path.read_text(errors="replace").splitlines():
             stack, _, count = line.rpartition(" ")
             if stack and count.isdigit():
-                samples[part_of(stack)] += int(count)
+                process = samples.setdefault(process_of(stack), Counter())
+                process[part_of(stack)] += int(count)
+    total = Counter[str]()
+    for process in samples.values():
+        total.update(process)
+    tables = [_table("all processes", total, messages)]
+    if len(samples) > 1:
+        tables += [_table(name, parts, messages) for name, parts in sorted(samples.items())]
+    return "\n\n".join(tables)
+
+
+def _table(title: str, samples: Counter[str], messages: int) -> str:
+    samples = Counter(samples)
     waiting = samples.pop("waiting", 0)
     total = sum(samples.values())
     if not total or messages <= 0:
-        return "no samples"
-    rows = [f"{'part':<26}{'share':>7}{'µs/message':>12}"]
+        return f"{title}: no samples"
+    rows = [f"{title:<26}{'share':>7}{'µs/message':>12}"]
     for part, n in samples.most_common():
-        rows.append(f"{part:<26}{100 * n / total:>6.1f}%{1e6 * n / RATE / messages:>12.0f}")
-    rows.append(f"{'total':<26}{100:>6.1f}%{1e6 * total / RATE / messages:>12.0f}")
-    rows.append(f"(and {waiting} samples of threads or the event loop waiting, not counted)")
+        rows.append(f"  {part:<24}{100 * n / total:>6.1f}%{1e6 * n / RATE / messages:>12.0f}")
+    rows.append(f"  {'total':<24}{100:>6.1f}%{1e6 * total / RATE / messages:>12.0f}")
+    rows.append(f"  (and {waiting} samples of threads or the event loop waiting, not counted)")
     return "\n".join(rows)
 
 

@@ -146,10 +146,10 @@ def serve(
 
 
 def _serve_inline(application: Application, settings: Settings) -> None:
-    from tidings.app import build_dispatcher, serve_with_dispatcher
+    from tidings.app import build_dispatcher, run_event_loop, serve_with_dispatcher
 
     dispatcher = build_dispatcher(settings, application.store)
-    asyncio.run(
+    run_event_loop(
         serve_with_dispatcher(
             application.http,
             dispatcher,
@@ -165,7 +165,7 @@ def _serve_split(http: Starlette, settings: Settings, config: str | None) -> int
     import uvicorn
 
     from tidings.api.server import server_config
-    from tidings.app import base_url, listening_socket
+    from tidings.app import base_url, listening_socket, run_event_loop
     from tidings.cli import serve_split
 
     # The port first: a second `serve` in the same folder fails on it before it has started
@@ -175,7 +175,7 @@ def _serve_split(http: Starlette, settings: Settings, config: str | None) -> int
     server = uvicorn.Server(server_config(http, settings, settings.host, settings.port))
     child = serve_split.start_dispatcher(settings.database_url, config)
     try:
-        return asyncio.run(serve_split.serve_beside(server, [listener], child))
+        return run_event_loop(serve_split.serve_beside(server, [listener], child))
     finally:
         listener.close()
 
@@ -236,7 +236,7 @@ def dispatcher(
     worker_id: Annotated[str | None, typer.Option(help="Lease owner name [host name]")] = None,
 ) -> None:
     """Run only the dispatcher: scheduler, upstreams, receipts. SIGTERM drains and stops."""
-    from tidings.app import build_dispatcher, configure_logging, open_store
+    from tidings.app import build_dispatcher, configure_logging, open_store, run_event_loop
     from tidings.cli.serve_split import die_with_parent
 
     die_with_parent()  # started by `serve --processes 2`: never outlive it
@@ -253,7 +253,7 @@ def dispatcher(
         await worker.run(stop)
 
     try:
-        asyncio.run(main())
+        run_event_loop(main())
     finally:
         store.close()
 
