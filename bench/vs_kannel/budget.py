@@ -47,13 +47,22 @@ FRAME = re.compile(r"\((?P<file>[^():]+)(?::\d+)?\)")
 RUNNERS = r"tidings/cli/|tidings/app\.py|tidings/api/server\.py|tidings/waiting\.py"
 # A sample whose innermost frame is one of these is a thread or the event loop waiting for work;
 # py-spy's idle detection misses some of them, so they are counted apart, not as CPU.
-WAITING = r"\((selectors\.py|concurrent/futures/thread\.py|threading\.py|queue\.py):"
+# psycopg's Connection.wait is a thread waiting for PostgreSQL's answer.
+WAITING = (
+    r"\((selectors\.py|concurrent/futures/thread\.py|threading\.py|queue\.py):"
+    r"|^Connection\.wait \(psycopg/"
+)
+# Under uvloop the loop's own work (its I/O, its scheduling) is C below Runner.run, where
+# py-spy cannot tell it from the loop waiting: a part of its own, an upper bound.
+UVLOOP = r"^Runner\.run \(asyncio/runners\.py:"
 
 
 def part_of(stack: str) -> str:
     frames = stack.split(";")
     if re.search(WAITING, frames[-1]):
         return "waiting"
+    if re.search(UVLOOP, frames[-1]):
+        return "uvloop (C; includes waiting)"
     files = [m.group("file") for fr in frames for m in FRAME.finditer(fr)]
     for file in reversed(files):
         if "tidings/" in file and not re.search(RUNNERS, file):

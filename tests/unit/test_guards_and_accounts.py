@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -20,7 +23,7 @@ from tidings.domain.accounts import (
 from tidings.domain.clock import FakeClock
 from tidings.domain.guards import AbuseGuard, GuardLimits
 from tidings.domain.money import format_money, to_minor
-from tidings.errors import InvalidParameter, IpBlocked, TooManyRequests
+from tidings.errors import AuthenticationFailed, InvalidParameter, IpBlocked, TooManyRequests
 
 
 def test_each_password_form_verifies_and_nothing_else_does() -> None:
@@ -53,6 +56,55 @@ def test_credential_cache_forgets_after_its_ttl() -> None:
     cache.put(7, "login", "psw")
     assert cache.get("login", "psw") == 7
     assert cache.get("login", "other") is None
+
+
+def _at_once(count: int, call: Callable[[], int]) -> list[int | BaseException]:
+    """`call` from `count` threads released together; each one's result or error."""
+    start = threading.Barrier(count)
+
+    def run() -> int | BaseException:
+        start.wait()
+        try:
+            return call()
+        except AuthenticationFailed as error:
+            return error
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(lambda _i: run(), range(count)))
+
+
+def test_concurrent_requests_with_the_same_credentials_pay_one_hash() -> None:
+    cache = CredentialCache(ttl_s=60)
+    hashes: list[str] = []
+
+    def verify() -> int:
+        hashes.append("argon2")
+        time.sleep(0.2)  # a slow hash: every other caller arrives while it runs
+        return 7
+
+    results = _at_once(16, lambda: cache.verified_once(verify, "login", "psw"))
+    assert results == [7] * 16
+    assert len(hashes) == 1
+    assert cache.get("login", "psw") == 7
+
+
+def test_a_refused_password_is_refused_to_every_waiter_and_not_remembered() -> None:
+    cache = CredentialCache(ttl_s=60)
+    hashes: list[str] = []
+
+    def wrong() -> int:
+        hashes.append("argon2")
+        time.sleep(0.2)
+        raise AuthenticationFailed("authorise error")
+
+    results = _at_once(8, lambda: cache.verified_once(wrong, "login", "bad"))
+    assert all(isinstance(r, AuthenticationFailed) for r in results)
+    assert len(hashes) == 1
+    assert cache.get("login", "bad") is None
+    # The next attempt is verified afresh (a failure is never cached).
+    with pytest.raises(AuthenticationFailed):
+        cache.verified_once(wrong, "login", "bad")
+    assert len(hashes) == 2
 
 
 class MemoryGuardStore:

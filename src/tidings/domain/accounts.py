@@ -9,7 +9,8 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -127,6 +128,7 @@ class CredentialCache:
         self._max = max_entries
         self._secret = secrets.token_bytes(32)
         self._entries: dict[bytes, tuple[int, float]] = {}
+        self._running: dict[bytes, Future[int]] = {}
         self._lock = threading.Lock()
 
     def _key(self, *parts: str) -> bytes:
@@ -143,6 +145,32 @@ class CredentialCache:
                 del self._entries[key]
                 return None
             return account_id
+
+    def verified_once(self, verify: Callable[[], int], *parts: str) -> int:
+        """`verify()`'s account id for these credentials, run by one caller at a time: the
+        others asking for the same credentials meanwhile wait for its answer (or its error)
+        instead of paying the hash again. Without this, the first burst after a start — 32
+        connections under one login — paid 32 hashes per process, seconds of CPU."""
+        key = self._key(*parts)
+        with self._lock:
+            running = self._running.get(key)
+            first = running is None
+            if running is None:
+                running = self._running[key] = Future()
+        if not first:
+            return running.result()
+        try:
+            account_id = verify()
+        except BaseException as error:
+            running.set_exception(error)
+            raise
+        else:
+            self.put(account_id, *parts)
+            running.set_result(account_id)
+            return account_id
+        finally:
+            with self._lock:
+                del self._running[key]
 
     def put(self, account_id: int, *parts: str) -> None:
         with self._lock:

@@ -124,8 +124,14 @@ class Authenticator:
         cached = self._cache.get(login, psw)
         if cached is not None:
             return cached
-        # A password hash takes tens of milliseconds: never on the event loop.
+        # A password hash takes milliseconds, and waiting for another request's: never on
+        # the event loop.
         self._before_slow_work()
+        return self._cache.verified_once(
+            functools.partial(self._verify_password, login, psw), login, psw
+        )
+
+    def _verify_password(self, login: str, psw: str) -> int:
         found = self._store.password_hashes(login)
         if found is None:
             # An unknown login costs what a wrong password costs: were it answered at once,
@@ -134,5 +140,4 @@ class Authenticator:
             raise AuthenticationFailed("authorise error")
         if not verify_password(found[1], psw):
             raise AuthenticationFailed("authorise error")
-        self._cache.put(found[0], login, psw)
         return found[0]
