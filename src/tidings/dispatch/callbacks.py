@@ -27,6 +27,8 @@ import contextlib
 import functools
 import hashlib
 import hmac
+import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -42,7 +44,7 @@ from tidings.domain.clock import Clock, from_ts, to_ts
 from tidings.domain.money import format_money
 from tidings.domain.schedule import format_local
 from tidings.errors import InvalidParameter
-from tidings.store.db import Database
+from tidings.store.db import Database, Tx
 
 log = structlog.get_logger("tidings.callbacks")
 
@@ -90,6 +92,15 @@ def payload(due: Due) -> bytes:
     return urlencode(fields).encode()
 
 
+# An account's callbacks are claimed ahead, up to this many times its share of deliveries in
+# flight, and delivered from memory as its slots free: a fast endpoint is fed without a
+# transaction per callback. The lease covers the wait of the last one claimed.
+PREFETCH = 8
+# Claims are at least this far apart (a delivery finishing every millisecond would otherwise
+# claim every millisecond); an account whose queue runs low waits at most this long.
+CLAIM_INTERVAL_S = 0.01
+
+
 class CallbackSender:
     def __init__(
         self,
@@ -110,34 +121,116 @@ class CallbackSender:
         self._limits = limits
         self._policy = CallbackPolicy.allowing(limits.allow_networks)
         self._resolve = resolve
-        # A claimed callback is not claimed again while its delivery may still run.
-        self._lease = max(lease_s, int(limits.deadline_s) + 30)
+        # A claimed callback is not claimed again while it waits in memory or its delivery
+        # may still run: its account's PREFETCH queued deliveries, one deadline each.
+        self._lease = max(lease_s, int(limits.deadline_s * PREFETCH) + 30)
         self._in_flight: dict[int, int] = {}  # account id → deliveries running
+        self._queued: dict[int, deque[Due]] = {}  # account id → claimed, not yet started
+        self._results: list[tuple[Due, str]] = []  # delivered, not yet recorded
 
     async def run(self, stop: asyncio.Event, tick_s: float = 0.2) -> None:
         limits = self._limits
         running: set[asyncio.Task[None]] = set()
         finished = asyncio.Event()
         client = callback_client(self._policy, limits.deadline_s, limits.concurrency, self._resolve)
-        async with client:
-            while not stop.is_set():
-                finished.clear()
-                free = limits.concurrency - len(running)
-                # The claim runs in a thread: it gets a copy of the counts the loop updates.
-                busy = dict(self._in_flight)
-                batch = await asyncio.to_thread(self._claim, free, busy) if free > 0 else []
-                for due in batch:
-                    self._in_flight[due.account_id] = self._in_flight.get(due.account_id, 0) + 1
-                    task = asyncio.create_task(self._deliver(client, due))
-                    running.add(task)
-                    task.add_done_callback(functools.partial(self._done, due, running, finished))
-                if batch and len(running) < limits.concurrency:
-                    continue  # accounts that just filled up are skipped by the next claim
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(_first(stop, finished), tick_s)
-            # Each delivery ends within its deadline: let them finish and record.
-            if running:
-                await asyncio.gather(*running, return_exceptions=True)
+        last_tx = -tick_s
+        try:
+            async with client:
+                while not stop.is_set():
+                    finished.clear()
+                    self._start(client, running, finished)
+                    since = time.monotonic() - last_tx
+                    claim = self._wants_claim(running, since >= tick_s)
+                    wait_s = tick_s
+                    if (claim or self._results) and since < CLAIM_INTERVAL_S:
+                        wait_s = CLAIM_INTERVAL_S - since
+                    elif claim or self._results:
+                        last_tx = time.monotonic()
+                        budget = self._budgets(running) if claim else (0, {})
+                        batch = await self._settle(*budget)
+                        self._enqueue(batch)
+                        self._start(client, running, finished)
+                        if batch and self._wants_claim(running, False):
+                            continue  # more is due than this claim could take
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(_first(stop, finished), wait_s)
+                # Each delivery ends within its deadline: let them finish and record.
+                if running:
+                    await asyncio.gather(*running, return_exceptions=True)
+        finally:
+            await self._settle(0, {}, release=True)
+
+    async def _settle(
+        self, total: int, held: dict[int, int], *, release: bool = False
+    ) -> list[Due]:
+        """One transaction, in a thread: the outcomes of the deliveries that ended since the
+        last one, then a claim of up to `total` (or, at stop, the release of what was
+        claimed and not started). Outcomes a failed transaction did not record are kept
+        for the next."""
+        outcomes, self._results = self._results, []
+        unstarted = [due.id for waiting in self._queued.values() for due in waiting]
+        if release:
+            self._queued.clear()
+        try:
+            return await asyncio.to_thread(
+                self._settle_tx, outcomes, total, held, unstarted if release else []
+            )
+        except BaseException:
+            self._results[:0] = outcomes
+            raise
+
+    def _settle_tx(
+        self, outcomes: list[tuple[Due, str]], total: int, held: dict[int, int], free: list[int]
+    ) -> list[Due]:
+        with self._db.tx() as tx:
+            self._record(tx, outcomes)
+            if free:
+                tx.execute_many(
+                    "UPDATE callbacks SET lease_until = NULL WHERE id = ?", [(i,) for i in free]
+                )
+            return self._claim(tx, total, held)
+
+    def _start(
+        self, client: httpx.AsyncClient, running: set[asyncio.Task[None]], finished: asyncio.Event
+    ) -> None:
+        """Deliveries from the claimed queues, while slots are free overall and per account."""
+        cap = self._limits.per_account
+        for account_id, waiting in list(self._queued.items()):
+            while (
+                waiting
+                and len(running) < self._limits.concurrency
+                and self._in_flight.get(account_id, 0) < cap
+            ):
+                due = waiting.popleft()
+                self._in_flight[account_id] = self._in_flight.get(account_id, 0) + 1
+                task = asyncio.create_task(self._deliver(client, due))
+                running.add(task)
+                task.add_done_callback(functools.partial(self._done, due, running, finished))
+            if not waiting:
+                del self._queued[account_id]
+
+    def _wants_claim(self, running: set[asyncio.Task[None]], tick_due: bool) -> bool:
+        """Claim when a tick has passed (callbacks of accounts not seen yet), when a slot
+        is free with nothing queued to fill it, or when a busy account's queue runs low."""
+        if tick_due:
+            return True
+        low = self._limits.per_account * PREFETCH // 2
+        if any(len(self._queued.get(a, ())) <= low for a in self._in_flight):
+            return True
+        return len(running) < self._limits.concurrency and not self._queued
+
+    def _budgets(self, running: set[asyncio.Task[None]]) -> tuple[int, dict[int, int]]:
+        """How many to claim in all, and what each known account holds already."""
+        held = dict(self._in_flight)
+        for account_id, waiting in self._queued.items():
+            held[account_id] = held.get(account_id, 0) + len(waiting)
+        queued = sum(len(w) for w in self._queued.values())
+        total = self._limits.concurrency * PREFETCH - len(running) - queued
+        return max(total, 0), held
+
+    def _enqueue(self, batch: list[Due]) -> None:
+        for due in batch:
+            self._queued.setdefault(due.account_id, deque()).append(due)
 
     def _done(
         self,
@@ -156,45 +249,46 @@ class CallbackSender:
             log.error("callback delivery failed", callback=due.id, error=repr(task.exception()))
         finished.set()
 
-    def _claim(self, free: int, busy: dict[int, int]) -> list[Due]:
-        """Due callbacks for up to `free` deliveries, at most `per_account` in flight for any
-        account: accounts already at their share are left out of the query, so a backlog of
-        one account never fills the slots that others' callbacks need."""
+    def _claim(self, tx: Tx, total: int, held: dict[int, int]) -> list[Due]:
+        """Due callbacks, up to `total`, and for any account up to PREFETCH times its share
+        less what it holds already: accounts at their limit are left out of the query, so a
+        backlog of one account never takes the claims that others' callbacks need."""
+        if total <= 0:
+            return []
         now = to_ts(self._clock.now())
-        cap = self._limits.per_account
-        full = [a for a, n in busy.items() if n >= cap]
+        cap = self._limits.per_account * PREFETCH
+        full = [a for a, n in held.items() if n >= cap]
         skip = f"AND c.account_id NOT IN ({', '.join('?' * len(full))}) " if full else ""
-        with self._db.tx() as tx:
-            rows = tx.all(
-                "SELECT c.id, c.account_id, a.callback_url, a.callback_secret, a.timezone, "
-                "COALESCE(m.client_id, ''), c.message_id, COALESCE(m.address, ''), c.status, "
-                "c.err, c.at, c.attempts, COALESCE(m.parts, 1), COALESCE(m.cost_minor, 0) "
-                "FROM callbacks c "
-                "JOIN accounts a ON a.id = c.account_id "
-                "LEFT JOIN messages m ON m.id = c.message_id "
-                "WHERE c.done_at IS NULL AND c.next_at <= ? "
-                "AND (c.lease_until IS NULL OR c.lease_until < ?) "
-                + skip
-                + "ORDER BY c.id LIMIT ?"
-                + (" FOR UPDATE OF c SKIP LOCKED" if tx.dialect == "postgresql" else ""),
-                (now, now, *full, max(free, cap) * 4),
-            )
-            taken: list[Due] = []
-            counts = busy
-            for row in rows:
-                due = Due(*row)
-                if len(taken) < free and counts.get(due.account_id, 0) < cap:
-                    counts[due.account_id] = counts.get(due.account_id, 0) + 1
-                    taken.append(due)
-            tx.execute_many(
-                "UPDATE callbacks SET lease_until = ? WHERE id = ?",
-                [(now + self._lease, due.id) for due in taken],
-            )
+        rows = tx.all(
+            "SELECT c.id, c.account_id, a.callback_url, a.callback_secret, a.timezone, "
+            "COALESCE(m.client_id, ''), c.message_id, COALESCE(m.address, ''), c.status, "
+            "c.err, c.at, c.attempts, COALESCE(m.parts, 1), COALESCE(m.cost_minor, 0) "
+            "FROM callbacks c "
+            "JOIN accounts a ON a.id = c.account_id "
+            "LEFT JOIN messages m ON m.id = c.message_id "
+            "WHERE c.done_at IS NULL AND c.next_at <= ? "
+            "AND (c.lease_until IS NULL OR c.lease_until < ?) "
+            + skip
+            + "ORDER BY c.id LIMIT ?"
+            + (" FOR UPDATE OF c SKIP LOCKED" if tx.dialect == "postgresql" else ""),
+            (now, now, *full, total * 2),
+        )
+        taken: list[Due] = []
+        counts = dict(held)
+        for row in rows:
+            due = Due(*row)
+            if len(taken) < total and counts.get(due.account_id, 0) < cap:
+                counts[due.account_id] = counts.get(due.account_id, 0) + 1
+                taken.append(due)
+        tx.execute_many(
+            "UPDATE callbacks SET lease_until = ? WHERE id = ?",
+            [(now + self._lease, due.id) for due in taken],
+        )
         return taken
 
     async def _deliver(self, client: httpx.AsyncClient, due: Due) -> None:
         error = await self._post(client, due)
-        await asyncio.to_thread(self._record, due, error)
+        self._results.append((due, error))  # recorded with the next claim (`_settle`)
 
     async def _post(self, client: httpx.AsyncClient, due: Due) -> str:
         """ "" when the endpoint answered 2xx, else what went wrong."""
@@ -237,25 +331,29 @@ class CallbackSender:
                 if read >= cap:
                     break
 
-    def _record(self, due: Due, error: str) -> None:
+    def _record(self, tx: Tx, outcomes: list[tuple[Due, str]]) -> None:
         now = to_ts(self._clock.now())
-        attempts = due.attempts + 1
-        with self._db.tx() as tx:
+        done: list[tuple[int, int, str, int]] = []
+        retried: list[tuple[int, int, str, int]] = []
+        for due, error in outcomes:
+            attempts = due.attempts + 1
             if not error or attempts >= self._max_attempts:
-                tx.execute(
-                    "UPDATE callbacks SET done_at = ?, attempts = ?, last_error = ?, "
-                    "lease_until = NULL WHERE id = ?",
-                    (now, attempts, error, due.id),
-                )
+                done.append((now, attempts, error, due.id))
+                if error:
+                    log.warning("callback given up", callback=due.id, error=error)
             else:
                 delay = self._backoff[min(attempts - 1, len(self._backoff) - 1)]
-                tx.execute(
-                    "UPDATE callbacks SET next_at = ?, attempts = ?, last_error = ?, "
-                    "lease_until = NULL WHERE id = ?",
-                    (now + delay, attempts, error, due.id),
-                )
-        if error and attempts >= self._max_attempts:
-            log.warning("callback given up", callback=due.id, error=error)
+                retried.append((now + delay, attempts, error, due.id))
+        tx.execute_many(
+            "UPDATE callbacks SET done_at = ?, attempts = ?, last_error = ?, "
+            "lease_until = NULL WHERE id = ?",
+            done,
+        )
+        tx.execute_many(
+            "UPDATE callbacks SET next_at = ?, attempts = ?, last_error = ?, "
+            "lease_until = NULL WHERE id = ?",
+            retried,
+        )
 
 
 async def _first(*events: asyncio.Event) -> None:
