@@ -357,3 +357,19 @@ def test_stopping_releases_the_claimed_callbacks_it_did_not_start(
     tried = [attempts for attempts, _error in outcomes(store, account_id) if attempts]
     assert leased == 0, "claimed callbacks stay leased after stop: the next start waits"
     assert tried == [1, 1], "exactly the two started were tried (and recorded)"
+
+
+def test_a_backlog_does_not_keep_a_later_account_waiting(
+    store: Store, endpoints: Endpoints
+) -> None:
+    busy = queue(store, endpoints.url("/ok"), 600)
+    later = queue(store, endpoints.url("/ok"), 3)  # queued behind all of the backlog
+
+    def later_done() -> bool:
+        return all(attempts == 1 for attempts, _error in outcomes(store, later))
+
+    _took, held = run_sender(sender(store, concurrency=16, per_account=2), later_done, 60)
+
+    assert held, "the later account's callbacks never went out"
+    busy_done = sum(1 for attempts, _error in outcomes(store, busy) if attempts)
+    assert busy_done < 400, f"the later account waited for {busy_done} of the backlog's 600"

@@ -44,7 +44,7 @@ from tidings.domain.clock import Clock, from_ts, to_ts
 from tidings.domain.money import format_money
 from tidings.domain.schedule import format_local
 from tidings.errors import InvalidParameter
-from tidings.store.db import Database, Tx
+from tidings.store.db import Database, Row, Tx
 
 log = structlog.get_logger("tidings.callbacks")
 
@@ -250,16 +250,49 @@ class CallbackSender:
         finished.set()
 
     def _claim(self, tx: Tx, total: int, held: dict[int, int]) -> list[Due]:
-        """Due callbacks, up to `total`, and for any account up to PREFETCH times its share
-        less what it holds already: accounts at their limit are left out of the query, so a
-        backlog of one account never takes the claims that others' callbacks need."""
+        """Due callbacks, up to `total`: first of the accounts holding less than their share
+        of slots (a backlog of one account never takes the claims others' callbacks need),
+        then top-ups of the accounts being served, each to PREFETCH times its share."""
         if total <= 0:
             return []
+        share = self._limits.per_account
+        cap = share * PREFETCH
         now = to_ts(self._clock.now())
-        cap = self._limits.per_account * PREFETCH
-        full = [a for a, n in held.items() if n >= cap]
-        skip = f"AND c.account_id NOT IN ({', '.join('?' * len(full))}) " if full else ""
-        rows = tx.all(
+        counts = dict(held)
+        served = sorted((a for a, n in held.items() if n >= share), key=lambda a: held[a])
+        taken: list[Due] = []
+        for row in self._due(tx, now, not_of=served, limit=min(total, cap * 4)):
+            due = Due(*row)
+            if len(taken) < total and counts.get(due.account_id, 0) < cap:
+                counts[due.account_id] = counts.get(due.account_id, 0) + 1
+                taken.append(due)
+        for account_id in served:
+            room = min(cap - counts[account_id], total - len(taken))
+            if room > 0:
+                taken += [Due(*row) for row in self._due(tx, now, of=account_id, limit=room)]
+        tx.execute_many(
+            "UPDATE callbacks SET lease_until = ? WHERE id = ?",
+            [(now + self._lease, due.id) for due in taken],
+        )
+        return taken
+
+    def _due(
+        self,
+        tx: Tx,
+        now: int,
+        *,
+        limit: int,
+        of: int | None = None,
+        not_of: Sequence[int] = (),
+    ) -> list[Row]:
+        """Due, unleased callbacks in id order: of one account, or of all but some."""
+        if of is not None:
+            which, params = "AND c.account_id = ? ", [of]
+        elif not_of:
+            which, params = f"AND c.account_id NOT IN ({', '.join('?' * len(not_of))}) ", [*not_of]
+        else:
+            which, params = "", []
+        return tx.all(
             "SELECT c.id, c.account_id, a.callback_url, a.callback_secret, a.timezone, "
             "COALESCE(m.client_id, ''), c.message_id, COALESCE(m.address, ''), c.status, "
             "c.err, c.at, c.attempts, COALESCE(m.parts, 1), COALESCE(m.cost_minor, 0) "
@@ -268,23 +301,11 @@ class CallbackSender:
             "LEFT JOIN messages m ON m.id = c.message_id "
             "WHERE c.done_at IS NULL AND c.next_at <= ? "
             "AND (c.lease_until IS NULL OR c.lease_until < ?) "
-            + skip
+            + which
             + "ORDER BY c.id LIMIT ?"
             + (" FOR UPDATE OF c SKIP LOCKED" if tx.dialect == "postgresql" else ""),
-            (now, now, *full, total * 2),
+            (now, now, *params, limit),
         )
-        taken: list[Due] = []
-        counts = dict(held)
-        for row in rows:
-            due = Due(*row)
-            if len(taken) < total and counts.get(due.account_id, 0) < cap:
-                counts[due.account_id] = counts.get(due.account_id, 0) + 1
-                taken.append(due)
-        tx.execute_many(
-            "UPDATE callbacks SET lease_until = ? WHERE id = ?",
-            [(now + self._lease, due.id) for due in taken],
-        )
-        return taken
 
     async def _deliver(self, client: httpx.AsyncClient, due: Due) -> None:
         error = await self._post(client, due)
