@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Protocol
 
 from tidings.domain.accounts import Account
+from tidings.domain.numbers import parse_uint
 from tidings.errors import InvalidParameter, NotFound
 
 DEFAULT_STOP_KEYWORDS: tuple[str, ...] = ("STOP", "СТОП", "ОТПИСКА", "UNSUBSCRIBE")
@@ -142,6 +143,44 @@ class InboundQuery:
     # Only stop keywords (a list's opt-outs).
     stops_only: bool = False
     limit: int = 100
+    # get_answers reads in id order, so that `after_id` = the last id seen pages forward.
+    oldest_first: bool = False
+
+
+# get.php get_answers (smsc-api.md §5.5): `hour` 1..24 [choice] default 1; at most this many
+# messages per answer [choice], in id order: ask again with after_id = the last id shown.
+ANSWERS_MAX_HOURS = 24
+ANSWERS_DEFAULT_HOURS = 1
+ANSWERS_LIMIT = 1000
+
+
+def answers_query(
+    account_id: int, now: datetime, hour: str | None, after_id: str | None, to_phone: str | None
+) -> InboundQuery:
+    """get_answers' parameters as given (strings, or None when absent) → the query."""
+    hours = _uint_param(hour, "hour")
+    if hours is None:
+        hours = ANSWERS_DEFAULT_HOURS
+    if not 1 <= hours <= ANSWERS_MAX_HOURS:
+        raise InvalidParameter(f"hour: 1..{ANSWERS_MAX_HOURS}")
+    return InboundQuery(
+        account_id=account_id,
+        since_ts=int(now.timestamp()) - hours * 3600,
+        after_id=_uint_param(after_id, "after_id") or 0,
+        to_phone=inbound_address(to_phone or ""),
+        limit=ANSWERS_LIMIT,
+        oldest_first=True,
+    )
+
+
+def _uint_param(value: str | None, name: str) -> int | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    number = parse_uint(text)
+    if number is None:
+        raise InvalidParameter(f"{name}: a number")
+    return number
 
 
 @dataclass(frozen=True)
@@ -172,6 +211,17 @@ class InboundService:
 
     def page(self, query: InboundQuery) -> list[InboundView]:
         return self._store.inbound_page(query)
+
+    def answers(
+        self,
+        account: Account,
+        now: datetime,
+        hour: str | None = None,
+        after_id: str | None = None,
+        to_phone: str | None = None,
+    ) -> list[InboundView]:
+        """get.php get_answers: the account's messages of the last `hour` hours, in id order."""
+        return self._store.inbound_page(answers_query(account.id, now, hour, after_id, to_phone))
 
     def unassigned(self, before_id: int | None, limit: int) -> list[InboundView]:
         return self._store.unassigned_page(before_id, limit)

@@ -74,7 +74,8 @@ class InboundQueries:
             params.append(True)
         with self._db.tx(write=False) as tx:
             rows = tx.all(
-                f"SELECT {_COLUMNS} {_FROM} WHERE {' AND '.join(where)} ORDER BY i.id DESC LIMIT ?",
+                f"SELECT {_COLUMNS} {_FROM} WHERE {' AND '.join(where)} "
+                f"ORDER BY i.id {'ASC' if query.oldest_first else 'DESC'} LIMIT ?",
                 (*params, query.limit),
             )
         return [_view(r) for r in rows]
