@@ -1,4 +1,4 @@
-"""`tidings` command line: serve, accounts, senders, templates, db."""
+"""`tidings` command line: serve, accounts, senders, templates, inbound, db."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tidings.cli.common import account_by_login, fail, opened
+from tidings.cli.inbound import register as register_inbound_commands
 from tidings.cli.operator import print_live_state
 from tidings.cli.operator import register as register_operator_commands
 from tidings.cli.options import ConfigOption, DbOption
@@ -444,6 +445,7 @@ def db_upgrade(db: DbOption = None) -> None:
 
 register_operator_commands(app)
 register_template_commands(app)
+register_inbound_commands(app)
 
 
 def main() -> None:

@@ -234,6 +234,8 @@ class InboundService:
         self._store.assign_number(number, account.id, int(now.timestamp()))
         return number
 
-    def release(self, raw_number: str) -> None:
-        if not self._store.release_number(assigned_number(raw_number)):
+    def release(self, raw_number: str) -> str:
+        number = assigned_number(raw_number)
+        if not self._store.release_number(number):
             raise NotFound("no such inbound number")
+        return number

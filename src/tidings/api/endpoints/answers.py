@@ -39,7 +39,7 @@ def handle_answers(call: Call) -> str:
 
 
 def _answer(m: InboundView, zone: ZoneInfo) -> Record:
-    sent = None if m.reply_sent_at is None else from_ts(m.reply_sent_at)
+    sent = from_ts(m.reply_sent_at)
     return [
         ("id", m.id),
         ("received", format_local(from_ts(m.received_at), zone)),

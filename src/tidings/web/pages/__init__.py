@@ -6,7 +6,16 @@ A new page module is added to PAGES; its templates go under `templates/<module>/
 from __future__ import annotations
 
 from tidings.web.cabinet import PageModule
-from tidings.web.pages import account, admin, auth, blacklist, contacts, lists, templates
+from tidings.web.pages import (
+    account,
+    admin,
+    admin_inbound,
+    auth,
+    blacklist,
+    contacts,
+    lists,
+    templates,
+)
 
 PAGES: tuple[PageModule, ...] = (
     auth.PAGE,
@@ -16,4 +25,5 @@ PAGES: tuple[PageModule, ...] = (
     templates.PAGE,
     account.PAGE,
     admin.PAGE,
+    admin_inbound.PAGE,
 )
