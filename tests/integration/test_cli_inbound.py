@@ -81,3 +81,25 @@ def test_unassigned_messages_are_listed_for_the_operator(db: str) -> None:
         "who is this" in listing and "79169999999" in listing and "2026-01-15 12:00:00" in listing
     )
     assert "for the shop" not in listing
+
+
+def _forwards(db: str, login: str) -> bool:
+    store = Store(open_database(db), default_tariff(Settings()))
+    try:
+        with store.db.tx(write=False) as tx:
+            row = tx.one("SELECT forward_inbound FROM accounts WHERE login = ?", (login,))
+    finally:
+        store.close()
+    assert row is not None
+    return bool(row[0])
+
+
+def test_accounts_callback_inbound_switches_forwarding(db: str) -> None:
+    cli(db, "accounts", "create", "shop", "--password", "password-1")
+    url = "http://93.184.216.34/hook"
+    assert len(cli(db, "accounts", "callback", "shop", url, "--inbound").strip()) == 64
+    assert _forwards(db, "shop")
+    cli(db, "accounts", "callback", "shop", url)
+    assert _forwards(db, "shop")
+    cli(db, "accounts", "callback", "shop", url, "--no-inbound")
+    assert not _forwards(db, "shop")

@@ -18,12 +18,22 @@ hh:mm:ss in the account's zone), cnt (parts), cost, sha1 = SHA-1 hex of
 secret: we never keep a password) — next to ours: int_id and sign =
 HMAC-SHA256(secret, "id:phone:status:err:ts") in hex. The header X-Tidings-Signature carries
 "sha256=" + HMAC-SHA256(secret, raw body).
+
+An incoming SMS of an account that forwards them (SMS Center's `fl[11]`) is queued in the
+transaction that stores it (store/inbound.py) and delivered by the same loop, under the same
+deadline, retries and signature rules, with SMS Center's inbound fields (§5.8): id and
+sms_id (our inbound id), phone (who sent it), mes (the text), to (where it was sent), sent
+(unix seconds it came), time, ts — and ours: type=inbound, reply_to (the id of the message
+it answers, else empty), job_id (that message's list, else empty), stop (1 when it was a
+stop keyword), sha1 = SHA-1 hex of "id:phone:to:secret", sign = HMAC-SHA256(secret,
+"id:phone:to:ts").
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import hmac
@@ -42,7 +52,7 @@ from tidings.domain.clock import Clock, from_ts, to_ts
 from tidings.domain.money import format_money
 from tidings.domain.schedule import format_local
 from tidings.errors import InvalidParameter
-from tidings.store.db import Database
+from tidings.store.db import Database, Row
 
 log = structlog.get_logger("tidings.callbacks")
 
@@ -63,6 +73,20 @@ class Due:
     attempts: int
     parts: int = 1
     cost_minor: int = 0
+    inbound: InboundDue | None = None
+
+
+@dataclass(frozen=True)
+class InboundDue:
+    """The incoming SMS a callback forwards."""
+
+    id: int
+    to_phone: str
+    text: str
+    received_at: int
+    reply_to: int | None
+    job_id: int | None
+    stop: bool
 
 
 def sign(secret: str, text: str) -> str:
@@ -70,6 +94,8 @@ def sign(secret: str, text: str) -> str:
 
 
 def payload(due: Due) -> bytes:
+    if due.inbound is not None:
+        return inbound_payload(due, due.inbound)
     ident = due.client_id or str(due.message_id)
     fields = {
         "id": ident,
@@ -88,6 +114,48 @@ def payload(due: Due) -> bytes:
     ).hexdigest()
     fields["sign"] = sign(due.secret, f"{ident}:{due.phone}:{due.status}:{due.err}:{due.at}")
     return urlencode(fields).encode()
+
+
+def inbound_payload(due: Due, mo: InboundDue) -> bytes:
+    ident = str(mo.id)
+    fields = {
+        "type": "inbound",
+        "id": ident,
+        "sms_id": ident,
+        "phone": due.phone,
+        "mes": mo.text,
+        "to": mo.to_phone,
+        "sent": str(mo.received_at),
+        "time": format_local(from_ts(mo.received_at), ZoneInfo(due.timezone)),
+        "ts": str(mo.received_at),
+        "reply_to": "" if mo.reply_to is None else str(mo.reply_to),
+        "job_id": "" if mo.job_id is None else str(mo.job_id),
+        "stop": "1" if mo.stop else "0",
+    }
+    fields["sha1"] = hashlib.sha1(
+        f"{ident}:{due.phone}:{mo.to_phone}:{due.secret}".encode()
+    ).hexdigest()
+    fields["sign"] = sign(due.secret, f"{ident}:{due.phone}:{mo.to_phone}:{mo.received_at}")
+    return urlencode(fields).encode()
+
+
+def _due(row: Row) -> Due:
+    """A claimed row: the status callback's fields, then the inbound message's (NULL for a
+    status callback)."""
+    base = Due(*row[:14])
+    i = row[14:]
+    if i[0] is None:
+        return base
+    mo = InboundDue(
+        id=int(i[0]),
+        to_phone=i[2],
+        text=i[3],
+        received_at=int(i[4]),
+        reply_to=None if i[5] is None else int(i[5]),
+        job_id=None if i[6] is None else int(i[6]),
+        stop=bool(i[7]),
+    )
+    return dataclasses.replace(base, phone=i[1], inbound=mo)
 
 
 class CallbackSender:
@@ -168,10 +236,14 @@ class CallbackSender:
             rows = tx.all(
                 "SELECT c.id, c.account_id, a.callback_url, a.callback_secret, a.timezone, "
                 "COALESCE(m.client_id, ''), c.message_id, COALESCE(m.address, ''), c.status, "
-                "c.err, c.at, c.attempts, COALESCE(m.parts, 1), COALESCE(m.cost_minor, 0) "
+                "c.err, c.at, c.attempts, COALESCE(m.parts, 1), COALESCE(m.cost_minor, 0), "
+                "i.id, i.phone, i.to_phone, i.text, i.received_at, i.message_id, j.job_id, "
+                "i.stop "
                 "FROM callbacks c "
                 "JOIN accounts a ON a.id = c.account_id "
                 "LEFT JOIN messages m ON m.id = c.message_id "
+                "LEFT JOIN inbound_messages i ON i.id = c.inbound_id "
+                "LEFT JOIN jobs j ON j.id = i.job_pk "
                 "WHERE c.done_at IS NULL AND c.next_at <= ? "
                 "AND (c.lease_until IS NULL OR c.lease_until < ?) "
                 + skip
@@ -182,7 +254,7 @@ class CallbackSender:
             taken: list[Due] = []
             counts = busy
             for row in rows:
-                due = Due(*row)
+                due = _due(row)
                 if len(taken) < free and counts.get(due.account_id, 0) < cap:
                     counts[due.account_id] = counts.get(due.account_id, 0) + 1
                     taken.append(due)
