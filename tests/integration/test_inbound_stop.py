@@ -84,7 +84,5 @@ def test_stop_from_a_list_recipient_is_skipped_by_the_next_run_and_shown_in_get_
     [reply] = json.loads(answers)
     assert (reply["phone"], reply["to_phone"], reply["message"]) == (QUITTER, "Shop", "стоп ")
     assert reply["sent"] == "15.01.2026 15:00:00"  # the first run's message it answers
-    theirs = srv.call(
-        "get", ip, login=other.login, psw=other_psw, get_answers=1, hour=24, fmt=3
-    )
+    theirs = srv.call("get", ip, login=other.login, psw=other_psw, get_answers=1, hour=24, fmt=3)
     assert theirs == "[]"
