@@ -84,6 +84,33 @@ def is_stop(text: str, keywords: Sequence[str]) -> bool:
     return normalise_keyword(text) in keywords
 
 
+# An account's own keywords (the cabinet): at most this many, each at most this long.
+MAX_KEYWORDS = 20
+MAX_KEYWORD_LEN = 40
+
+
+def account_keywords(raw: str) -> str | None:
+    """Keywords as a person types them (one a line, or separated by commas) → as stored:
+    normalised, joined by commas; None (the settings' defaults) when none is given."""
+    items = [normalise_keyword(k) for k in raw.replace("\n", ",").split(",")]
+    keywords = list(dict.fromkeys(k for k in items if k))
+    if not keywords:
+        return None
+    if len(keywords) > MAX_KEYWORDS:
+        raise InvalidParameter(f"stop keywords: at most {MAX_KEYWORDS}")
+    if any(len(k) > MAX_KEYWORD_LEN for k in keywords):
+        raise InvalidParameter(f"stop keywords: at most {MAX_KEYWORD_LEN} characters each")
+    return ",".join(keywords)
+
+
+def matches_search(needle: str, phone: str, text: str) -> bool:
+    """The inbox's search: a substring of the sender's phone (a leading `+` ignored) or of
+    the text, ignoring case in every alphabet (the same on SQLite and PostgreSQL)."""
+    folded = needle.casefold()
+    digits = folded.lstrip("+")
+    return (bool(digits) and digits in phone) or folded in text.casefold()
+
+
 def inbound_address(raw: str) -> str:
     """An SMSC address as Tidings keeps numbers: digits without '+'; anything else (a short
     code with letters, an alphanumeric name) as given, trimmed."""
@@ -145,6 +172,9 @@ class InboundQuery:
     limit: int = 100
     # get_answers reads in id order, so that `after_id` = the last id seen pages forward.
     oldest_first: bool = False
+    # Matched by `matches_search` (the store scans, so case folds in every alphabet).
+    # `search` above is the SQL substring match of the phone or the text.
+    fold_search: str = ""
 
 
 # get.php get_answers (smsc-api.md §5.5): `hour` 1..24 [choice] default 1; at most this many
@@ -183,6 +213,16 @@ def _uint_param(value: str | None, name: str) -> int | None:
     return number
 
 
+INBOX_SEARCH_MAX = 64
+
+
+@dataclass(frozen=True)
+class StopKeywords:
+    keywords: list[str]
+    # True: the account has none of its own, the settings' apply.
+    default: bool
+
+
 @dataclass(frozen=True)
 class InboundNumber:
     number: str
@@ -204,10 +244,17 @@ class InboundStore(Protocol):
 
     def release_number(self, number: str) -> bool: ...
 
+    def stop_keywords(self, account_id: int) -> str | None: ...
+
+    def set_stop_keywords(self, account_id: int, stored: str | None) -> None: ...
+
 
 class InboundService:
-    def __init__(self, store: InboundStore) -> None:
+    def __init__(
+        self, store: InboundStore, default_keywords: Sequence[str] = DEFAULT_STOP_KEYWORDS
+    ) -> None:
         self._store = store
+        self._default_keywords = list(default_keywords)
 
     def page(self, query: InboundQuery) -> list[InboundView]:
         return self._store.inbound_page(query)
@@ -222,6 +269,38 @@ class InboundService:
     ) -> list[InboundView]:
         """get.php get_answers: the account's messages of the last `hour` hours, in id order."""
         return self._store.inbound_page(answers_query(account.id, now, hour, after_id, to_phone))
+
+    def inbox(
+        self, account: Account, search: str, before_id: int | None, limit: int
+    ) -> list[InboundView]:
+        """The cabinet's inbox: newest first, `search` in the phone or the text."""
+        query = InboundQuery(
+            account_id=account.id,
+            before_id=before_id,
+            fold_search=search.strip()[:INBOX_SEARCH_MAX],
+            limit=limit,
+        )
+        return self._store.inbound_page(query)
+
+    def list_replies(
+        self, account: Account, job_id: int, limit: int, *, stops_only: bool = False
+    ) -> list[InboundView]:
+        """The replies to one of the account's mailing lists (or only its opt-outs)."""
+        query = InboundQuery(
+            account_id=account.id, job_id=job_id, stops_only=stops_only, limit=limit
+        )
+        return self._store.inbound_page(query)
+
+    def stop_keywords(self, account: Account) -> StopKeywords:
+        stored = self._store.stop_keywords(account.id)
+        if stored is None:
+            return StopKeywords(parse_keywords(None, self._default_keywords), True)
+        return StopKeywords(parse_keywords(stored), False)
+
+    def set_stop_keywords(self, account: Account, raw: str) -> StopKeywords:
+        """An empty text goes back to the settings' defaults."""
+        self._store.set_stop_keywords(account.id, account_keywords(raw))
+        return self.stop_keywords(account)
 
     def unassigned(self, before_id: int | None, limit: int) -> list[InboundView]:
         return self._store.unassigned_page(before_id, limit)

@@ -13,6 +13,7 @@ from tidings.web.pages import (
     auth,
     blacklist,
     contacts,
+    inbox,
     lists,
     templates,
 )
@@ -23,6 +24,7 @@ PAGES: tuple[PageModule, ...] = (
     contacts.PAGE,
     blacklist.PAGE,
     templates.PAGE,
+    inbox.PAGE,
     account.PAGE,
     admin.PAGE,
     admin_inbound.PAGE,
