@@ -24,12 +24,14 @@ from tidings.config import InboundSettings
 from tidings.dispatch.db_calls import DbCalls
 from tidings.domain.clock import Clock, to_ts
 from tidings.domain.inbound import (
+    ROUTE_NAMES,
     decide_owner,
     inbound_address,
     is_stop,
     join_parts,
     parse_keywords,
 )
+from tidings.ops.metrics import count_inbound
 from tidings.store import inbound as q
 from tidings.store.db import Database, Tx
 
@@ -90,6 +92,7 @@ class InboundRecorder:
         now = to_ts(self._clock.now())
         since = now - self._settings.dedup_window_s
         outcomes: Counter[str] = Counter()
+        tally: Counter[tuple[str, str]] = Counter()  # (upstream, outcome) → messages
         with self._db.tx() as tx:
             seen: set[str] = set()
             parts: list[q.StoredPart] = []
@@ -103,6 +106,7 @@ class InboundRecorder:
                 seen.add(item.fingerprint)
                 if duplicate:
                     outcomes["duplicate"] += 1
+                    tally[(item.upstream, "duplicate")] += 1
                     continue
                 message = q.NewInbound(
                     item.upstream,
@@ -111,14 +115,15 @@ class InboundRecorder:
                     item.text,
                     item.fingerprint,
                 )
-                outcomes.update(self._keep(tx, message, now)[1])
+                outcomes.update(self._keep(tx, message, now, tally)[1])
             if parts:
                 q.store_parts(tx, parts, now)
                 outcomes["part"] += len(parts)
                 for key in dict.fromkeys(p.key for p in parts):
                     stored = q.open_parts(tx, key)
                     if len(stored) >= key[4]:
-                        outcomes.update(self._join(tx, key, stored, now))
+                        outcomes.update(self._join(tx, key, stored, now, tally))
+        count_inbound(tally)  # committed: counted once
         return outcomes
 
     def sweep(self) -> Counter[str]:
@@ -126,6 +131,7 @@ class InboundRecorder:
         joined parts past the dedup window are forgotten."""
         now = to_ts(self._clock.now())
         outcomes: Counter[str] = Counter()
+        tally: Counter[tuple[str, str]] = Counter()
         forget_before = now - max(self._settings.dedup_window_s, 1)
         with self._db.tx(write=False) as tx:
             due = q.overdue_sets(tx, now - self._settings.part_timeout_s, SWEEP_BATCH)
@@ -136,13 +142,21 @@ class InboundRecorder:
             for key in due:
                 stored = q.open_parts(tx, key)
                 if stored:  # another dispatcher may have joined it meanwhile
-                    outcomes.update(self._join(tx, key, stored, now))
+                    outcomes.update(self._join(tx, key, stored, now, tally))
             q.forget_joined_parts(tx, forget_before)
+        count_inbound(tally)
         if outcomes:
             log.info("inbound messages kept with parts missing", count=sum(outcomes.values()))
         return outcomes
 
-    def _join(self, tx: Tx, key: q.PartKey, stored: list[q.StoredPart], now: int) -> Counter[str]:
+    def _join(
+        self,
+        tx: Tx,
+        key: q.PartKey,
+        stored: list[q.StoredPart],
+        now: int,
+        tally: Counter[tuple[str, str]],
+    ) -> Counter[str]:
         upstream, source, destination, _ref, total = key
         text, missing = join_parts({p.seq: p.text for p in stored}, total)
         digest = hashlib.sha256("".join(p.fingerprint for p in stored).encode()).hexdigest()
@@ -155,12 +169,15 @@ class InboundRecorder:
             parts=total,
             missing=missing,
         )
-        inbound_id, outcomes = self._keep(tx, message, now)
+        inbound_id, outcomes = self._keep(tx, message, now, tally)
         q.mark_joined(tx, key, inbound_id)
         return outcomes
 
-    def _keep(self, tx: Tx, message: q.NewInbound, now: int) -> tuple[int, Counter[str]]:
-        """Route, store, apply STOP, queue the handler's callback: one message."""
+    def _keep(
+        self, tx: Tx, message: q.NewInbound, now: int, tally: Counter[tuple[str, str]]
+    ) -> tuple[int, Counter[str]]:
+        """Route, store, apply STOP, queue the handler's callback: one message. `tally`
+        counts it for the metrics by upstream and outcome (a stop keyword, else its route)."""
         since = now - int(self._settings.reply_window_h * 3600)
         owner = decide_owner(
             q.number_owner(tx, message.to_phone),
@@ -185,6 +202,7 @@ class InboundRecorder:
         kept = Counter({owner.route.name.lower(): 1})
         if stop:
             kept["stop"] += 1
+        tally[(message.upstream, "stop" if stop else ROUTE_NAMES[owner.route])] += 1
         return inbound_id, kept
 
 
