@@ -231,6 +231,7 @@ def build_dispatcher(
         worker,
         store.tariff_by_id,
         settings.inbound,
+        routes,
     )
 
 

@@ -76,6 +76,6 @@ def test_the_inbox_lists_searches_and_pages_incoming_sms(
 
     page.get_by_role("link", name="Stop keywords").first.click()
     page.get_by_label(re.compile("^Keywords")).fill("Хватит\nhalt")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("Stop keywords saved.")
     expect(page.locator("#current-keywords")).to_have_text("хватит, halt")

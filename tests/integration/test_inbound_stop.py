@@ -17,6 +17,8 @@ from tests.integration.smsc_sim import SmscSim, StartSim, start_sim_fixture  # n
 from tidings.app import build_dispatcher
 from tidings.config import Settings
 from tidings.domain.clock import FakeClock
+from tidings.domain.inbound import InboundService
+from tidings.store.inbound_reads import InboundQueries
 
 QUITTER = "79161234567"
 STAYER = "79161234568"
@@ -86,3 +88,50 @@ def test_stop_from_a_list_recipient_is_skipped_by_the_next_run_and_shown_in_get_
     assert reply["sent"] == "15.01.2026 15:00:00"  # the first run's message it answers
     theirs = srv.call("get", ip, login=other.login, psw=other_psw, get_answers=1, hour=24, fmt=3)
     assert theirs == "[]"
+
+
+def test_a_stop_confirmation_is_sent_once_and_charged_when_the_account_sets_one(
+    srv: Server, start_sim: StartSim, ip: str
+) -> None:
+    sim = start_sim(commands=True)
+    clock = srv.clock
+    acc, psw = srv.account(test_mode=False, balance="10")
+    reply = "Вы отписаны от рассылок"
+    InboundService(InboundQueries(srv.store.db)).set_stop_reply(acc, reply)
+    job_id = create_list(srv.store, acc, QUITTER, clock.now(), sender="Shop")
+    cfg = smpp(sim)
+
+    async def answers() -> None:
+        if view(srv.store, acc, job_id).status == 1 and not sim.of("mo_sent"):
+            # STOP twice: the second finds the number opted out already, and gets nothing.
+            sim.mo(b"STOP", source=QUITTER, destination="Shop")
+            sim.mo("Стоп".encode("utf-16-be"), source=QUITTER, destination="Shop", data_coding=8)
+
+    def confirmed() -> bool:
+        return len(sim.of("mo_resp")) == 2 and len(sim.submits) >= 2 and _all_final(srv, acc.id)
+
+    worker = build_dispatcher(cfg, srv.store, clock, worker_id="w1")
+    asyncio.run(drive(worker, confirmed, timeout=60, during=answers))
+    assert len(sim.submits) == 2
+    confirmation = sim.submits[1]
+    assert (confirmation["destination_addr"], confirmation["source_addr"]) == (QUITTER, "Shop")
+    with srv.store.db.tx(write=False) as tx:
+        rows = tx.all(
+            "SELECT text, job_pk, cost_minor FROM messages WHERE account_id = ? ORDER BY id",
+            (acc.id,),
+        )
+    # The list's message (its text is the list's), then the confirmation: a single message,
+    # charged at the tariff like any other.
+    assert [(r[1] is None, r[2]) for r in rows] == [(False, 180), (True, 180)]
+    assert rows[1][0] == reply
+    balance = srv.call("balance", ip, login=acc.login, psw=psw, fmt=3)
+    assert json.loads(balance)["balance"] == "6.40"
+
+
+def _all_final(srv: Server, account_id: int) -> bool:
+    with srv.store.db.tx(write=False) as tx:
+        row = tx.one(
+            "SELECT COUNT(*) FROM messages WHERE account_id = ? AND status IN (-1, 0)",
+            (account_id,),
+        )
+    return row is not None and row[0] == 0

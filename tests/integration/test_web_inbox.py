@@ -141,3 +141,20 @@ def test_stop_keywords_edited_in_the_cabinet_apply_to_the_next_message(
     assert listed == {gone}
     assert user.post("/account/stop-keywords", {"keywords": " "}).status_code == 303
     assert "the defaults" in user.get("/account/stop-keywords").text
+
+
+def test_the_stop_confirmation_is_off_by_default_and_set_in_the_cabinet(
+    server: Server, signed_in: tuple[WebUser, Account, str]
+) -> None:
+    user, acc, _ = signed_in
+    service = InboundService(InboundQueries(server.store.db))
+    assert service.stop_reply(acc) == ""
+    page = user.get("/account/stop-keywords").text
+    assert 'name="reply" rows="3" maxlength="1000"></textarea>' in page
+    assert user.post("/account/stop-reply", {"reply": " Вы отписаны "}).status_code == 303
+    assert service.stop_reply(acc) == "Вы отписаны"
+    assert "Вы отписаны</textarea>" in user.get("/account/stop-keywords").text
+    too_long = user.post("/account/stop-reply", {"reply": "я" * 1001})
+    assert too_long.status_code == 400 and "at most 1000 characters" in too_long.text
+    assert user.post("/account/stop-reply", {"reply": ""}).status_code == 303
+    assert service.stop_reply(acc) == ""

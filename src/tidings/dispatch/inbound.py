@@ -31,6 +31,8 @@ from tidings.domain.inbound import (
     join_parts,
     parse_keywords,
 )
+from tidings.domain.routing import Routes
+from tidings.domain.sms import segment_count
 from tidings.ops.metrics import count_inbound
 from tidings.store import inbound as q
 from tidings.store.db import Database, Tx
@@ -43,9 +45,18 @@ class InboundRecorder:
     """The inbound messages of every lane of one dispatcher."""
 
     def __init__(
-        self, db: Database, clock: Clock, calls: DbCalls, settings: InboundSettings
+        self,
+        db: Database,
+        clock: Clock,
+        calls: DbCalls,
+        settings: InboundSettings,
+        routes: Routes | None = None,
+        validity_s: int = 24 * 3600,
     ) -> None:
         self._db = db
+        # Where a stop confirmation goes, and how long it may wait (send.php's default).
+        self._routes = routes or Routes()
+        self._validity_s = validity_s
         self._clock = clock
         self._calls = calls
         self._settings = settings
@@ -196,7 +207,9 @@ class InboundRecorder:
         inbound_id = q.insert_inbound(tx, message, owner, stop, now)
         if owner.account_id is not None and account is not None:
             if stop:
-                q.stop_list_phone(tx, owner.account_id, message.phone, now)
+                newly = q.stop_list_phone(tx, owner.account_id, message.phone, now)
+                if newly and account.stop_reply:
+                    self._confirm(tx, owner.account_id, account, message, now)
             if account.forwards:
                 q.enqueue_inbound_callback(tx, owner.account_id, inbound_id, now)
         kept = Counter({owner.route.name.lower(): 1})
@@ -204,6 +217,26 @@ class InboundRecorder:
             kept["stop"] += 1
         tally[(message.upstream, "stop" if stop else ROUTE_NAMES[owner.route])] += 1
         return inbound_id, kept
+
+    def _confirm(
+        self, tx: Tx, account_id: int, account: q.AccountInbound, message: q.NewInbound, now: int
+    ) -> None:
+        """The account's confirmation to a number its stop keyword newly opted out: from the
+        number or name it wrote to, charged as a message when the dispatcher hands it over.
+        Only once per opt-out: a number already kept out of lists gets none (no loop of
+        confirmations, no charge per repeated STOP)."""
+        assert account.stop_reply is not None
+        channel = self._routes.channel_for(message.phone, mail=False, test_mode=account.test_mode)
+        reply = q.StopReply(
+            account_id,
+            message.phone,
+            message.to_phone,
+            account.stop_reply,
+            channel,
+            segment_count(account.stop_reply).parts,
+            now + self._validity_s,
+        )
+        q.queue_stop_reply(tx, reply, now)
 
 
 def _stored_part(item: InboundPart) -> q.StoredPart:

@@ -103,6 +103,22 @@ def account_keywords(raw: str) -> str | None:
     return ",".join(keywords)
 
 
+# The confirmation reply to a stop keyword (off by default): a message like any other,
+# charged when handed over; at most this long (as send.php's `mes`).
+MAX_STOP_REPLY = 1000
+
+
+def stop_reply_text(raw: str) -> str | None:
+    """The confirmation an account sends to a number its stop keyword opted out; None (no
+    confirmation) when empty."""
+    text = raw.strip()
+    if not text:
+        return None
+    if len(text) > MAX_STOP_REPLY:
+        raise InvalidParameter(f"stop reply: at most {MAX_STOP_REPLY} characters")
+    return text
+
+
 def matches_search(needle: str, phone: str, text: str) -> bool:
     """The inbox's search: a substring of the sender's phone (a leading `+` ignored) or of
     the text, ignoring case in every alphabet (the same on SQLite and PostgreSQL)."""
@@ -248,6 +264,10 @@ class InboundStore(Protocol):
 
     def set_stop_keywords(self, account_id: int, stored: str | None) -> None: ...
 
+    def stop_reply(self, account_id: int) -> str | None: ...
+
+    def set_stop_reply(self, account_id: int, text: str | None) -> None: ...
+
 
 class InboundService:
     def __init__(
@@ -301,6 +321,15 @@ class InboundService:
         """An empty text goes back to the settings' defaults."""
         self._store.set_stop_keywords(account.id, account_keywords(raw))
         return self.stop_keywords(account)
+
+    def stop_reply(self, account: Account) -> str:
+        """The confirmation sent back to a number a stop keyword opted out ("": none)."""
+        return self._store.stop_reply(account.id) or ""
+
+    def set_stop_reply(self, account: Account, raw: str) -> str:
+        text = stop_reply_text(raw)
+        self._store.set_stop_reply(account.id, text)
+        return text or ""
 
     def unassigned(self, before_id: int | None, limit: int) -> list[InboundView]:
         return self._store.unassigned_page(before_id, limit)

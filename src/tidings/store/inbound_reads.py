@@ -140,8 +140,8 @@ class InboundQueries:
         with self._db.tx() as tx:
             return tx.execute("DELETE FROM inbound_numbers WHERE number = ?", (number,)) > 0
 
-    # The account's own stop keywords live on its row (accounts.stop_keywords, NULL = the
-    # settings'); they are only ever read and written here and by the recorder.
+    # The account's own stop keywords and stop reply live on its row (accounts.stop_keywords,
+    # NULL = the settings'; accounts.stop_reply, NULL = none); written only here.
     def stop_keywords(self, account_id: int) -> str | None:
         with self._db.tx(write=False) as tx:
             row = tx.one("SELECT stop_keywords FROM accounts WHERE id = ?", (account_id,))
@@ -150,3 +150,12 @@ class InboundQueries:
     def set_stop_keywords(self, account_id: int, stored: str | None) -> None:
         with self._db.tx() as tx:
             tx.execute("UPDATE accounts SET stop_keywords = ? WHERE id = ?", (stored, account_id))
+
+    def stop_reply(self, account_id: int) -> str | None:
+        with self._db.tx(write=False) as tx:
+            row = tx.one("SELECT stop_reply FROM accounts WHERE id = ?", (account_id,))
+        return None if row is None else row[0]
+
+    def set_stop_reply(self, account_id: int, text: str | None) -> None:
+        with self._db.tx() as tx:
+            tx.execute("UPDATE accounts SET stop_reply = ? WHERE id = ?", (text, account_id))

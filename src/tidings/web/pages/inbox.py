@@ -20,6 +20,7 @@ def routes(cabinet: Cabinet) -> list[BaseRoute]:
         Route("/inbox", cabinet.page(index), methods=["GET"]),
         Route("/account/stop-keywords", cabinet.page(keywords), methods=["GET"]),
         Route("/account/stop-keywords", cabinet.action(set_keywords), methods=["POST"]),
+        Route("/account/stop-reply", cabinet.action(set_reply), methods=["POST"]),
     ]
 
 
@@ -42,14 +43,23 @@ def index(visit: Visit) -> Response:
     )
 
 
-def _keywords_page(visit: Visit, error: str = "", value: str | None = None) -> Response:
-    current = visit.services.inbound.stop_keywords(visit.account)
+def _keywords_page(
+    visit: Visit,
+    error: str = "",
+    value: str | None = None,
+    reply_error: str = "",
+    reply: str | None = None,
+) -> Response:
+    inbound = visit.services.inbound
+    current = inbound.stop_keywords(visit.account)
     return visit.render(
         "inbox/keywords.html",
-        status_code=400 if error else 200,
+        status_code=400 if error or reply_error else 200,
         current=current,
         value="\n".join(current.keywords) if value is None else value,
         error=error,
+        reply=inbound.stop_reply(visit.account) if reply is None else reply,
+        reply_error=reply_error,
     )
 
 
@@ -64,6 +74,17 @@ def set_keywords(visit: Visit) -> Response:
     except DomainError as error:
         return _keywords_page(visit, error.description, raw)
     done = "Stop keywords reset to the defaults." if saved.default else "Stop keywords saved."
+    return visit.redirect("/account/stop-keywords", done)
+
+
+def set_reply(visit: Visit) -> Response:
+    """The confirmation sent to a number a stop keyword opted out (empty: none)."""
+    raw = visit.field("reply")
+    try:
+        saved = visit.services.inbound.set_stop_reply(visit.account, raw)
+    except DomainError as error:
+        return _keywords_page(visit, reply_error=error.description, reply=raw)
+    done = "Confirmation saved." if saved else "No confirmation is sent."
     return visit.redirect("/account/stop-keywords", done)
 
 
