@@ -180,6 +180,8 @@ class InboundQuery:
     after_id: int = 0
     before_id: int | None = None
     to_phone: str = ""
+    # A substring of the phone or the text, by `matches_search` (the store scans and
+    # matches in Python, so case folds in every alphabet, alike on SQLite and PostgreSQL).
     search: str = ""
     # Only the replies to this mailing list (the account's list number).
     job_id: int | None = None
@@ -188,9 +190,6 @@ class InboundQuery:
     limit: int = 100
     # get_answers reads in id order, so that `after_id` = the last id seen pages forward.
     oldest_first: bool = False
-    # Matched by `matches_search` (the store scans, so case folds in every alphabet).
-    # `search` above is the SQL substring match of the phone or the text.
-    fold_search: str = ""
 
 
 # get.php get_answers (smsc-api.md §5.5): `hour` 1..24 [choice] default 1; at most this many
@@ -297,7 +296,7 @@ class InboundService:
         query = InboundQuery(
             account_id=account.id,
             before_id=before_id,
-            fold_search=search.strip()[:INBOX_SEARCH_MAX],
+            search=search.strip()[:INBOX_SEARCH_MAX],
             limit=limit,
         )
         return self._store.inbound_page(query)

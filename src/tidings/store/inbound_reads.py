@@ -31,10 +31,6 @@ _FROM = (
 )
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def _view(r: Row) -> InboundView:
     return InboundView(
         id=int(r[0]),
@@ -59,12 +55,12 @@ class InboundQueries:
         self._db = db
 
     def inbound_page(self, query: InboundQuery) -> list[InboundView]:
-        if not query.fold_search:
+        if not query.search:
             return self._page(query)
         # SQL LIKE folds case differently on SQLite and PostgreSQL (and not at all beyond
         # ASCII on SQLite): scan the account's messages newest first and match in Python.
-        needle, found = query.fold_search, []
-        scan = replace(query, fold_search="", limit=_SCAN_BATCH, oldest_first=False)
+        needle, found = query.search, []
+        scan = replace(query, search="", limit=_SCAN_BATCH, oldest_first=False)
         for _round in range(_SCAN_ROUNDS):
             rows = self._page(scan)
             found += [v for v in rows if matches_search(needle, v.phone, v.text)]
@@ -85,9 +81,6 @@ class InboundQueries:
         if query.to_phone:
             where.append("i.to_phone = ?")
             params.append(query.to_phone)
-        if query.search:
-            where.append("(i.phone LIKE ? ESCAPE '\\' OR i.text LIKE ? ESCAPE '\\')")
-            params += [_like(query.search)] * 2
         if query.job_id is not None:
             where.append(
                 "i.job_pk = (SELECT id FROM jobs WHERE account_id = ? AND job_id = ? "
