@@ -157,7 +157,7 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
         upstreams=UpstreamMonitor(
             store, configured_upstreams(settings), routes_for(settings), UnroutedStore(store.db)
         ),
-        inbound=InboundService(InboundQueries(store.db)),
+        inbound=InboundService(InboundQueries(store.db), settings.inbound.stop_keywords),
         limits=RequestLimits(max_recipients=settings.max_recipients),
     )
 
@@ -234,6 +234,7 @@ def build_dispatcher(
         worker,
         store.tariff_by_id,
         settings.inbound,
+        routes,
     )
 
 

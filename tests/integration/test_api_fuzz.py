@@ -46,11 +46,12 @@ SCRIPTS = {
         "get_black",
     ),
     "senders": ("get", "add", "del", "all"),
-    "get": ("get_messages", "get_stat"),
+    "get": ("get_messages", "get_stat", "get_answers"),
+    "receive_phones": ("get",),
 }
 _OTHER_NAMES = """id name phones phone mes list tpl sender sender2 subj time tz rpt rptn period
 freq valid translit flash bin ping mail cost fl[5] start end maxsms new_phone new_mail grp num
-type search after_id cnt email format prev_id push viber tinyurl"""
+type search after_id cnt email format prev_id push viber tinyurl hour to_phone"""
 KNOWN_NAMES = sorted({*(a for actions in SCRIPTS.values() for a in actions), *_OTHER_NAMES.split()})
 LABELS = {
     "windows-1251": "windows-1251",

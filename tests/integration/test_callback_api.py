@@ -91,3 +91,26 @@ def test_the_cabinet_shows_the_url_the_api_set(server: Server, ip: str) -> None:
         assert f'<code id="callback-url">{PUBLIC}</code>' in page
     finally:
         user.close()
+
+
+def _forwards(server: Server, login: str) -> bool:
+    acc = server.store.account_by_login(login)
+    assert acc is not None
+    with server.store.db.tx(write=False) as tx:
+        row = tx.one("SELECT forward_inbound FROM accounts WHERE id = ?", (acc.id,))
+    assert row is not None
+    return bool(row[0])
+
+
+def test_fl_11_switches_forwarding_incoming_sms_on_and_off(server: Server, ip: str) -> None:
+    auth = _auth(server)
+    server.call("callback", ip, **auth, set=1, url=PUBLIC)
+    assert not _forwards(server, auth["login"])
+    server.call("callback", ip, **auth, set=1, url=PUBLIC + "2", **{"fl[11]": 1})
+    assert _forwards(server, auth["login"])
+    server.call("callback", ip, **auth, set=1, url=PUBLIC + "3")  # absent: unchanged
+    assert _forwards(server, auth["login"])
+    bad = server.call("callback", ip, **auth, set=1, url=PUBLIC + "4", fmt=3, **{"fl[11]": 2})
+    assert bad == '{"error": "fl[11]: 0 or 1", "error_code": 1}'
+    server.call("callback", ip, **auth, set=1, url=PUBLIC + "5", **{"fl[11]": 0})
+    assert not _forwards(server, auth["login"])

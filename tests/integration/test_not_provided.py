@@ -21,14 +21,14 @@ SCRIPTS = (
     "tinyurls",
     "users",
     "documents",
-    "receive_phones",
     "wait_call",
     "downloads",
     "get_mnp",
 )
 # Actions of scripts Tidings has (smsc-api.md §5.3, §5.5).
 ACTIONS = (
-    ("get", "get_answers"),
+    ("receive_phones", "add"),
+    ("receive_phones", "del"),
     ("get", "get_price"),
     ("get", "get_mega_accounts"),
     ("senders", "chg"),

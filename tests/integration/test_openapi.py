@@ -86,6 +86,7 @@ def test_the_spec_is_served_and_valid_openapi(api: Server) -> None:
     document = yaml.safe_load(response.text)
     assert document["openapi"].startswith("3.")
     scripts = {"jobs", "send", "status", "balance", "phones", "senders", "get", "templates"}
+    scripts |= {"receive_phones"}
     scripts |= {"callback"}  # Tidings' own
     assert set(document["paths"]) == {f"/sys/{s}.php" for s in scripts} | {"/rest/send/"}
     for path, item in document["paths"].items():

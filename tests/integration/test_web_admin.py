@@ -12,11 +12,23 @@ import pytest
 
 from tests.conftest import CLOCK_START, Server, fresh_database_url, start_server
 from tests.integration.web_support import WebUser
+from tidings.channels.base import InboundPart
+from tidings.config import InboundSettings
+from tidings.dispatch.db_calls import DbCalls
+from tidings.dispatch.inbound import InboundRecorder
 from tidings.domain.accounts import hash_password
 from tidings.domain.clock import FakeClock, to_ts
+from tidings.domain.inbound import InboundService
+from tidings.store.inbound_reads import InboundQueries
 from tidings.store.operations import StateReport, write_upstream_states
 
-GET_PAGES = ["/admin", "/admin/tariffs", "/admin/upstreams", "/admin/upstreams/rows"]
+GET_PAGES = [
+    "/admin",
+    "/admin/tariffs",
+    "/admin/upstreams",
+    "/admin/upstreams/rows",
+    "/admin/inbound",
+]
 POST_ROUTES = [
     "/admin/accounts",
     "/admin/accounts/1/money",
@@ -26,6 +38,8 @@ POST_ROUTES = [
     "/admin/tariffs/1",
     "/admin/tariffs/1/countries",
     "/admin/tariffs/1/countries/delete",
+    "/admin/inbound/numbers",
+    "/admin/inbound/numbers/release",
 ]
 
 
@@ -234,3 +248,46 @@ def test_the_upstreams_page_says_what_live_accounts_cannot_send(
     warning = "no [[smpp]] upstream is configured: live accounts&#39; SMS wait, uncharged"
     assert warning in pages[0]
     assert "no [[smpp]]" not in pages[1]
+
+
+def test_inbound_numbers_assigned_and_released_and_unassigned_messages_shown(
+    server: Server, operator: WebUser
+) -> None:
+    acc, _ = server.account()
+    other, _ = server.account()
+    number = f"7900{secrets.randbelow(10**7):07d}"
+    page = operator.get("/admin/inbound")
+    assert page.status_code == 200 and "Inbound numbers" in page.text
+    done = operator.post("/admin/inbound/numbers", {"number": "+" + number, "login": acc.login})
+    assert done.status_code == 303
+    page = operator.get("/admin/inbound").text
+    row = re.search(rf'<tr id="number-{number}">.*?</tr>', page, re.S)
+    assert row and acc.login in row.group(0) and "15.01.2026" in row.group(0)
+    assert [n.number for n in server_inbound(server).numbers(acc)] == [number]
+    # Another account's number is refused, and so is a login nobody has.
+    taken = operator.post("/admin/inbound/numbers", {"number": number, "login": other.login})
+    assert taken.status_code == 400 and "assigned to another account" in taken.text
+    nobody = operator.post("/admin/inbound/numbers", {"number": "79000000001", "login": "nx"})
+    assert nobody.status_code == 400 and "no account" in nobody.text
+    bad = operator.post("/admin/inbound/numbers", {"number": "12ab", "login": acc.login})
+    assert bad.status_code == 400 and "3 to 20 digits" in bad.text
+    # An SMS to a number nobody has is listed for the operator.
+    stranger = f"7916{secrets.randbelow(10**7):07d}"
+    _receive(server, stranger, "79990001122", "кто это? <i>")
+    page = operator.get("/admin/inbound").text
+    assert stranger in page and "кто это? &lt;i&gt;" in page
+    released = operator.post("/admin/inbound/numbers/release", {"number": number})
+    assert released.status_code == 303
+    assert server_inbound(server).numbers(acc) == []
+    again = operator.post("/admin/inbound/numbers/release", {"number": number})
+    assert again.status_code == 400 and "no such inbound number" in again.text
+
+
+def server_inbound(server: Server) -> InboundService:
+    return InboundService(InboundQueries(server.store.db))
+
+
+def _receive(server: Server, source: str, destination: str, text: str) -> None:
+    db = server.store.db
+    recorder = InboundRecorder(db, server.clock, DbCalls(db), InboundSettings())
+    recorder.record([InboundPart("sim", source, destination, text, secrets.token_hex(8))])

@@ -166,6 +166,19 @@ def test_callback_url(server: Server, user: WebUser) -> None:
     assert "switched off" in user.get("/account/callback").text
 
 
+def test_forwarding_incoming_sms_switched_on_and_off(server: Server, user: WebUser) -> None:
+    acc, psw = server.account()
+    user.sign_in(acc.login, psw)
+    assert "not forwarded" in user.get("/account/callback").text
+    assert user.post("/account/callback/inbound", {"forward": "1"}).status_code == 303
+    page = user.get("/account/callback").text
+    assert "forwarded to the URL above" in page and "no URL set" in page
+    with server.store.db.tx(write=False) as tx:
+        assert tx.one("SELECT forward_inbound FROM accounts WHERE id = ?", (acc.id,)) == (True,)
+    assert user.post("/account/callback/inbound", {}).status_code == 303
+    assert "not forwarded" in user.get("/account/callback").text
+
+
 def test_callback_url_inside_the_network_is_refused(server: Server, user: WebUser) -> None:
     acc, psw = server.account()
     user.sign_in(acc.login, psw)

@@ -27,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 from tidings.api import intake
 from tidings.api import params as request_params
 from tidings.api.context import Call, Deferred, ScriptHandler
+from tidings.api.endpoints.answers import handle_receive_phones
 from tidings.api.endpoints.balance import handle_balance
 from tidings.api.endpoints.callback import handle_callback
 from tidings.api.endpoints.get import handle_get
@@ -66,6 +67,7 @@ SCRIPTS: dict[str, ScriptHandler] = {
     "get": handle_get,
     "templates": handle_templates,
     "callback": handle_callback,
+    "receive_phones": handle_receive_phones,
 }
 # Bodies up to this are parsed on the event loop first (SQLite; tidings.waiting); a larger one
 # costs milliseconds per 100 KB there, time every other request would wait.

@@ -1,4 +1,4 @@
-"""`tidings` command line: serve, accounts, senders, templates, db."""
+"""`tidings` command line: serve, accounts, senders, templates, inbound, db."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tidings.cli.common import account_by_login, fail, opened
+from tidings.cli.inbound import register as register_inbound_commands
 from tidings.cli.operator import print_live_state
 from tidings.cli.operator import register as register_operator_commands
 from tidings.cli.options import ConfigOption, DbOption
@@ -417,16 +418,23 @@ def _cidr(value: str) -> str:
 def accounts_callback(
     login: str,
     url: Annotated[str, typer.Argument(help="http(s) URL; empty to switch callbacks off")],
+    inbound: Annotated[
+        bool | None,
+        typer.Option("--inbound/--no-inbound", help="Forward incoming SMS to URL too."),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """POST every status change of the account's messages to URL; prints the signing secret
-    (the cabinet's callback page checks the URL alike)."""
+    (the cabinet's callback page checks the URL alike). With --inbound, the account's
+    incoming SMS too (SMS Center's fl[11]); left as it is when neither option is given."""
     with opened(db) as services:
         account = account_by_login(services, login)
         try:
             secret = services.profile.set_callback(account, url)
         except DomainError as exc:
             fail(exc.description)
+        if inbound is not None:
+            services.profile.set_forward_inbound(account, inbound)
     if secret:
         print(secret)
     else:
@@ -493,6 +501,7 @@ def db_upgrade(db: DbOption = None) -> None:
 
 register_operator_commands(app)
 register_template_commands(app)
+register_inbound_commands(app)
 
 
 def main() -> None:

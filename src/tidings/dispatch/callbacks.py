@@ -11,13 +11,7 @@ for any one account, so a slow endpoint holds only its own account's share of th
 The host is checked against the callback rule again right before connecting
 (callback_transport.py).
 
-Payload (form-encoded): the fields an SMS Center handler reads (smsc-api.md §5.8) — id (the
-client's id, or the message id), phone, status, err, ts (unix seconds), time (DD.MM.YYYY
-hh:mm:ss in the account's zone), cnt (parts), cost, sha1 = SHA-1 hex of
-"id:phone:status:secret" (SMS Center puts the account password where we put the callback
-secret: we never keep a password) — next to ours: int_id and sign =
-HMAC-SHA256(secret, "id:phone:status:err:ts") in hex. The header X-Tidings-Signature carries
-"sha256=" + HMAC-SHA256(secret, raw body).
+What each POST carries and how it is signed: dispatch/callback_payloads.py.
 """
 
 from __future__ import annotations
@@ -25,71 +19,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
-import hmac
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
-from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import httpx
 import structlog
 
 from tidings.config import CallbackSettings
+from tidings.dispatch.callback_payloads import Due, due_from, payload, sign
 from tidings.dispatch.callback_transport import AsyncResolver, callback_client, system_resolve
 from tidings.domain.callback_urls import CallbackPolicy, check_callback_url
-from tidings.domain.clock import Clock, from_ts, to_ts
-from tidings.domain.money import format_money
-from tidings.domain.schedule import format_local
+from tidings.domain.clock import Clock, to_ts
 from tidings.errors import InvalidParameter
 from tidings.store.db import Database, Row, Tx
 
 log = structlog.get_logger("tidings.callbacks")
-
-
-@dataclass(frozen=True)
-class Due:
-    id: int
-    account_id: int
-    url: str
-    secret: str
-    timezone: str
-    client_id: str
-    message_id: int
-    phone: str
-    status: int
-    err: int
-    at: int
-    attempts: int
-    parts: int = 1
-    cost_minor: int = 0
-
-
-def sign(secret: str, text: str) -> str:
-    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
-
-
-def payload(due: Due) -> bytes:
-    ident = due.client_id or str(due.message_id)
-    fields = {
-        "id": ident,
-        "int_id": str(due.message_id),
-        "phone": due.phone,
-        "status": str(due.status),
-        "err": str(due.err),
-        "ts": str(due.at),
-        "time": format_local(from_ts(due.at), ZoneInfo(due.timezone)),
-    }
-    fields["cnt"] = str(due.parts)
-    fields["cost"] = format_money(due.cost_minor)
-    # SMS Center's own check, for handlers written for it (see the module's docstring).
-    fields["sha1"] = hashlib.sha1(
-        f"{ident}:{due.phone}:{due.status}:{due.secret}".encode()
-    ).hexdigest()
-    fields["sign"] = sign(due.secret, f"{ident}:{due.phone}:{due.status}:{due.err}:{due.at}")
-    return urlencode(fields).encode()
 
 
 # An account's callbacks are claimed ahead, up to this many times its share of deliveries in
@@ -262,14 +207,14 @@ class CallbackSender:
         served = sorted((a for a, n in held.items() if n >= share), key=lambda a: held[a])
         taken: list[Due] = []
         for row in self._due(tx, now, not_of=served, limit=min(total, cap * 4)):
-            due = Due(*row)
+            due = due_from(row)
             if len(taken) < total and counts.get(due.account_id, 0) < cap:
                 counts[due.account_id] = counts.get(due.account_id, 0) + 1
                 taken.append(due)
         for account_id in served:
             room = min(cap - counts[account_id], total - len(taken))
             if room > 0:
-                taken += [Due(*row) for row in self._due(tx, now, of=account_id, limit=room)]
+                taken += [due_from(row) for row in self._due(tx, now, of=account_id, limit=room)]
         tx.execute_many(
             "UPDATE callbacks SET lease_until = ? WHERE id = ?",
             [(now + self._lease, due.id) for due in taken],
@@ -295,10 +240,14 @@ class CallbackSender:
         return tx.all(
             "SELECT c.id, c.account_id, a.callback_url, a.callback_secret, a.timezone, "
             "COALESCE(m.client_id, ''), c.message_id, COALESCE(m.address, ''), c.status, "
-            "c.err, c.at, c.attempts, COALESCE(m.parts, 1), COALESCE(m.cost_minor, 0) "
+            "c.err, c.at, c.attempts, COALESCE(m.parts, 1), COALESCE(m.cost_minor, 0), "
+            "i.id, i.phone, i.to_phone, i.text, i.received_at, i.message_id, j.job_id, "
+            "i.stop "
             "FROM callbacks c "
             "JOIN accounts a ON a.id = c.account_id "
             "LEFT JOIN messages m ON m.id = c.message_id "
+            "LEFT JOIN inbound_messages i ON i.id = c.inbound_id "
+            "LEFT JOIN jobs j ON j.id = i.job_pk "
             "WHERE c.done_at IS NULL AND c.next_at <= ? "
             "AND (c.lease_until IS NULL OR c.lease_until < ?) "
             + which

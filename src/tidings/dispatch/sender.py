@@ -36,6 +36,7 @@ from tidings.dispatch.recovery import Recovery
 from tidings.dispatch.results import ResultRecorder
 from tidings.dispatch.scheduler import Scheduler
 from tidings.domain.clock import Clock
+from tidings.domain.routing import Routes
 from tidings.store import operations
 from tidings.store.db import Database
 
@@ -54,6 +55,7 @@ class Dispatcher:
         worker_id: str,
         tariffs: TariffLookup,
         inbound: InboundSettings | None = None,
+        routes: Routes | None = None,
     ) -> None:
         self._db = db
         self._scheduler = scheduler
@@ -65,7 +67,14 @@ class Dispatcher:
         self._receipts = ReceiptRecorder(
             db, clock, self._calls, settings.unmatched_receipt_keep_min
         )
-        self._inbound = InboundRecorder(db, clock, self._calls, inbound or InboundSettings())
+        self._inbound = InboundRecorder(
+            db,
+            clock,
+            self._calls,
+            inbound or InboundSettings(),
+            routes,
+            settings.default_validity_min * 60,
+        )
         self._results = ResultRecorder(db, clock, worker_id, settings, self._receipts)
         self._recovery = Recovery(db, clock, worker_id, settings)
         self._runner = LaneRunner(

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Protocol
 
 from tidings.domain.accounts import Account
+from tidings.domain.numbers import parse_uint
 from tidings.errors import InvalidParameter, NotFound
 
 DEFAULT_STOP_KEYWORDS: tuple[str, ...] = ("STOP", "СТОП", "ОТПИСКА", "UNSUBSCRIBE")
@@ -83,6 +84,49 @@ def is_stop(text: str, keywords: Sequence[str]) -> bool:
     return normalise_keyword(text) in keywords
 
 
+# An account's own keywords (the cabinet): at most this many, each at most this long.
+MAX_KEYWORDS = 20
+MAX_KEYWORD_LEN = 40
+
+
+def account_keywords(raw: str) -> str | None:
+    """Keywords as a person types them (one a line, or separated by commas) → as stored:
+    normalised, joined by commas; None (the settings' defaults) when none is given."""
+    items = [normalise_keyword(k) for k in raw.replace("\n", ",").split(",")]
+    keywords = list(dict.fromkeys(k for k in items if k))
+    if not keywords:
+        return None
+    if len(keywords) > MAX_KEYWORDS:
+        raise InvalidParameter(f"stop keywords: at most {MAX_KEYWORDS}")
+    if any(len(k) > MAX_KEYWORD_LEN for k in keywords):
+        raise InvalidParameter(f"stop keywords: at most {MAX_KEYWORD_LEN} characters each")
+    return ",".join(keywords)
+
+
+# The confirmation reply to a stop keyword (off by default): a message like any other,
+# charged when handed over; at most this long (as send.php's `mes`).
+MAX_STOP_REPLY = 1000
+
+
+def stop_reply_text(raw: str) -> str | None:
+    """The confirmation an account sends to a number its stop keyword opted out; None (no
+    confirmation) when empty."""
+    text = raw.strip()
+    if not text:
+        return None
+    if len(text) > MAX_STOP_REPLY:
+        raise InvalidParameter(f"stop reply: at most {MAX_STOP_REPLY} characters")
+    return text
+
+
+def matches_search(needle: str, phone: str, text: str) -> bool:
+    """The inbox's search: a substring of the sender's phone (a leading `+` ignored) or of
+    the text, ignoring case in every alphabet (the same on SQLite and PostgreSQL)."""
+    folded = needle.casefold()
+    digits = folded.lstrip("+")
+    return (bool(digits) and digits in phone) or folded in text.casefold()
+
+
 def inbound_address(raw: str) -> str:
     """An SMSC address as Tidings keeps numbers: digits without '+'; anything else (a short
     code with letters, an alphanumeric name) as given, trimmed."""
@@ -136,12 +180,62 @@ class InboundQuery:
     after_id: int = 0
     before_id: int | None = None
     to_phone: str = ""
+    # A substring of the phone or the text, by `matches_search` (the store scans and
+    # matches in Python, so case folds in every alphabet, alike on SQLite and PostgreSQL).
     search: str = ""
     # Only the replies to this mailing list (the account's list number).
     job_id: int | None = None
     # Only stop keywords (a list's opt-outs).
     stops_only: bool = False
     limit: int = 100
+    # get_answers reads in id order, so that `after_id` = the last id seen pages forward.
+    oldest_first: bool = False
+
+
+# get.php get_answers (smsc-api.md §5.5): `hour` 1..24 [choice] default 1; at most this many
+# messages per answer [choice], in id order: ask again with after_id = the last id shown.
+ANSWERS_MAX_HOURS = 24
+ANSWERS_DEFAULT_HOURS = 1
+ANSWERS_LIMIT = 1000
+
+
+def answers_query(
+    account_id: int, now: datetime, hour: str | None, after_id: str | None, to_phone: str | None
+) -> InboundQuery:
+    """get_answers' parameters as given (strings, or None when absent) → the query."""
+    hours = _uint_param(hour, "hour")
+    if hours is None:
+        hours = ANSWERS_DEFAULT_HOURS
+    if not 1 <= hours <= ANSWERS_MAX_HOURS:
+        raise InvalidParameter(f"hour: 1..{ANSWERS_MAX_HOURS}")
+    return InboundQuery(
+        account_id=account_id,
+        since_ts=int(now.timestamp()) - hours * 3600,
+        after_id=_uint_param(after_id, "after_id") or 0,
+        to_phone=inbound_address(to_phone or ""),
+        limit=ANSWERS_LIMIT,
+        oldest_first=True,
+    )
+
+
+def _uint_param(value: str | None, name: str) -> int | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    number = parse_uint(text)
+    if number is None:
+        raise InvalidParameter(f"{name}: a number")
+    return number
+
+
+INBOX_SEARCH_MAX = 64
+
+
+@dataclass(frozen=True)
+class StopKeywords:
+    keywords: list[str]
+    # True: the account has none of its own, the settings' apply.
+    default: bool
 
 
 @dataclass(frozen=True)
@@ -165,13 +259,76 @@ class InboundStore(Protocol):
 
     def release_number(self, number: str) -> bool: ...
 
+    def stop_keywords(self, account_id: int) -> str | None: ...
+
+    def set_stop_keywords(self, account_id: int, stored: str | None) -> None: ...
+
+    def stop_reply(self, account_id: int) -> str | None: ...
+
+    def set_stop_reply(self, account_id: int, text: str | None) -> None: ...
+
 
 class InboundService:
-    def __init__(self, store: InboundStore) -> None:
+    def __init__(
+        self, store: InboundStore, default_keywords: Sequence[str] = DEFAULT_STOP_KEYWORDS
+    ) -> None:
         self._store = store
+        self._default_keywords = list(default_keywords)
 
     def page(self, query: InboundQuery) -> list[InboundView]:
         return self._store.inbound_page(query)
+
+    def answers(
+        self,
+        account: Account,
+        now: datetime,
+        hour: str | None = None,
+        after_id: str | None = None,
+        to_phone: str | None = None,
+    ) -> list[InboundView]:
+        """get.php get_answers: the account's messages of the last `hour` hours, in id order."""
+        return self._store.inbound_page(answers_query(account.id, now, hour, after_id, to_phone))
+
+    def inbox(
+        self, account: Account, search: str, before_id: int | None, limit: int
+    ) -> list[InboundView]:
+        """The cabinet's inbox: newest first, `search` in the phone or the text."""
+        query = InboundQuery(
+            account_id=account.id,
+            before_id=before_id,
+            search=search.strip()[:INBOX_SEARCH_MAX],
+            limit=limit,
+        )
+        return self._store.inbound_page(query)
+
+    def list_replies(
+        self, account: Account, job_id: int, limit: int, *, stops_only: bool = False
+    ) -> list[InboundView]:
+        """The replies to one of the account's mailing lists (or only its opt-outs)."""
+        query = InboundQuery(
+            account_id=account.id, job_id=job_id, stops_only=stops_only, limit=limit
+        )
+        return self._store.inbound_page(query)
+
+    def stop_keywords(self, account: Account) -> StopKeywords:
+        stored = self._store.stop_keywords(account.id)
+        if stored is None:
+            return StopKeywords(parse_keywords(None, self._default_keywords), True)
+        return StopKeywords(parse_keywords(stored), False)
+
+    def set_stop_keywords(self, account: Account, raw: str) -> StopKeywords:
+        """An empty text goes back to the settings' defaults."""
+        self._store.set_stop_keywords(account.id, account_keywords(raw))
+        return self.stop_keywords(account)
+
+    def stop_reply(self, account: Account) -> str:
+        """The confirmation sent back to a number a stop keyword opted out ("": none)."""
+        return self._store.stop_reply(account.id) or ""
+
+    def set_stop_reply(self, account: Account, raw: str) -> str:
+        text = stop_reply_text(raw)
+        self._store.set_stop_reply(account.id, text)
+        return text or ""
 
     def unassigned(self, before_id: int | None, limit: int) -> list[InboundView]:
         return self._store.unassigned_page(before_id, limit)
@@ -184,6 +341,8 @@ class InboundService:
         self._store.assign_number(number, account.id, int(now.timestamp()))
         return number
 
-    def release(self, raw_number: str) -> None:
-        if not self._store.release_number(assigned_number(raw_number)):
+    def release(self, raw_number: str) -> str:
+        number = assigned_number(raw_number)
+        if not self._store.release_number(number):
             raise NotFound("no such inbound number")
+        return number

@@ -44,6 +44,10 @@ class ProfileStore(Protocol):
 
     def set_callback(self, account_id: int, url: str, secret: str) -> None: ...
 
+    def forward_inbound(self, account_id: int) -> bool: ...
+
+    def set_forward_inbound(self, account_id: int, on: bool) -> None: ...
+
 
 class ProfileService:
     def __init__(
@@ -96,3 +100,11 @@ class ProfileService:
         secret = secrets.token_hex(32) if url else ""
         self._store.set_callback(account.id, url, secret)
         return secret
+
+    def forwards_inbound(self, account: Account) -> bool:
+        """Whether the account's incoming SMS go to its callback URL too (SMS Center's
+        `fl[11]`). They go only while a URL is set."""
+        return self._store.forward_inbound(account.id)
+
+    def set_forward_inbound(self, account: Account, on: bool) -> None:
+        self._store.set_forward_inbound(account.id, on)

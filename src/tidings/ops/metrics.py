@@ -3,7 +3,8 @@
 Two kinds of series:
 
 * counted by the processes as they work: API requests and their latency (the HTTP edge),
-  submits and the window in use per upstream (the dispatcher's lanes). With
+  submits and the window in use per upstream (the dispatcher's lanes), incoming SMS by
+  upstream and outcome (the dispatcher's inbound recorder, once committed). With
   PROMETHEUS_MULTIPROC_DIR set (before the process starts), every process writes them to
   files in that directory and `/metrics` of any API process sums them over all processes of
   the machine (`tidings api` and `tidings dispatcher` as separate processes); without it they
@@ -18,7 +19,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -65,6 +66,22 @@ WINDOW = Gauge(
     ["upstream"],
     multiprocess_mode="livesum",
 )
+
+INBOUND = Counter(
+    "tidings_inbound_messages",
+    "Incoming SMS stored, by upstream and outcome: number (an assigned inbound number), reply "
+    "(to an account's message), stop (a stop keyword: on the stop list), unassigned; "
+    "duplicate: delivered again and kept once (not a new message).",
+    ["upstream", "outcome"],
+)
+INBOUND_OUTCOMES = ("number", "reply", "stop", "unassigned", "duplicate")
+
+
+def count_inbound(tally: Mapping[tuple[str, str], int]) -> None:
+    """Committed inbound messages, by (upstream, outcome)."""
+    for (upstream, outcome), count in tally.items():
+        INBOUND.labels(upstream, outcome).inc(count)
+
 
 _request_children: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
 

@@ -10,7 +10,10 @@ from dataclasses import dataclass
 
 from tidings.domain.contacts import BlacklistType
 from tidings.domain.inbound import Ownership, ReplyTarget
+from tidings.domain.jobs import MessageFormat
+from tidings.domain.lifecycle import MessageStatus
 from tidings.store.db import Tx
+from tidings.store.runs import insert_messages
 
 PartKey = tuple[str, str, str, int, int]  # upstream, source, destination, ref, total
 
@@ -41,6 +44,22 @@ class AccountInbound:
 
     stop_keywords: str | None
     forwards: bool
+    # The confirmation to send a number a stop keyword newly opted out (None: none).
+    stop_reply: str | None = None
+    test_mode: bool = False
+
+
+@dataclass(frozen=True)
+class StopReply:
+    """The confirmation message, as the dispatcher will send and charge it."""
+
+    account_id: int
+    phone: str
+    sender: str
+    text: str
+    channel: str
+    parts: int
+    valid_until: int
 
 
 def seen_recently(tx: Tx, upstream: str, fingerprint: str, since: int) -> bool:
@@ -71,12 +90,13 @@ def reply_target(tx: Tx, phone: str, sender: str, since: int) -> ReplyTarget | N
 
 def account_inbound(tx: Tx, account_id: int) -> AccountInbound:
     row = tx.one(
-        "SELECT stop_keywords, forward_inbound, callback_url FROM accounts WHERE id = ?",
+        "SELECT stop_keywords, forward_inbound, callback_url, stop_reply, test_mode "
+        "FROM accounts WHERE id = ?",
         (account_id,),
     )
     if row is None:
         return AccountInbound(None, False)
-    return AccountInbound(row[0], bool(row[1]) and bool(row[2]))
+    return AccountInbound(row[0], bool(row[1]) and bool(row[2]), row[3] or None, bool(row[4]))
 
 
 def insert_inbound(tx: Tx, message: NewInbound, owner: Ownership, stop: bool, now: int) -> int:
@@ -105,10 +125,11 @@ def insert_inbound(tx: Tx, message: NewInbound, owner: Ownership, stop: bool, no
     return int(row[0])
 
 
-def stop_list_phone(tx: Tx, account_id: int, phone: str, now: int) -> None:
+def stop_list_phone(tx: Tx, account_id: int, phone: str, now: int) -> bool:
     """On the account's stop list for mailing lists. An entry that already stops lists stays
-    as it is; one for single messages only now stops everything."""
-    tx.execute(
+    as it is; one for single messages only now stops everything. True: the number was not
+    kept out of mailing lists before."""
+    changed = tx.execute(
         "INSERT INTO blacklist (account_id, address, type, created_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (account_id, address) DO UPDATE SET type = ? "
         "WHERE blacklist.type = ?",
@@ -120,6 +141,31 @@ def stop_list_phone(tx: Tx, account_id: int, phone: str, now: int) -> None:
             int(BlacklistType.ALL),
             int(BlacklistType.SINGLE),
         ),
+    )
+    return changed > 0
+
+
+def queue_stop_reply(tx: Tx, reply: StopReply, now: int) -> None:
+    """A single message, waiting: the dispatcher charges it when it hands it over."""
+    insert_messages(
+        tx,
+        [
+            (
+                reply.account_id,
+                None,
+                None,
+                reply.phone,
+                reply.text,
+                reply.sender,
+                reply.channel,
+                int(MessageFormat.SMS),
+                reply.parts,
+                int(MessageStatus.WAITING),
+                now,
+                reply.valid_until,
+                now,
+            )
+        ],
     )
 
 

@@ -5,12 +5,22 @@ Every account query is scoped by account_id: another account's messages read as 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from tidings.domain.inbound import InboundNumber, InboundQuery, InboundView, Route
+from tidings.domain.inbound import (
+    InboundNumber,
+    InboundQuery,
+    InboundView,
+    Route,
+    matches_search,
+)
 from tidings.errors import InvalidParameter
 from tidings.store.db import Database, Row
 
+# The inbox's search reads this many messages a round, for at most this many rounds.
+_SCAN_BATCH = 500
+_SCAN_ROUNDS = 200
 _COLUMNS = (
     "i.id, i.account_id, i.upstream, i.phone, i.to_phone, i.text, i.received_at, i.route, "
     "i.stop, i.message_id, j.job_id, m.sent_at, i.parts, i.missing"
@@ -19,10 +29,6 @@ _FROM = (
     "FROM inbound_messages i LEFT JOIN jobs j ON j.id = i.job_pk "
     "LEFT JOIN messages m ON m.id = i.message_id "
 )
-
-
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _view(r: Row) -> InboundView:
@@ -49,6 +55,21 @@ class InboundQueries:
         self._db = db
 
     def inbound_page(self, query: InboundQuery) -> list[InboundView]:
+        if not query.search:
+            return self._page(query)
+        # SQL LIKE folds case differently on SQLite and PostgreSQL (and not at all beyond
+        # ASCII on SQLite): scan the account's messages newest first and match in Python.
+        needle, found = query.search, []
+        scan = replace(query, search="", limit=_SCAN_BATCH, oldest_first=False)
+        for _round in range(_SCAN_ROUNDS):
+            rows = self._page(scan)
+            found += [v for v in rows if matches_search(needle, v.phone, v.text)]
+            if len(found) >= query.limit or len(rows) < _SCAN_BATCH:
+                break
+            scan = replace(scan, before_id=rows[-1].id)
+        return found[: query.limit]
+
+    def _page(self, query: InboundQuery) -> list[InboundView]:
         where = ["i.account_id = ?", "i.id > ?"]
         params: list[Any] = [query.account_id, query.after_id]
         if query.before_id is not None:
@@ -60,9 +81,6 @@ class InboundQueries:
         if query.to_phone:
             where.append("i.to_phone = ?")
             params.append(query.to_phone)
-        if query.search:
-            where.append("(i.phone LIKE ? ESCAPE '\\' OR i.text LIKE ? ESCAPE '\\')")
-            params += [_like(query.search)] * 2
         if query.job_id is not None:
             where.append(
                 "i.job_pk = (SELECT id FROM jobs WHERE account_id = ? AND job_id = ? "
@@ -74,7 +92,8 @@ class InboundQueries:
             params.append(True)
         with self._db.tx(write=False) as tx:
             rows = tx.all(
-                f"SELECT {_COLUMNS} {_FROM} WHERE {' AND '.join(where)} ORDER BY i.id DESC LIMIT ?",
+                f"SELECT {_COLUMNS} {_FROM} WHERE {' AND '.join(where)} "
+                f"ORDER BY i.id {'ASC' if query.oldest_first else 'DESC'} LIMIT ?",
                 (*params, query.limit),
             )
         return [_view(r) for r in rows]
@@ -113,3 +132,23 @@ class InboundQueries:
     def release_number(self, number: str) -> bool:
         with self._db.tx() as tx:
             return tx.execute("DELETE FROM inbound_numbers WHERE number = ?", (number,)) > 0
+
+    # The account's own stop keywords and stop reply live on its row (accounts.stop_keywords,
+    # NULL = the settings'; accounts.stop_reply, NULL = none); written only here.
+    def stop_keywords(self, account_id: int) -> str | None:
+        with self._db.tx(write=False) as tx:
+            row = tx.one("SELECT stop_keywords FROM accounts WHERE id = ?", (account_id,))
+        return None if row is None else row[0]
+
+    def set_stop_keywords(self, account_id: int, stored: str | None) -> None:
+        with self._db.tx() as tx:
+            tx.execute("UPDATE accounts SET stop_keywords = ? WHERE id = ?", (stored, account_id))
+
+    def stop_reply(self, account_id: int) -> str | None:
+        with self._db.tx(write=False) as tx:
+            row = tx.one("SELECT stop_reply FROM accounts WHERE id = ?", (account_id,))
+        return None if row is None else row[0]
+
+    def set_stop_reply(self, account_id: int, text: str | None) -> None:
+        with self._db.tx() as tx:
+            tx.execute("UPDATE accounts SET stop_reply = ? WHERE id = ?", (text, account_id))

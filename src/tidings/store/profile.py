@@ -58,3 +58,12 @@ class ProfileStore:
 
     def set_callback(self, account_id: int, url: str, secret: str) -> None:
         self._store.set_callback(account_id, url, secret)
+
+    def forward_inbound(self, account_id: int) -> bool:
+        with self._db.tx(write=False) as tx:
+            row = tx.one("SELECT forward_inbound FROM accounts WHERE id = ?", (account_id,))
+        return bool(row[0]) if row else False
+
+    def set_forward_inbound(self, account_id: int, on: bool) -> None:
+        with self._db.tx() as tx:
+            tx.execute("UPDATE accounts SET forward_inbound = ? WHERE id = ?", (on, account_id))

@@ -88,6 +88,9 @@ accounts = Table(
     Column("forward_inbound", Boolean, nullable=False, server_default=text("false")),
     # Comma-separated stop keywords; NULL = `inbound.stop_keywords` of the settings.
     Column("stop_keywords", Text, nullable=True),
+    # Sent back (a message, charged) to a number that a stop keyword newly opted out; NULL:
+    # no confirmation (the default).
+    Column("stop_reply", Text, nullable=True),
 )
 
 api_keys = Table(

@@ -3,7 +3,7 @@ that show the domain's values the way a person reads them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -14,6 +14,11 @@ from tidings.domain.schedule import format_local
 
 def local_time(value: datetime | None, zone: str) -> str:
     return format_local(value, ZoneInfo(zone)) if value is not None else "—"
+
+
+def local_ts(value: int | None, zone: str) -> str:
+    """A stored time (unix seconds) in the account's zone."""
+    return local_time(None if value is None else datetime.fromtimestamp(value, UTC), zone)
 
 
 def build_templates() -> Environment:
@@ -27,4 +32,5 @@ def build_templates() -> Environment:
     )
     env.filters["money"] = format_money
     env.filters["local"] = local_time
+    env.filters["local_ts"] = local_ts
     return env

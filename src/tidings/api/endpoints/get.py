@@ -1,4 +1,5 @@
-"""/sys/get.php — message history (`get_messages`) and totals (`get_stat`), smsc-api.md §5.5."""
+"""/sys/get.php — message history (`get_messages`), totals (`get_stat`) and incoming messages
+(`get_answers`, api/endpoints/answers.py), smsc-api.md §5.5."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tidings.api.context import Call
+from tidings.api.endpoints.answers import handle_answers
 from tidings.api.endpoints.not_provided import refuse_action
 from tidings.api.endpoints.status import STATUS_NAMES
 from tidings.api.formats import Record
@@ -21,9 +23,9 @@ MAX_CNT = 1000
 DEFAULT_CNT = 100  # [choice]
 MAX_PERIOD = timedelta(days=183)  # "at most six months"
 NO_MESSAGES = "NO MESSAGES"  # [choice] never an empty body
-# get.php actions of smsc.ru that Tidings does not provide (docs/api.md): it receives no
-# messages, keeps no tariff zones of smsc.ru's kind, and has no Megafon accounts.
-NOT_PROVIDED = ("get_answers", "get_price", "get_mega_accounts")
+# get.php actions of smsc.ru that Tidings does not provide (docs/api.md): it keeps no tariff
+# zones of smsc.ru's kind, and has no Megafon accounts.
+NOT_PROVIDED = ("get_price", "get_mega_accounts")
 
 
 def handle_get(call: Call) -> str:
@@ -32,10 +34,12 @@ def handle_get(call: Call) -> str:
         return _messages(call)
     if p.flag("get_stat"):
         return _stat(call)
+    if p.flag("get_answers"):
+        return handle_answers(call)
     for action in NOT_PROVIDED:
         if p.flag(action):
             refuse_action(action)
-    raise InvalidParameter("get_messages or get_stat must be 1")
+    raise InvalidParameter("get_messages, get_stat or get_answers must be 1")
 
 
 def _period(call: Call) -> tuple[int, int]:

@@ -6,7 +6,17 @@ A new page module is added to PAGES; its templates go under `templates/<module>/
 from __future__ import annotations
 
 from tidings.web.cabinet import PageModule
-from tidings.web.pages import account, admin, auth, blacklist, contacts, lists, templates
+from tidings.web.pages import (
+    account,
+    admin,
+    admin_inbound,
+    auth,
+    blacklist,
+    contacts,
+    inbox,
+    lists,
+    templates,
+)
 
 PAGES: tuple[PageModule, ...] = (
     auth.PAGE,
@@ -14,6 +24,8 @@ PAGES: tuple[PageModule, ...] = (
     contacts.PAGE,
     blacklist.PAGE,
     templates.PAGE,
+    inbox.PAGE,
     account.PAGE,
     admin.PAGE,
+    admin_inbound.PAGE,
 )

@@ -40,6 +40,7 @@ def routes(cabinet: Cabinet) -> list[BaseRoute]:
         Route("/account/ips/delete", cabinet.action(deny_ip), methods=["POST"]),
         Route("/account/callback", cabinet.page(callback), methods=["GET"]),
         Route("/account/callback", cabinet.action(set_callback), methods=["POST"]),
+        Route("/account/callback/inbound", cabinet.action(set_forwarding), methods=["POST"]),
         Route("/account/password", cabinet.page(password_form), methods=["GET"]),
         Route("/account/password", cabinet.action(change_password), methods=["POST"]),
     ]
@@ -151,7 +152,8 @@ def _callback_page(visit: Visit, **context: Any) -> Response:
     context.setdefault("secret", "")
     url = visit.services.profile.callback_url(visit.account)
     context.setdefault("value", url)
-    return visit.render("account/callback.html", url=url, **context)
+    forwards = visit.services.profile.forwards_inbound(visit.account)
+    return visit.render("account/callback.html", url=url, forwards=forwards, **context)
 
 
 def callback(visit: Visit) -> Response:
@@ -166,6 +168,14 @@ def set_callback(visit: Visit) -> Response:
     except DomainError as error:
         return _callback_page(visit, error=error.description, value=url)
     return _callback_page(visit, secret=secret)
+
+
+def set_forwarding(visit: Visit) -> Response:
+    """Incoming SMS forwarded to the callback URL too (SMS Center's fl[11])."""
+    on = visit.field("forward") == "1"
+    visit.services.profile.set_forward_inbound(visit.account, on)
+    done = "Incoming SMS are forwarded." if on else "Incoming SMS are not forwarded."
+    return visit.redirect("/account/callback", done)
 
 
 # ---- password -----------------------------------------------------------------------------

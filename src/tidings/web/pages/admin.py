@@ -25,44 +25,48 @@ def routes(cabinet: Cabinet) -> list[BaseRoute]:
     admin = Admin(cabinet.services.admin, cabinet.services.upstreams)
     page, action = cabinet.page, cabinet.action
     return [
-        Route("/admin", page(_operator(admin.accounts)), methods=["GET"]),
-        Route("/admin/accounts", action(_operator(admin.create_account)), methods=["POST"]),
+        Route("/admin", page(operator_only(admin.accounts)), methods=["GET"]),
+        Route("/admin/accounts", action(operator_only(admin.create_account)), methods=["POST"]),
         Route(
             "/admin/accounts/{account_id}/money",
-            action(_operator(admin.move_money)),
+            action(operator_only(admin.move_money)),
             methods=["POST"],
         ),
         Route(
             "/admin/accounts/{account_id}/test-mode",
-            action(_operator(admin.test_mode)),
+            action(operator_only(admin.test_mode)),
             methods=["POST"],
         ),
         Route(
             "/admin/accounts/{account_id}/tariff",
-            action(_operator(admin.account_tariff)),
+            action(operator_only(admin.account_tariff)),
             methods=["POST"],
         ),
-        Route("/admin/tariffs", page(_operator(admin.tariffs)), methods=["GET"]),
-        Route("/admin/tariffs", action(_operator(admin.create_tariff)), methods=["POST"]),
+        Route("/admin/tariffs", page(operator_only(admin.tariffs)), methods=["GET"]),
+        Route("/admin/tariffs", action(operator_only(admin.create_tariff)), methods=["POST"]),
         Route(
-            "/admin/tariffs/{tariff_id}", action(_operator(admin.change_tariff)), methods=["POST"]
+            "/admin/tariffs/{tariff_id}",
+            action(operator_only(admin.change_tariff)),
+            methods=["POST"],
         ),
         Route(
             "/admin/tariffs/{tariff_id}/countries",
-            action(_operator(admin.set_country)),
+            action(operator_only(admin.set_country)),
             methods=["POST"],
         ),
         Route(
             "/admin/tariffs/{tariff_id}/countries/delete",
-            action(_operator(admin.remove_country)),
+            action(operator_only(admin.remove_country)),
             methods=["POST"],
         ),
-        Route("/admin/upstreams", page(_operator(admin.upstreams)), methods=["GET"]),
-        Route("/admin/upstreams/rows", page(_operator(admin.upstream_rows)), methods=["GET"]),
+        Route("/admin/upstreams", page(operator_only(admin.upstreams)), methods=["GET"]),
+        Route("/admin/upstreams/rows", page(operator_only(admin.upstream_rows)), methods=["GET"]),
     ]
 
 
-def _operator(handler: Handler) -> Handler:
+def operator_only(handler: Handler) -> Handler:
+    """A page of the admin section: for anyone but an operator, a page that does not exist."""
+
     def guarded(visit: Visit) -> Response:
         if not visit.account.is_operator:
             raise NotFound("page not found")

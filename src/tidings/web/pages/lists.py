@@ -67,6 +67,8 @@ FORM_FIELDS = (
     "translit",
 )
 PAGE_SIZE = 50
+# The newest replies and opt-outs shown on a list's page (the inbox has them all).
+REPLIES_SHOWN = 50
 
 
 def routes(cabinet: Cabinet) -> list[BaseRoute]:
@@ -170,8 +172,12 @@ def detail(visit: Visit) -> Response:
     recipients = reports.recipients(visit.account, job.job_id, search, offset, PAGE_SIZE + 1)
     timeline = reports.delivery_timeline(visit.account, job.job_id)
     done, by_status = reports.list_progress(visit.account, job)
+    inbound = visit.services.inbound
     return visit.render(
         "lists/detail.html",
+        replies=inbound.list_replies(visit.account, job.job_id, REPLIES_SHOWN),
+        opt_outs=inbound.list_replies(visit.account, job.job_id, REPLIES_SHOWN, stops_only=True),
+        replies_shown=REPLIES_SHOWN,
         job=job,
         p=done,
         by_status=sorted(by_status.items()),

@@ -1,0 +1,82 @@
+"""`tidings inbound`: the operator's inbound numbers (assign one to an account, release it,
+list them) and the inbound messages no account owns, through the inbound service the admin
+page uses, so the same rules apply."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tidings.cli.common import account_by_login, fail, opened
+from tidings.cli.options import DbOption
+from tidings.errors import DomainError
+
+inbound_app = typer.Typer(
+    help="Inbound SMS: numbers assigned to accounts, unassigned messages (operator).",
+    no_args_is_help=True,
+)
+console = Console()
+
+
+def _utc(ts: int, pattern: str) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime(pattern)
+
+
+@inbound_app.command("assign")
+def inbound_assign(login: str, number: str, db: DbOption = None) -> None:
+    """Assign an inbound number to an account: every SMS to it is the account's."""
+    with opened(db) as services:
+        account = account_by_login(services, login)
+        try:
+            kept = services.inbound.assign(number, account, datetime.now(UTC))
+        except DomainError as exc:
+            fail(exc.description)
+    console.print(f"inbound number {kept} assigned to {login}")
+
+
+@inbound_app.command("release")
+def inbound_release(number: str, db: DbOption = None) -> None:
+    """Take an inbound number back from its account."""
+    with opened(db) as services:
+        try:
+            released = services.inbound.release(number)
+        except DomainError as exc:
+            fail(exc.description)
+    console.print(f"inbound number {released} released")
+
+
+@inbound_app.command("numbers")
+def inbound_numbers(
+    login: Annotated[str | None, typer.Argument(help="Only this account's.")] = None,
+    db: DbOption = None,
+) -> None:
+    """The inbound numbers and the accounts they are assigned to."""
+    with opened(db) as services:
+        account = None if login is None else account_by_login(services, login)
+        found = services.inbound.numbers(account)
+    table = Table("number", "account", "assigned (UTC)")
+    for n in found:
+        table.add_row(n.number, n.login, _utc(n.created_at, "%Y-%m-%d %H:%M"))
+    console.print(table)
+
+
+@inbound_app.command("unassigned")
+def inbound_unassigned(
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 50, db: DbOption = None
+) -> None:
+    """The newest inbound messages no account owns (no assigned number, no reply)."""
+    with opened(db) as services:
+        found = services.inbound.unassigned(None, limit)
+    table = Table("id", "received (UTC)", "from", "to", "upstream", "text")
+    for m in found:
+        received = _utc(m.received_at, "%Y-%m-%d %H:%M:%S")
+        table.add_row(str(m.id), received, m.phone, m.to_phone, m.upstream, m.text)
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(inbound_app, name="inbound")

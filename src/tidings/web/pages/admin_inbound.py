@@ -1,0 +1,60 @@
+"""The operator's inbound SMS: numbers assigned to accounts (assign, release) and the
+inbound messages no account owns. Part of the admin section (operators only; 404 for
+everyone else), through the inbound service the CLI (`tidings inbound`) uses."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from tidings.errors import DomainError
+from tidings.web.cabinet import Cabinet, PageModule, Visit
+from tidings.web.pages.admin import operator_only
+
+UNASSIGNED_SHOWN = 50
+
+
+def routes(cabinet: Cabinet) -> list[BaseRoute]:
+    page, action = cabinet.page, cabinet.action
+    return [
+        Route("/admin/inbound", page(operator_only(_page)), methods=["GET"]),
+        Route("/admin/inbound/numbers", action(operator_only(_assign)), methods=["POST"]),
+        Route("/admin/inbound/numbers/release", action(operator_only(_release)), methods=["POST"]),
+    ]
+
+
+def _render(visit: Visit, error: str = "", **values: str) -> Response:
+    inbound = visit.services.inbound
+    return visit.render(
+        "admin_inbound/index.html",
+        status_code=400 if error else 200,
+        numbers=inbound.numbers(None),
+        unassigned=inbound.unassigned(None, UNASSIGNED_SHOWN),
+        error=error,
+        values={"login": "", "number": "", **values},
+    )
+
+
+def _page(visit: Visit) -> Response:
+    return _render(visit)
+
+
+def _assign(visit: Visit) -> Response:
+    login, raw = visit.field("login").strip(), visit.field("number")
+    try:
+        account = visit.services.admin.account_by_login(login)
+        number = visit.services.inbound.assign(raw, account, visit.now)
+    except DomainError as error:
+        return _render(visit, error.description, login=login, number=raw)
+    return visit.redirect("/admin/inbound", f"Inbound number {number} assigned to {login}")
+
+
+def _release(visit: Visit) -> Response:
+    try:
+        number = visit.services.inbound.release(visit.field("number"))
+    except DomainError as error:
+        return _render(visit, error.description)
+    return visit.redirect("/admin/inbound", f"Inbound number {number} released")
+
+
+PAGE = PageModule((), routes)
