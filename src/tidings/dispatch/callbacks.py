@@ -44,6 +44,7 @@ PREFETCH = 8
 # Claims are at least this far apart (a delivery finishing every millisecond would otherwise
 # claim every millisecond); an account whose queue runs low waits at most this long.
 CLAIM_INTERVAL_S = 0.01
+DISCOVER, TOP_UP = "discover", "top up"
 
 
 class CallbackSender:
@@ -78,24 +79,27 @@ class CallbackSender:
         running: set[asyncio.Task[None]] = set()
         finished = asyncio.Event()
         client = callback_client(self._policy, limits.deadline_s, limits.concurrency, self._resolve)
-        last_tx = -tick_s
+        last_tx = last_discover = -tick_s
         try:
             async with client:
                 while not stop.is_set():
                     finished.clear()
                     self._start(client, running, finished)
                     since = time.monotonic() - last_tx
-                    claim = self._wants_claim(running, since >= tick_s)
+                    tick_due = time.monotonic() - last_discover >= tick_s
+                    claim = self._wanted_claim(running, tick_due)
                     wait_s = tick_s
                     if (claim or self._results) and since < CLAIM_INTERVAL_S:
                         wait_s = CLAIM_INTERVAL_S - since
                     elif claim or self._results:
                         last_tx = time.monotonic()
-                        budget = self._budgets(running) if claim else (0, {})
-                        batch = await self._settle(*budget)
+                        if claim is DISCOVER:
+                            last_discover = last_tx
+                        total, held = self._budgets(running) if claim else (0, {})
+                        batch = await self._settle(total, held, discover=claim is DISCOVER)
                         self._enqueue(batch)
                         self._start(client, running, finished)
-                        if batch and self._wants_claim(running, False):
+                        if batch and self._wanted_claim(running, False):
                             continue  # more is due than this claim could take
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(_first(stop, finished), wait_s)
@@ -106,7 +110,7 @@ class CallbackSender:
             await self._settle(0, {}, release=True)
 
     async def _settle(
-        self, total: int, held: dict[int, int], *, release: bool = False
+        self, total: int, held: dict[int, int], *, discover: bool = True, release: bool = False
     ) -> list[Due]:
         """One transaction, in a thread: the outcomes of the deliveries that ended since the
         last one, then a claim of up to `total` (or, at stop, the release of what was
@@ -118,14 +122,19 @@ class CallbackSender:
             self._queued.clear()
         try:
             return await asyncio.to_thread(
-                self._settle_tx, outcomes, total, held, unstarted if release else []
+                self._settle_tx, outcomes, total, held, discover, unstarted if release else []
             )
         except BaseException:
             self._results[:0] = outcomes
             raise
 
     def _settle_tx(
-        self, outcomes: list[tuple[Due, str]], total: int, held: dict[int, int], free: list[int]
+        self,
+        outcomes: list[tuple[Due, str]],
+        total: int,
+        held: dict[int, int],
+        discover: bool,
+        free: list[int],
     ) -> list[Due]:
         with self._db.tx() as tx:
             self._record(tx, outcomes)
@@ -133,7 +142,7 @@ class CallbackSender:
                 tx.execute_many(
                     "UPDATE callbacks SET lease_until = NULL WHERE id = ?", [(i,) for i in free]
                 )
-            return self._claim(tx, total, held)
+            return self._claim(tx, total, held, discover)
 
     def _start(
         self, client: httpx.AsyncClient, running: set[asyncio.Task[None]], finished: asyncio.Event
@@ -154,15 +163,17 @@ class CallbackSender:
             if not waiting:
                 del self._queued[account_id]
 
-    def _wants_claim(self, running: set[asyncio.Task[None]], tick_due: bool) -> bool:
-        """Claim when a tick has passed (callbacks of accounts not seen yet), when a slot
-        is free with nothing queued to fill it, or when a busy account's queue runs low."""
-        if tick_due:
-            return True
+    def _wanted_claim(self, running: set[asyncio.Task[None]], tick_due: bool) -> str | None:
+        """DISCOVER — look for every account's due callbacks — when a tick has passed or a
+        slot is free with nothing queued to fill it; TOP_UP — only the accounts being
+        served — when one of their queues runs low. Discovering reads every due callback
+        of the accounts not being served, so it is not done at every claim."""
+        if tick_due or (len(running) < self._limits.concurrency and not self._queued):
+            return DISCOVER
         low = self._limits.per_account * PREFETCH // 2
         if any(len(self._queued.get(a, ())) <= low for a in self._in_flight):
-            return True
-        return len(running) < self._limits.concurrency and not self._queued
+            return TOP_UP
+        return None
 
     def _budgets(self, running: set[asyncio.Task[None]]) -> tuple[int, dict[int, int]]:
         """How many to claim in all, and what each known account holds already."""
@@ -194,10 +205,11 @@ class CallbackSender:
             log.error("callback delivery failed", callback=due.id, error=repr(task.exception()))
         finished.set()
 
-    def _claim(self, tx: Tx, total: int, held: dict[int, int]) -> list[Due]:
-        """Due callbacks, up to `total`: first of the accounts holding less than their share
-        of slots (a backlog of one account never takes the claims others' callbacks need),
-        then top-ups of the accounts being served, each to PREFETCH times its share."""
+    def _claim(self, tx: Tx, total: int, held: dict[int, int], discover: bool) -> list[Due]:
+        """Due callbacks, up to `total`: first (when discovering) of the accounts holding
+        less than their share of slots — a backlog of one account never takes the claims
+        others' callbacks need — then top-ups of the accounts being served, each to PREFETCH
+        times its share."""
         if total <= 0:
             return []
         share = self._limits.per_account
@@ -206,12 +218,15 @@ class CallbackSender:
         counts = dict(held)
         served = sorted((a for a, n in held.items() if n >= share), key=lambda a: held[a])
         taken: list[Due] = []
-        for row in self._due(tx, now, not_of=served, limit=min(total, cap * 4)):
+        found = self._due(tx, now, not_of=served, limit=min(total, cap * 4)) if discover else []
+        for row in found:
             due = due_from(row)
             if len(taken) < total and counts.get(due.account_id, 0) < cap:
                 counts[due.account_id] = counts.get(due.account_id, 0) + 1
                 taken.append(due)
-        for account_id in served:
+        # Discovering took the others' (up to its limit); topping up alone, all it holds.
+        topped = served if discover else sorted(held, key=lambda a: held[a])
+        for account_id in topped:
             room = min(cap - counts[account_id], total - len(taken))
             if room > 0:
                 taken += [due_from(row) for row in self._due(tx, now, of=account_id, limit=room)]

@@ -429,6 +429,8 @@ callbacks = Table(
     # Set for an inbound message forwarded to the handler (message_id is 0 then).
     Column("inbound_id", BigInteger, nullable=True),
     Index("ix_callbacks_due", "done_at", "next_at"),
+    # One account's pending callbacks in id order: a claim's top-up (dispatch/callbacks.py).
+    Index("ix_callbacks_account", "account_id", "done_at", "id"),
 )
 
 # Numbers the operator assigned to accounts: an SMS to one belongs to its account.
