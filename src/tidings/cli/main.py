@@ -8,7 +8,7 @@ import secrets
 import signal
 import tempfile
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -27,11 +27,6 @@ from tidings.domain.admin import AdminService
 from tidings.domain.money import format_money
 from tidings.domain.services import Services
 from tidings.errors import DomainError, NotFound, RecordError, StartupError
-
-if TYPE_CHECKING:
-    from starlette.applications import Starlette
-
-    from tidings.app import Application
 
 app = typer.Typer(
     help="Tidings: bulk SMS and e-mail centre speaking the SMS Center API.", no_args_is_help=True
@@ -129,6 +124,7 @@ def serve(
         # is fixed when prometheus-client is first imported, so before the application is.
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="tidings-"))
     from tidings.app import build_application, configure_logging
+    from tidings.cli import serve_split
 
     configure_logging(settings.log_level, unmasked=settings.log_unmasked)
     application = build_application(settings)
@@ -136,49 +132,14 @@ def serve(
     _warn_routing_gaps(application.services)
     try:
         if split:
-            code = _serve_split(application.http, settings, config)
+            code = serve_split.serve_split(application.http, settings, config, _say_listening)
         else:
-            _serve_inline(application, settings)
+            serve_split.serve_inline(application, settings, _say_listening)
             code = 0
     finally:
         application.close()
     if code:
         raise typer.Exit(code)
-
-
-def _serve_inline(application: Application, settings: Settings) -> None:
-    from tidings.app import build_dispatcher, run_event_loop, serve_with_dispatcher
-
-    dispatcher = build_dispatcher(settings, application.store)
-    run_event_loop(
-        serve_with_dispatcher(
-            application.http,
-            dispatcher,
-            settings.host,
-            settings.port,
-            settings=settings,
-            on_listening=_say_listening,
-        )
-    )
-
-
-def _serve_split(http: Starlette, settings: Settings, config: str | None) -> int:
-    import uvicorn
-
-    from tidings.api.server import server_config
-    from tidings.app import base_url, listening_socket, run_event_loop
-    from tidings.cli import serve_split
-
-    # The port first: a second `serve` in the same folder fails on it before it has started
-    # a dispatcher.
-    listener = listening_socket(settings.host, settings.port)
-    _say_listening(base_url(settings.host, listener.getsockname()[1]))
-    server = uvicorn.Server(server_config(http, settings, settings.host, settings.port))
-    child = serve_split.start_dispatcher(settings.database_url, config)
-    try:
-        return run_event_loop(serve_split.serve_beside(server, [listener], child))
-    finally:
-        listener.close()
 
 
 @app.command()

@@ -23,9 +23,16 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import structlog
 import uvicorn
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from tidings.app import Application
+    from tidings.config import Settings
 
 log = structlog.get_logger("tidings.serve")
 
@@ -110,3 +117,43 @@ def _kill_if_running(child: subprocess.Popen[bytes]) -> Callable[[], None]:
             child.kill()
 
     return kill
+
+
+def serve_inline(
+    application: Application, settings: Settings, on_listening: Callable[[str], None]
+) -> None:
+    """The HTTP API and the dispatcher in this one process (`serve --processes 1`)."""
+    from tidings.app import build_dispatcher, run_event_loop, serve_with_dispatcher
+
+    dispatcher = build_dispatcher(settings, application.store)
+    run_event_loop(
+        serve_with_dispatcher(
+            application.http,
+            dispatcher,
+            settings.host,
+            settings.port,
+            settings=settings,
+            on_listening=on_listening,
+        )
+    )
+
+
+def serve_split(
+    http: Starlette, settings: Settings, config: str | None, on_listening: Callable[[str], None]
+) -> int:
+    """The HTTP API here, the dispatcher in a child; the exit status `serve` ends with."""
+    import uvicorn
+
+    from tidings.api.server import server_config
+    from tidings.app import base_url, listening_socket, run_event_loop
+
+    # The port first: a second `serve` in the same folder fails on it before it has started
+    # a dispatcher.
+    listener = listening_socket(settings.host, settings.port)
+    on_listening(base_url(settings.host, listener.getsockname()[1]))
+    server = uvicorn.Server(server_config(http, settings, settings.host, settings.port))
+    child = start_dispatcher(settings.database_url, config)
+    try:
+        return run_event_loop(serve_beside(server, [listener], child))
+    finally:
+        listener.close()
