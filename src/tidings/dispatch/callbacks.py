@@ -11,7 +11,8 @@ for any one account, so a slow endpoint holds only its own account's share of th
 The host is checked against the callback rule again right before connecting
 (callback_transport.py).
 
-What each POST carries and how it is signed: dispatch/callback_payloads.py.
+What each POST carries and how it is signed: dispatch/callback_payloads.py; the queue's SQL:
+store/callback_queue.py.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from tidings.dispatch.callback_transport import AsyncResolver, callback_client, 
 from tidings.domain.callback_urls import CallbackPolicy, check_callback_url
 from tidings.domain.clock import Clock, to_ts
 from tidings.errors import InvalidParameter
-from tidings.store.db import Database, Row, Tx
+from tidings.store import callback_queue
+from tidings.store.db import Database, Tx
 
 log = structlog.get_logger("tidings.callbacks")
 
@@ -138,10 +140,7 @@ class CallbackSender:
     ) -> list[Due]:
         with self._db.tx() as tx:
             self._record(tx, outcomes)
-            if free:
-                tx.execute_many(
-                    "UPDATE callbacks SET lease_until = NULL WHERE id = ?", [(i,) for i in free]
-                )
+            callback_queue.release(tx, free)
             return self._claim(tx, total, held, discover)
 
     def _start(
@@ -218,7 +217,11 @@ class CallbackSender:
         counts = dict(held)
         served = sorted((a for a, n in held.items() if n >= share), key=lambda a: held[a])
         taken: list[Due] = []
-        found = self._due(tx, now, not_of=served, limit=min(total, cap * 4)) if discover else []
+        found = (
+            callback_queue.due(tx, now, not_of=served, limit=min(total, cap * 4))
+            if discover
+            else []
+        )
         for row in found:
             due = due_from(row)
             if len(taken) < total and counts.get(due.account_id, 0) < cap:
@@ -229,47 +232,11 @@ class CallbackSender:
         for account_id in topped:
             room = min(cap - counts[account_id], total - len(taken))
             if room > 0:
-                taken += [due_from(row) for row in self._due(tx, now, of=account_id, limit=room)]
-        tx.execute_many(
-            "UPDATE callbacks SET lease_until = ? WHERE id = ?",
-            [(now + self._lease, due.id) for due in taken],
-        )
+                taken += [
+                    due_from(row) for row in callback_queue.due(tx, now, of=account_id, limit=room)
+                ]
+        callback_queue.lease(tx, [due.id for due in taken], now + self._lease)
         return taken
-
-    def _due(
-        self,
-        tx: Tx,
-        now: int,
-        *,
-        limit: int,
-        of: int | None = None,
-        not_of: Sequence[int] = (),
-    ) -> list[Row]:
-        """Due, unleased callbacks in id order: of one account, or of all but some."""
-        if of is not None:
-            which, params = "AND c.account_id = ? ", [of]
-        elif not_of:
-            which, params = f"AND c.account_id NOT IN ({', '.join('?' * len(not_of))}) ", [*not_of]
-        else:
-            which, params = "", []
-        return tx.all(
-            "SELECT c.id, c.account_id, a.callback_url, a.callback_secret, a.timezone, "
-            "COALESCE(m.client_id, ''), c.message_id, COALESCE(m.address, ''), c.status, "
-            "c.err, c.at, c.attempts, COALESCE(m.parts, 1), COALESCE(m.cost_minor, 0), "
-            "i.id, i.phone, i.to_phone, i.text, i.received_at, i.message_id, j.job_id, "
-            "i.stop "
-            "FROM callbacks c "
-            "JOIN accounts a ON a.id = c.account_id "
-            "LEFT JOIN messages m ON m.id = c.message_id "
-            "LEFT JOIN inbound_messages i ON i.id = c.inbound_id "
-            "LEFT JOIN jobs j ON j.id = i.job_pk "
-            "WHERE c.done_at IS NULL AND c.next_at <= ? "
-            "AND (c.lease_until IS NULL OR c.lease_until < ?) "
-            + which
-            + "ORDER BY c.id LIMIT ?"
-            + (" FOR UPDATE OF c SKIP LOCKED" if tx.dialect == "postgresql" else ""),
-            (now, now, *params, limit),
-        )
 
     async def _deliver(self, client: httpx.AsyncClient, due: Due) -> None:
         error = await self._post(client, due)
@@ -329,16 +296,7 @@ class CallbackSender:
             else:
                 delay = self._backoff[min(attempts - 1, len(self._backoff) - 1)]
                 retried.append((now + delay, attempts, error, due.id))
-        tx.execute_many(
-            "UPDATE callbacks SET done_at = ?, attempts = ?, last_error = ?, "
-            "lease_until = NULL WHERE id = ?",
-            done,
-        )
-        tx.execute_many(
-            "UPDATE callbacks SET next_at = ?, attempts = ?, last_error = ?, "
-            "lease_until = NULL WHERE id = ?",
-            retried,
-        )
+        callback_queue.record(tx, done, retried)
 
 
 async def _first(*events: asyncio.Event) -> None:
