@@ -326,7 +326,7 @@ class LifecycleMachine(LifecycleChecks, RuleBasedStateMachine):
     def _flush_receipts(self) -> None:
         """The receipt loop's flush: recorded, or stored until their submit is recorded (the
         settle that records it applies them, or the sweep's retry)."""
-        asyncio.run(self.worker._receipts._flush_receipts())
+        asyncio.run(self.worker._receipts.flush())
 
     @rule(seconds=st.sampled_from(ADVANCES), sweep=st.booleans())
     def advance(self, seconds: int, sweep: bool) -> None:

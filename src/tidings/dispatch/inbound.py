@@ -11,8 +11,6 @@ does, is tidings.domain.inbound's."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 from collections import Counter
 from collections.abc import Sequence
@@ -21,6 +19,7 @@ import structlog
 
 from tidings.channels.base import InboundPart
 from tidings.config import InboundSettings
+from tidings.dispatch.acked_batches import AckedBatches
 from tidings.dispatch.db_calls import DbCalls
 from tidings.domain.clock import Clock, to_ts
 from tidings.domain.inbound import (
@@ -61,41 +60,17 @@ class InboundRecorder:
         self._calls = calls
         self._settings = settings
         self._default_keywords = parse_keywords(None, settings.stop_keywords)
-        self._pending: list[InboundPart] = []
-        self.wake = asyncio.Event()
-        self._closed = False
-
-    def close(self) -> None:
-        self._closed = True
-        self.wake.set()
+        self._batches: AckedBatches[InboundPart] = AckedBatches(
+            "inbound messages", calls, self.record
+        )
+        self.wake = self._batches.wake
+        self.close = self._batches.close
+        self.run = self._batches.run
 
     def on_inbound(self, part: InboundPart) -> None:
-        self._pending.append(part)
-        self.wake.set()
-
-    async def run(self) -> None:
-        while not self._closed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), 0.05)
-            self.wake.clear()
-            await self._flush_safely()
-        await self._flush_safely()
-
-    async def _flush_safely(self) -> None:
-        """A failed flush keeps its messages (unanswered) for the next round."""
-        if not self._pending:
-            return
-        batch, self._pending = self._pending, []
-        try:
-            await self._calls.hot(lambda: self.record(batch))
-        except Exception:
-            self._pending[:0] = batch
-            log.exception("recording inbound messages failed; will retry")
-            await asyncio.sleep(0.5)
-            return
-        for part in batch:  # durable now: the upstream may forget them
-            if part.ack is not None:
-                part.ack()
+        """Recorded with whatever else arrived meanwhile; answered once durable
+        (dispatch/acked_batches.py)."""
+        self._batches.add(part)
 
     def record(self, batch: Sequence[InboundPart]) -> Counter[str]:
         """Store a batch in one transaction. Returns how many were kept by outcome

@@ -5,8 +5,6 @@ matched when its upstream id is recorded, or by a periodic retry."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import math
 import time
 from collections import defaultdict
@@ -15,6 +13,7 @@ from collections.abc import Sequence
 import structlog
 
 from tidings.channels.base import Receipt
+from tidings.dispatch.acked_batches import AckedBatches
 from tidings.dispatch.db_calls import DbCalls
 from tidings.domain.clock import Clock, to_ts
 from tidings.domain.lifecycle import FAILED_RECEIPT, Change, MessageStatus
@@ -52,57 +51,19 @@ class ReceiptRecorder:
         self._clock = clock
         self._calls = calls
         self._keep_s = keep_min * 60
-        self._receipts: list[Receipt] = []
         self._stored_at = -math.inf  # monotonic time this process last stored one unmatched
-        self.wake = asyncio.Event()
-        self._closed = False
-
-    def close(self) -> None:
-        """No more receipts come (the channels stopped): flush what is left and end `run`."""
-        self._closed = True
-        self.wake.set()
+        self._batches: AckedBatches[Receipt] = AckedBatches("receipts", calls, self.record)
+        self.wake = self._batches.wake
+        self.close = self._batches.close
+        self.run = self._batches.run
+        self.flush = self._batches.flush
 
     def on_receipt(self, receipt: Receipt) -> None:
-        self._receipts.append(receipt)
-        # Recorded at once, with whatever else arrived meanwhile (batches form by themselves
-        # under load): the SMSC waits for our answer, and many let only a few receipts go
-        # unanswered — a receipt held back 50 ms would cap them at a few hundred a second.
-        self.wake.set()
+        """Recorded with whatever else arrived meanwhile; answered once durable
+        (dispatch/acked_batches.py)."""
+        self._batches.add(receipt)
 
-    async def run(self) -> None:
-        while not self._closed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), 0.05)
-            self.wake.clear()
-            await self._flush_receipts_safely()
-        await self._flush_receipts_safely()
-
-    async def _flush_receipts_safely(self) -> None:
-        """A failed flush keeps its receipts for the next round: none is dropped, and the
-        loop never dies."""
-        try:
-            await self._flush_receipts()
-        except Exception:
-            log.exception("recording receipts failed; will retry")
-            await asyncio.sleep(0.5)
-
-    async def _flush_receipts(self) -> None:
-        if not self._receipts:
-            return
-        batch, self._receipts = self._receipts, []
-        try:
-            await self._calls.hot(lambda: self.record(batch))
-        except Exception:
-            self._receipts[:0] = batch  # keep them for the next round (not acknowledged)
-            raise
-        # Durable now (applied, or stored unmatched in the same transaction): the upstream
-        # may forget them. Before this, a crash leaves them with the SMSC, which delivers
-        # them again on the next bind.
-        for receipt in batch:
-            if receipt.ack is not None:
-                receipt.ack()
-
-    def record(self, batch: list[Receipt]) -> list[Receipt]:
+    def record(self, batch: Sequence[Receipt]) -> list[Receipt]:
         """Apply receipts in one transaction; those whose upstream id is not recorded yet (a
         receipt may overtake its submit's result) are stored in it. Returns those."""
         now = to_ts(self._clock.now())
