@@ -82,10 +82,14 @@ def _serving(
     try:
         _wait_answering(proc, port)
         yield proc, port, db
-    finally:
+    except BaseException as error:
         if proc.poll() is None:
             proc.kill()
-        proc.communicate(timeout=30)
+        error.add_note(f"tidings serve printed:\n{proc.communicate(timeout=30)[0]}")
+        raise
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate(timeout=30)
 
 
 def _demo_password(tmp_path: Path, db: str) -> str:
