@@ -201,10 +201,12 @@ def dispatcher(
     from tidings.app import build_dispatcher, configure_logging, open_store, run_event_loop
     from tidings.cli.serve_split import die_with_parent
 
-    die_with_parent()  # started by `serve --processes 2`: never outlive it
+    # Started by `serve --processes 2`: never outlive it, and the store is migrated already
+    # (a second migration run would only race the server's first requests for SQLite's lock).
+    from_serve = die_with_parent()
     settings = _settings(db, config)
     configure_logging(settings.log_level, unmasked=settings.log_unmasked)
-    store = open_store(settings)
+    store = open_store(settings, upgrade=not from_serve)
     worker = build_dispatcher(settings, store, worker_id=worker_id)
 
     async def main() -> None:

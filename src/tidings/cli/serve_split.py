@@ -51,15 +51,17 @@ def start_dispatcher(database_url: str, config: str | None) -> subprocess.Popen[
     return subprocess.Popen(argv, env=env)
 
 
-def die_with_parent() -> None:
-    """In the child: end when the `serve` that started it is gone."""
-    expected = os.environ.get(PARENT_ENV)
+def die_with_parent() -> bool:
+    """In the child: end when the `serve` that started it is gone. False when this process
+    was not started by `serve`."""
+    expected = os.environ.pop(PARENT_ENV, None)  # not for this process's own children
     if not expected:
-        return
+        return False
     parent = int(expected)
     _ask_kernel_to_kill_on_parent_death()
     # The parent may have died before the kernel was asked; and off Linux nothing asks it.
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    return True
 
 
 def _ask_kernel_to_kill_on_parent_death() -> None:
