@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import signal
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -108,6 +109,7 @@ def serve(
     from tidings.app import (
         build_application,
         build_dispatcher,
+        build_doors,
         configure_logging,
         serve_with_dispatcher,
     )
@@ -127,10 +129,42 @@ def serve(
                 settings.port,
                 settings=settings,
                 on_listening=_say_listening,
+                doors=build_doors(settings, application.services),
             )
         )
     finally:
         application.close()
+
+
+@app.command("smpp-server")
+def smpp_server(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="Listen address [smpp_server.host]")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port [smpp_server.port, 3700]")] = None,
+) -> None:
+    """Run only the SMPP server clients bind to (receipts come from the dispatchers through
+    the store). SIGTERM unbinds the clients and stops."""
+    from tidings.app import build_doors, configure_logging, opened_services, serve_doors
+
+    settings = _settings(db, config)
+    chosen = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    door_settings = settings.smpp_server.model_copy(update=chosen)
+    settings = settings.model_copy(update={"smpp_server": door_settings})
+    configure_logging(settings.log_level, unmasked=settings.log_unmasked)
+    with opened_services(settings) as services:
+        doors = build_doors(settings, services, kinds=("smpp",))
+        asyncio.run(serve_doors(doors, _say_door_listening("SMPP", "smpp")))
+
+
+def _say_door_listening(name: str, scheme: str) -> Callable[[str], None]:
+    def say(address: str) -> None:
+        console.print(
+            f"Tidings {_version()} {name} server listening on {scheme}://{address}",
+            highlight=False,
+        )
+
+    return say
 
 
 @app.command()
@@ -301,6 +335,28 @@ def accounts_password(
         except DomainError as exc:
             fail(exc.description)
     console.print(f"{login}: password set, its cabinet sessions ended")
+
+
+@accounts_app.command("smpp-password")
+def accounts_smpp_password(
+    login: str,
+    password: Annotated[
+        str | None,
+        typer.Option("--password", help="1-8 printable ASCII characters [a random one]"),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="No SMPP password: binds take the password")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Set the password SMPP binds take (SMPP 3.4 carries at most 8 characters); printed."""
+    with opened(db) as services:
+        account = account_by_login(services, login)
+        try:
+            chosen = services.profile.set_smpp_password(account, "" if clear else password)
+        except DomainError as exc:
+            fail(exc.description)
+    console.print(f"{login}: SMPP password {escape(chosen) if chosen else 'removed'}")
 
 
 @accounts_app.command("list")

@@ -58,3 +58,6 @@ class ProfileStore:
 
     def set_callback(self, account_id: int, url: str, secret: str) -> None:
         self._store.set_callback(account_id, url, secret)
+
+    def set_smpp_password_hash(self, account_id: int, stored: str | None) -> None:
+        self._store.set_smpp_password_hash(account_id, stored)
