@@ -56,6 +56,7 @@ from tidings.domain.sessions import SessionService
 from tidings.domain.stop_list import StopListService
 from tidings.domain.templates import TemplateService
 from tidings.doors.smpp.server import SmppServer
+from tidings.doors.smtp.server import SmtpServer
 from tidings.errors import StartupError
 from tidings.log_privacy import masking_processor
 from tidings.ops.routes import ops_routes
@@ -311,6 +312,8 @@ def build_doors(
     doors: list[Door] = []
     if "smpp" in kinds if kinds is not None else settings.smpp_server.enabled:
         doors.append(SmppServer(settings.smpp_server, services))
+    if "smtp" in kinds if kinds is not None else settings.smtp_server.enabled:
+        doors.append(SmtpServer(settings.smtp_server, services))
     return doors
 
 

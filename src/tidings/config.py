@@ -255,6 +255,22 @@ class SmppServerSettings(Section):
     receipt_keep_min: int = Field(default=72 * 60, ge=1)
 
 
+class SmtpServerSettings(Section):
+    """The SMTP door: mail to `send@<domain>` is a send.php request (`tidings smtp-server`;
+    docs/operations.md, "Sending by e-mail")."""
+
+    # Started inside `tidings serve` too.
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=2525, ge=0, le=65535)
+    # Only mail to send@<domain> is taken: anything else is refused (no open relay).
+    domain: str = Field(default="send.localhost", min_length=1)
+    # A larger mail is refused (552) while it arrives; smsc.ru takes up to 100 KB.
+    max_message_bytes: int = Field(default=100 * 1024, ge=1024)
+    # A client silent this long is disconnected.
+    timeout_s: float = Field(default=60.0, gt=0)
+
+
 @dataclass(frozen=True)
 class SmppUpstream:
     """One upstream SMSC as configured by the operator ([[smpp]]); channels/smpp reads it."""
@@ -373,6 +389,7 @@ class Settings(BaseSettings):
     inbound: InboundSettings = Field(default_factory=InboundSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     smpp_server: SmppServerSettings = Field(default_factory=SmppServerSettings)
+    smtp_server: SmtpServerSettings = Field(default_factory=SmtpServerSettings)
     # Upstreams ([[smpp]], [[smtp]]): the channels are built from these.
     smpp: list[SmppUpstream] = Field(default_factory=list)
     smtp: list[SmtpUpstream] = Field(default_factory=list)

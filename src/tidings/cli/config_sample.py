@@ -103,6 +103,14 @@ SAMPLE = """\
 # receipt_poll_s = 0.5            # receipts due are looked for this often
 # receipt_keep_min = 4320         # receipts nobody bound for are kept this long
 
+[smtp_server]                     # sending by e-mail (tidings smtp-server)
+# enabled = false                 # true: inside `tidings serve` too
+# host = "127.0.0.1"
+# port = 2525
+# domain = "send.localhost"       # only mail to send@<domain> is taken (no open relay)
+# max_message_bytes = 102400      # a larger mail is refused (552)
+# timeout_s = 60.0                # a silent client is disconnected
+
 # Upstreams: none by default. One block per SMSC or SMTP relay.
 #
 # [[smpp]]

@@ -157,6 +157,27 @@ def smpp_server(
         asyncio.run(serve_doors(doors, _say_door_listening("SMPP", "smpp")))
 
 
+@app.command("smtp-server")
+def smtp_server(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="Listen address [smtp_server.host]")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port [smtp_server.port, 2525]")] = None,
+) -> None:
+    """Run only the SMTP door: mail to send@<smtp_server.domain> is sent as send.php would.
+    SIGTERM stops it."""
+    from tidings.app import build_doors, configure_logging, opened_services, serve_doors
+
+    settings = _settings(db, config)
+    chosen = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    door_settings = settings.smtp_server.model_copy(update=chosen)
+    settings = settings.model_copy(update={"smtp_server": door_settings})
+    configure_logging(settings.log_level, unmasked=settings.log_unmasked)
+    with opened_services(settings) as services:
+        doors = build_doors(settings, services, kinds=("smtp",))
+        asyncio.run(serve_doors(doors, _say_door_listening("SMTP", "smtp")))
+
+
 def _say_door_listening(name: str, scheme: str) -> Callable[[str], None]:
     def say(address: str) -> None:
         console.print(

@@ -29,6 +29,7 @@ from tidings.domain.door_receipts import ReceiptRequest
 from tidings.domain.send_request import new_send
 from tidings.domain.sends import PreparedSend, Sent
 from tidings.domain.services import Services
+from tidings.doors.listen import listening
 from tidings.doors.smpp.long import LongMessages, PartsMissing
 from tidings.doors.smpp.receipts import DOOR, ReceiptPump
 from tidings.doors.smpp.session import Session
@@ -241,18 +242,3 @@ class SmppServer:
         """send.php's rules, price and checks (a store thread: templates, stop list)."""
         send = new_send(values, account, now, None, max_recipients=1)
         return self._services.sends.prepare(account, send, now, receipts)
-
-
-def listening(host: str, port: int) -> socket.socket:
-    """A listening TCP socket with Nagle off on what it accepts (IPPROTO_TCP named: see
-    app.listening_socket)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(512)
-    except OSError:
-        sock.close()
-        raise
-    return sock
