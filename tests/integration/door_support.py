@@ -68,7 +68,7 @@ def doors_running(database_url: str, **overrides: Any) -> Iterator[Doors]:
         "dispatch": {"tick_s": 0.02},
         "virtual": {"delay_ms": 20, "serves_live_accounts": True},
         "smpp_server": smpp,
-        **({"smtp_server": smtp} if "smtp_server" in Settings.model_fields else {}),
+        "smtp_server": smtp,
         **TRUST_LOOPBACK,
         **overrides,
     }

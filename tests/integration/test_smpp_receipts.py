@@ -44,9 +44,11 @@ def receipted_id(deliver: Any) -> str:
 
 
 def submitted(esme: Esme, count: int, registered: int = 1) -> list[str]:
+    """The ids of `count` more submits (the bind's earlier answers are left out)."""
+    before = len(esme.of("submit_sm_resp"))
     for n in range(count):
         submit(esme, b"receipt please %d" % n, registered_delivery=registered)
-    got = answers(esme, count)
+    got = answers(esme, before + count)
     assert [status for status, _id in got[-count:]] == [0] * count
     return [message_id for _status, message_id in got[-count:]]
 
@@ -128,3 +130,32 @@ def test_a_refused_submit_gets_no_receipt_and_a_transceiver_its_own(
     both.wait_for(lambda _got: len(receipts(both)) >= 1)
     time.sleep(0.5)
     assert [receipted_id(p) for p in receipts(both)] == [ok]
+
+
+def test_failures_come_back_as_undeliv_and_failures_only_skips_deliveries(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, esmes: list[Esme]
+) -> None:
+    """Every message fails here (the virtual upstream's 20, undeliverable): registered_delivery
+    2 (failures only) gets those receipts; a delivery is no receipt for it (the other test)."""
+    url = fresh_database_url(backend, tmp_path_factory.mktemp("smpp-dlr-fail"))
+    virtual = {"delay_ms": 20, "serves_live_accounts": True, "failures": {"20": 1.0}}
+    with doors_running(url, smpp_server=SETTINGS, virtual=virtual) as failing:
+        who = account(failing)
+        both = bound(failing, esmes, "transceiver", who.login, who.smpp)
+        [failed] = submitted(both, 1, registered=2)
+        both.wait_for(lambda _got: len(receipts(both)) >= 1)
+        [deliver] = receipts(both)
+        assert receipted_id(deliver) == failed and int(deliver.message_state) == 5
+        assert "stat:UNDELIV err:" in deliver.short_message.decode()
+        assert "dlvrd:000" in deliver.short_message.decode()
+
+
+def test_failures_only_gives_no_receipt_for_a_delivery(doors: Doors, esmes: list[Esme]) -> None:
+    who = account(doors)
+    both = bound(doors, esmes, "transceiver", who.login, who.smpp)
+    ids = submitted(both, 1, registered=2)
+    wait_delivered(doors, who, ids)
+    [asked] = submitted(both, 1, registered=1)
+    both.wait_for(lambda _got: len(receipts(both)) >= 1)
+    time.sleep(0.5)
+    assert [receipted_id(p) for p in receipts(both)] == [asked]

@@ -325,3 +325,52 @@ def test_send_php_rules_refuse_a_submit(doors: Doors, esmes: list[Esme]) -> None
     submit(esme, b"no number", destination_addr="12")
     got = dict((n, s) for n, (s, _id) in enumerate(answers(esme, 2)))
     assert sorted(got.values()) == sorted([c.SMPP_ESME_RSUBMITFAIL, c.SMPP_ESME_RINVDSTADR])
+
+
+def stored(doors: Doors, message_id: str) -> tuple[int, int, int, int, str]:
+    """(format, due_at - created_at, valid_until - due_at, parts, text) of a stored message."""
+    with doors.server.store.db.tx(write=False) as tx:
+        row = tx.one(
+            "SELECT format, due_at - created_at, valid_until - due_at, parts, text "
+            "FROM messages WHERE id = ?",
+            (int(message_id),),
+        )
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2]), int(row[3]), str(row[4])
+
+
+def test_schedule_and_validity_become_time_and_valid(doors: Doors, esmes: list[Esme]) -> None:
+    login, psw, http = account(doors)
+    esme = bound(doors, esmes, "transmitter", login, psw)
+    # In 10 minutes, valid for 2 hours (relative forms); then an absolute validity, UTC+3.
+    submit(
+        esme,
+        b"later",
+        schedule_delivery_time="000000001000000R",
+        validity_period="000000020000000R",
+    )
+    [(status, later)] = answers(esme, 1)
+    assert status == 0
+    assert doors.status(login, http, later, PHONE)["status"] == -1  # waits for its time
+    fmt, delay, valid, _parts, _text = stored(doors, later)
+    assert (fmt, valid) == (0, 2 * 3600) and 599 <= delay <= 601
+    submit(esme, b"bad schedule", schedule_delivery_time="tomorrow")
+    submit(esme, b"bad validity", validity_period="2030-01-01")
+    refused = sorted(status for status, _id in answers(esme, 3)[1:])
+    assert refused == sorted([c.SMPP_ESME_RINVSCHED, c.SMPP_ESME_RINVEXPIRY])
+
+
+def test_eight_bit_data_is_a_binary_message_and_gsm_text_keeps_its_extension(
+    doors: Doors, esmes: list[Esme]
+) -> None:
+    login, psw, _http = account(doors)
+    esme = bound(doors, esmes, "transmitter", login, psw)
+    submit(esme, bytes(range(0x80, 0x90)), data_coding=0x04)
+    [(status, binary)] = answers(esme, 1)
+    assert status == 0
+    fmt, _delay, _valid, parts, text = stored(doors, binary)
+    assert (fmt, parts, text.encode("latin-1")) == (4, 1, bytes(range(0x80, 0x90)))
+    # GSM-7 unpacked, with the escape for € and [ (one octet a septet).
+    submit(esme, b"Price \x1be5 \x1b<x>", data_coding=0x00)
+    [_first, (status, gsm)] = answers(esme, 2)
+    assert status == 0 and stored(doors, gsm)[4] == "Price €5 [x>"

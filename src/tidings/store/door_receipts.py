@@ -16,9 +16,6 @@ from tidings.domain.sends import PreparedSend
 from tidings.store.db import Database, Row, Tx
 from tidings.store.sql import chunks, marks
 
-# The first characters of the text a receipt quotes (SMPP 3.4 Appendix B: `text:`).
-QUOTED_CHARS = 20
-
 
 def queue_requests(tx: Tx, prepared: PreparedSend, message_ids: Sequence[int]) -> None:
     """Remember that the door which took this send wants its messages' final statuses."""
@@ -67,13 +64,28 @@ class DoorReceiptQueries:
     def claim_receipts(
         self, door: str, account_ids: Sequence[int], now: int, lease_s: int, limit: int
     ) -> list[DoorReceipt]:
+        due = (
+            f"door = ? AND account_id IN ({marks(account_ids)}) AND status IS NOT NULL "
+            "AND next_at <= ?"
+        )
+        # Read first: the usual answer is "none", and a write transaction would take
+        # SQLite's writer lock from the dispatcher every poll for it.
+        with self._db.tx(write=False) as tx:
+            if (
+                tx.one(
+                    f"SELECT 1 FROM door_receipts WHERE {due} LIMIT 1", (door, *account_ids, now)
+                )
+                is None
+            ):
+                return []
         with self._db.tx() as tx:
+            # `next_at <= ?` again outside: a second process's claim waiting on the same
+            # rows (PostgreSQL) re-checks it after the first commits and takes none of them.
             rows = tx.all(
                 "UPDATE door_receipts SET next_at = ?, attempts = attempts + 1 "
-                "WHERE message_id IN (SELECT message_id FROM door_receipts WHERE door = ? "
-                f"AND account_id IN ({marks(account_ids)}) AND status IS NOT NULL "
-                "AND next_at <= ? ORDER BY next_at LIMIT ?) RETURNING message_id",
-                (now + lease_s, door, *account_ids, now, limit),
+                f"WHERE message_id IN (SELECT message_id FROM door_receipts WHERE {due} "
+                "ORDER BY next_at LIMIT ?) AND next_at <= ? RETURNING message_id",
+                (now + lease_s, door, *account_ids, now, limit, now),
             )
             ids = [int(r[0]) for r in rows]
             found = []
@@ -109,7 +121,7 @@ def _receipt(row: Row) -> DoorReceipt:
         err=int(err),
         submitted_at=int(created),
         done_at=int(done),
-        text=text[:QUOTED_CHARS],
+        text=text,
         parts=int(parts),
         attempts=int(attempts),
     )

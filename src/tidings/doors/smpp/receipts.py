@@ -43,6 +43,8 @@ STATES: dict[MessageStatus, tuple[str, int]] = {
     MessageStatus.PROHIBITED: ("REJECTD", 8),
 }
 UNDELIVERABLE = ("UNDELIV", 5)
+# The first characters of the text a receipt quotes (SMPP 3.4 Appendix B: `text:`).
+QUOTED_CHARS = 20
 # Old receipts nobody came for are looked for this often.
 EXPIRE_EVERY_S = 60.0
 Run = Callable[..., Awaitable[Any]]
@@ -56,7 +58,7 @@ def receipt_message(receipt: DoorReceipt) -> pdu.ShortMessage:
         f"id:{receipt.message_id} sub:001 dlvrd:{delivered} "
         f"submit date:{format_receipt_date(receipt.submitted_at)} "
         f"done date:{format_receipt_date(receipt.done_at)} "
-        f"stat:{stat} err:{receipt.err % 1000:03d} text:{receipt.text}"
+        f"stat:{stat} err:{receipt.err % 1000:03d} text:{receipt.text[:QUOTED_CHARS]}"
     )
     source = receipt.source
     alphanumeric = bool(source) and not source.lstrip("+").isdigit()

@@ -34,7 +34,7 @@ from tidings.doors.smpp.long import LongMessages, PartsMissing
 from tidings.doors.smpp.receipts import DOOR, ReceiptPump
 from tidings.doors.smpp.session import Session
 from tidings.doors.smpp.statuses import bind_status, submit_status
-from tidings.doors.smpp.submit import SubmitPart, read_submit, send_values
+from tidings.doors.smpp.submit import BadValidity, SubmitPart, read_submit, send_values
 from tidings.doors.smpp.times import BadTime
 from tidings.errors import DomainError
 from tidings.ops.metrics import record_smpp_binds
@@ -42,6 +42,8 @@ from tidings.ops.metrics import record_smpp_binds
 log = structlog.get_logger("tidings.smpp_server")
 T = TypeVar("T")
 STORE_THREADS = 2
+# A stop waits this long for the submits being stored.
+STOP_WAIT_S = 30.0
 
 
 class TokenBucket:
@@ -82,6 +84,8 @@ class SmppServer:
         )
         self._listener: asyncio.Server | None = None
         self._pump: asyncio.Task[None] | None = None
+        # Submits being stored, over every bind: a stop waits for them.
+        self._submits: set[asyncio.Task[None]] = set()
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
@@ -109,11 +113,17 @@ class SmppServer:
         for session in list(self._sessions):
             session.write(pdu.encode_unbind(session.next_sequence()))
             await session.close()
+        if self._submits:
+            await asyncio.wait(self._submits, timeout=STOP_WAIT_S)
         if self._pump is not None:
             self._pump.cancel()
             await asyncio.gather(self._pump, return_exceptions=True)
         await self.receipts.flush()
         self._executor.shutdown(wait=True)
+
+    def track(self, submit: asyncio.Task[None]) -> None:
+        self._submits.add(submit)
+        submit.add_done_callback(self._submits.discard)
 
     async def _connected(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         session = Session(self, reader, writer)
@@ -201,8 +211,10 @@ class SmppServer:
             return "", submit_status(error)
         except PartsMissing:
             return "", pdu.ESME_RSUBMITFAIL
-        except BadTime:
+        except BadValidity:
             return "", pdu.ESME_RINVEXPIRY
+        except BadTime:
+            return "", pdu.ESME_RINVSCHED
         except Exception:
             log.exception("smpp submit failed", login=account.login)
             return "", pdu.ESME_RSYSERR

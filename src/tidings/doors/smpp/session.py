@@ -76,7 +76,6 @@ class Session:
         self._writer = writer
         self._frames = pdu.FrameReader()
         self._sequence = itertools.count(1)
-        self._tasks: set[asyncio.Task[None]] = set()
         self.peer: str = (writer.get_extra_info("peername") or ("0.0.0.0", 0))[0]
         self.mode: BindMode | None = None
         self.account: Account | None = None
@@ -135,8 +134,9 @@ class Session:
             return
         self.closed = True
         self._server.session_ended(self)
-        for task in list(self._tasks):
-            task.cancel()
+        # Submits still being stored are not cancelled: what was received is finished (and
+        # charged, and sent) even though its answer has nowhere to go — as when an answer is
+        # lost on the wire, the client resolves it by its own rules.
         self._writer.close()
         with contextlib.suppress(ConnectionError, OSError):
             await self._writer.wait_closed()
@@ -230,6 +230,4 @@ class Session:
         self.write(pdu.encode_submit_sm_resp(sequence, message_id, status))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._server.track(asyncio.create_task(work))

@@ -27,11 +27,15 @@ from tidings.channels.smpp.pdu import (
     TAG_SAR_TOTAL_SEGMENTS,
     ShortMessage,
 )
-from tidings.doors.smpp.times import parse_smpp_time
+from tidings.doors.smpp.times import BadTime, parse_smpp_time
 
 ESM_UDHI = 0x40
 # send.php's `valid` is at most 24 hours.
 MAX_VALID_MIN = 24 * 60
+
+
+class BadValidity(BadTime):
+    """validity_period is neither SMPP time form (schedule_delivery_time: BadTime)."""
 
 
 @dataclass(frozen=True)
@@ -119,12 +123,15 @@ def send_values(parts: list[SubmitPart], now: datetime) -> dict[str, str]:
         values["mes"] = decode_text(octets, first.data_coding)
         if is_flash(first.data_coding):
             values["flash"] = "1"
-    valid_until = parse_smpp_time(first.validity_period, now)
+    try:
+        valid_until = parse_smpp_time(first.validity_period, now)
+    except BadTime as error:
+        raise BadValidity(str(error)) from None
     if valid_until is not None:
         minutes = math.ceil((valid_until - now).total_seconds() / 60)
         minutes = min(max(minutes, 1), MAX_VALID_MIN)
         values["valid"] = f"{minutes // 60}:{minutes % 60:02d}"
-    due = parse_smpp_time(first.schedule_delivery_time, now)
+    due = parse_smpp_time(first.schedule_delivery_time, now)  # BadTime: the schedule
     if due is not None and due > now:
         values["time"] = f"0{int(due.timestamp())}"
     return values
