@@ -232,6 +232,11 @@ class SmppServerSettings(Section):
     enabled: bool = False
     host: str = "127.0.0.1"
     port: int = Field(default=3700, ge=0, le=65535)
+    # SMPP over TLS on a port of its own as well (smsc.ru: 3443); 0 = none. It needs a
+    # certificate chain and its key (PEM files).
+    tls_port: int = Field(default=0, ge=0, le=65535)
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
     # The name we give in bind_*_resp.
     system_id: str = Field(default="Tidings", max_length=15)
     # submit_sm of one bind not yet answered; one more is refused with ESME_RMSGQFUL.
@@ -253,6 +258,12 @@ class SmppServerSettings(Section):
     receipt_poll_s: float = Field(default=0.5, gt=0)
     # Receipts nobody came for are dropped this long after their message ended.
     receipt_keep_min: int = Field(default=72 * 60, ge=1)
+
+    @model_validator(mode="after")
+    def _tls_needs_a_certificate(self) -> SmppServerSettings:
+        if self.tls_port and not (self.tls_cert_file and self.tls_key_file):
+            raise ValueError("tls_port needs tls_cert_file and tls_key_file")
+        return self
 
 
 class SmtpServerSettings(Section):

@@ -121,9 +121,9 @@ def doors_running(database_url: str, **overrides: Any) -> Iterator[Doors]:
 class Esme:
     """An smpplib client on its own listening thread; every PDU it gets is kept."""
 
-    def __init__(self, port: int, *, answer_deliver: bool = True) -> None:
+    def __init__(self, port: int, *, answer_deliver: bool = True, ssl_context: Any = None) -> None:
         self.client = smpplib.client.Client(
-            "127.0.0.1", port, timeout=10, allow_unknown_opt_params=True
+            "127.0.0.1", port, timeout=10, allow_unknown_opt_params=True, ssl_context=ssl_context
         )
         self.received: list[Any] = []
         self._changed = threading.Condition()

@@ -92,6 +92,9 @@ SAMPLE = """\
 # enabled = false                 # true: inside `tidings serve` too
 # host = "127.0.0.1"
 # port = 3700
+# tls_port = 0                    # SMPP over TLS as well (e.g. 3443); 0 = none
+# tls_cert_file = ""              # PEM certificate chain, for tls_port
+# tls_key_file = ""               # and its key
 # system_id = "Tidings"           # our name in bind_*_resp
 # window = 100                    # submit_sm unanswered per bind; one more: ESME_RMSGQFUL
 # throughput_per_account = 0.0    # submit_sm/s per account; beyond: ESME_RTHROTTLED; 0 = none

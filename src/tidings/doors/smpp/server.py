@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -83,6 +84,7 @@ class SmppServer:
             poll_s=settings.receipt_poll_s,
         )
         self._listener: asyncio.Server | None = None
+        self._tls_listener: asyncio.Server | None = None
         self._pump: asyncio.Task[None] | None = None
         # Submits being stored, over every bind: a stop waits for them.
         self._submits: set[asyncio.Task[None]] = set()
@@ -93,10 +95,17 @@ class SmppServer:
     # --- lifetime ---------------------------------------------------------------------
 
     async def start(self, listener: socket.socket | None = None) -> None:
-        """Listen (on `listener` when given, else on the settings' address)."""
+        """Listen (on `listener` when given, else on the settings' address), and with TLS
+        on `tls_port` too."""
+        s = self.settings
         if listener is None:
-            listener = listening(self.settings.host, self.settings.port)
+            listener = listening(s.host, s.port)
         self._listener = await asyncio.start_server(self._connected, sock=listener)
+        if s.tls_port:
+            tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            tls.load_cert_chain(s.tls_cert_file, s.tls_key_file)
+            secure = listening(s.host, s.tls_port)
+            self._tls_listener = await asyncio.start_server(self._connected, sock=secure, ssl=tls)
         self._pump = asyncio.create_task(self.receipts.run())
         log.info("smpp server listening", address=self.address)
 
@@ -104,12 +113,15 @@ class SmppServer:
     def address(self) -> str:
         assert self._listener is not None
         host, port = self._listener.sockets[0].getsockname()[:2]
+        if self._tls_listener is not None:
+            return f"{host}:{port} (TLS on {self._tls_listener.sockets[0].getsockname()[1]})"
         return f"{host}:{port}"
 
     async def stop(self) -> None:
         """Stop listening, unbind every client, keep what they acknowledged."""
-        if self._listener is not None:
-            self._listener.close()
+        for server in (self._listener, self._tls_listener):
+            if server is not None:
+                server.close()
         for session in list(self._sessions):
             session.write(pdu.encode_unbind(session.next_sequence()))
             await session.close()

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from tidings.doors.smpp.server import SmppServer
 
 log = structlog.get_logger("tidings.smpp_server")
+# How long a close waits for the connection to be gone.
+CLOSE_WAIT_S = 2.0
 
 
 class BindMode(enum.Enum):
@@ -138,8 +140,9 @@ class Session:
         # charged, and sent) even though its answer has nowhere to go — as when an answer is
         # lost on the wire, the client resolves it by its own rules.
         self._writer.close()
-        with contextlib.suppress(ConnectionError, OSError):
-            await self._writer.wait_closed()
+        # A TLS close waits for the peer's close_notify, which a client may never send.
+        with contextlib.suppress(ConnectionError, OSError, TimeoutError):
+            await asyncio.wait_for(self._writer.wait_closed(), CLOSE_WAIT_S)
 
     @property
     def login(self) -> str:
