@@ -1,4 +1,9 @@
-"""One typed settings object: defaults, then a TOML file, then TIDINGS_* environment variables."""
+"""One typed settings object, over 500 lines: every part's settings in one place (DESIGN §4).
+
+Defaults, then a TOML file, then TIDINGS_* environment variables. Each part's settings are
+one small class; they are kept in one module so that every key and its default is found in
+one place.
+"""
 
 from __future__ import annotations
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 import signal
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -15,6 +14,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from tidings.cli.common import account_by_login, fail, opened
+from tidings.cli.common import tidings_version as _version
+from tidings.cli.doors import register as register_door_commands
 from tidings.cli.operator import print_live_state
 from tidings.cli.operator import register as register_operator_commands
 from tidings.cli.options import ConfigOption, DbOption
@@ -40,15 +41,6 @@ app.add_typer(senders_app, name="senders")
 console = Console()
 
 DEMO_LOGIN = "demo"
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("tidings")
-    except PackageNotFoundError:
-        return "(not installed)"
 
 
 def _print_version(asked: bool) -> None:
@@ -134,58 +126,6 @@ def serve(
         )
     finally:
         application.close()
-
-
-@app.command("smpp-server")
-def smpp_server(
-    db: DbOption = None,
-    config: ConfigOption = None,
-    host: Annotated[str | None, typer.Option(help="Listen address [smpp_server.host]")] = None,
-    port: Annotated[int | None, typer.Option(help="Listen port [smpp_server.port, 3700]")] = None,
-) -> None:
-    """Run only the SMPP server clients bind to (receipts come from the dispatchers through
-    the store). SIGTERM unbinds the clients and stops."""
-    from tidings.app import build_doors, configure_logging, opened_services, serve_doors
-
-    settings = _settings(db, config)
-    chosen = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
-    door_settings = settings.smpp_server.model_copy(update=chosen)
-    settings = settings.model_copy(update={"smpp_server": door_settings})
-    configure_logging(settings.log_level, unmasked=settings.log_unmasked)
-    with opened_services(settings) as services:
-        doors = build_doors(settings, services, kinds=("smpp",))
-        asyncio.run(serve_doors(doors, _say_door_listening("SMPP", "smpp")))
-
-
-@app.command("smtp-server")
-def smtp_server(
-    db: DbOption = None,
-    config: ConfigOption = None,
-    host: Annotated[str | None, typer.Option(help="Listen address [smtp_server.host]")] = None,
-    port: Annotated[int | None, typer.Option(help="Listen port [smtp_server.port, 2525]")] = None,
-) -> None:
-    """Run only the SMTP door: mail to send@<smtp_server.domain> is sent as send.php would.
-    SIGTERM stops it."""
-    from tidings.app import build_doors, configure_logging, opened_services, serve_doors
-
-    settings = _settings(db, config)
-    chosen = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
-    door_settings = settings.smtp_server.model_copy(update=chosen)
-    settings = settings.model_copy(update={"smtp_server": door_settings})
-    configure_logging(settings.log_level, unmasked=settings.log_unmasked)
-    with opened_services(settings) as services:
-        doors = build_doors(settings, services, kinds=("smtp",))
-        asyncio.run(serve_doors(doors, _say_door_listening("SMTP", "smtp")))
-
-
-def _say_door_listening(name: str, scheme: str) -> Callable[[str], None]:
-    def say(address: str) -> None:
-        console.print(
-            f"Tidings {_version()} {name} server listening on {scheme}://{address}",
-            highlight=False,
-        )
-
-    return say
 
 
 @app.command()
@@ -520,6 +460,7 @@ def db_upgrade(db: DbOption = None) -> None:
 
 
 register_operator_commands(app)
+register_door_commands(app)
 register_template_commands(app)
 
 
