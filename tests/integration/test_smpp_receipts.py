@@ -16,7 +16,7 @@ from tests.conftest import fresh_database_url
 from tests.integration.door_support import Doors, Esme, doors_running
 from tests.integration.test_smpp_server import PHONE, Login, account, answers, bound, submit
 
-SETTINGS = {"receipt_retry_s": 1, "receipt_poll_s": 0.1, "idle_s": 30, "enquire_link_s": 5}
+SETTINGS = {"receipt_retry_s": 2, "receipt_poll_s": 0.1, "idle_s": 30, "enquire_link_s": 5}
 
 
 @pytest.fixture(scope="module")
@@ -159,3 +159,45 @@ def test_failures_only_gives_no_receipt_for_a_delivery(doors: Doors, esmes: list
     both.wait_for(lambda _got: len(receipts(both)) >= 1)
     time.sleep(0.5)
     assert [receipted_id(p) for p in receipts(both)] == [asked]
+
+
+def submit_multi_body(source: str, destinations: list[tuple[int, str]], text: bytes) -> bytes:
+    """submit_multi written out field by field (SMPP 3.4 §4.5.1): (dest_flag, address)."""
+    body = b"\x00" + bytes((5, 0)) + source.encode() + b"\x00" + bytes((len(destinations),))
+    for flag, address in destinations:
+        body += bytes((flag, 1, 1)) if flag == 1 else bytes((flag,))
+        body += address.encode() + b"\x00"
+    # esm_class, protocol_id, priority; no schedule, no validity; registered_delivery 1,
+    # replace 0, data_coding 0, default id 0, sm_length, the message.
+    return body + bytes((0, 0, 0)) + b"\x00\x00" + bytes((1, 0, 0, 0, len(text))) + text
+
+
+def test_submit_multi_sends_to_each_number_and_reports_the_others(
+    doors: Doors, esmes: list[Esme]
+) -> None:
+    from tests.integration.test_smpp_server import next_of, raw_bind
+    from tidings.channels.smpp import pdu
+
+    who = account(doors)
+    receiver = bound(doors, esmes, "receiver", who.login, who.smpp)
+    other = "79161234568"
+    destinations = [(1, PHONE), (1, other), (1, "12"), (2, "friends")]
+    with raw_bind(doors, who.login, who.smpp, pdu.BIND_TRANSMITTER) as sock:
+        body = submit_multi_body("Shop", destinations, b"to many")
+        sock.sendall(pdu.encode_pdu(pdu.SUBMIT_MULTI, 5, body))
+        answer = next_of(sock, pdu.SUBMIT_MULTI_RESP)
+    assert (answer.status, answer.sequence) == (0, 5)
+    message_id, _, rest = answer.body.partition(b"\x00")
+    assert rest[0] == 2  # two destinations got no message
+    refused = rest[1:]
+    assert refused == (
+        bytes((1, 1)) + b"12\x00" + (0x0B).to_bytes(4, "big")
+        + bytes((0, 0)) + b"friends\x00" + (0x34).to_bytes(4, "big")
+    )  # fmt: skip
+    sent = message_id.decode()
+    for phone in (PHONE, other):
+        got = doors.wait_status(who.login, who.http, sent, phone, wanted=1)
+        assert got["message"] == "to many"
+    receiver.wait_for(lambda _got: len(receipts(receiver)) >= 2)
+    assert [receipted_id(p) for p in receipts(receiver)] == [sent, sent]
+    assert sorted(p.source_addr.decode() for p in receipts(receiver)) == [PHONE, other]

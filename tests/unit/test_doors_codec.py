@@ -51,6 +51,7 @@ def test_submit_sm_resp_carries_the_id_only_when_accepted() -> None:
 def receipt(status: MessageStatus, source: str = "Shop") -> DoorReceipt:
     return DoorReceipt(
         message_id=1234,
+        reference="1234",
         account_id=1,
         address="79161234567",
         source=source,
@@ -192,3 +193,25 @@ def test_the_mail_text_by_its_charset() -> None:
     assert mail_text(marked) == "a:b"
     with pytest.raises(InvalidParameter):
         mail_text(b"Content-Type: text/plain; charset=utf-8\r\n\r\n\xff\xfe")
+
+
+def test_submit_multi_is_read_and_answered_on_exact_bytes() -> None:
+    body = (
+        b"\x00" + b"\x05\x00Shop\x00" + b"\x02"
+        + b"\x01\x01\x0179161234567\x00" + b"\x02friends\x00"
+        + b"\x00\x00\x00" + b"\x00\x00" + b"\x01\x00\x08\x00\x04" + "Да".encode("utf-16-be")
+    )  # fmt: skip
+    message, destinations = P.decode_submit_multi(body)
+    assert destinations == (
+        P.MultiDestination(1, 1, "79161234567"),
+        P.MultiDestination(0, 0, "", "friends"),
+    )
+    assert (message.source_addr, message.destination_addr, message.data_coding) == ("Shop", "", 8)
+    assert (message.registered_delivery, message.short_message) == (1, "Да".encode("utf-16-be"))
+    answer = P.encode_submit_multi_resp(3, "77", [(destinations[1], P.ESME_RINVDLNAME)])
+    assert answer == (
+        bytes.fromhex("00000022 80000021 00000000 00000003")
+        + b"77\x00\x01" + b"\x00\x00friends\x00" + bytes.fromhex("00000034")
+    )  # fmt: skip
+    with pytest.raises(P.PduError):
+        P.decode_submit_multi(b"\x00\x05\x00Shop\x00\x01\x07")

@@ -33,6 +33,8 @@ class DoorReceipt:
     """One final status due to a door's client."""
 
     message_id: int
+    # The id the door's client knows the send by (for SMPP: the id of submit_sm_resp).
+    reference: str
     account_id: int
     address: str
     source: str

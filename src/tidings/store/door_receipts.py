@@ -17,16 +17,26 @@ from tidings.store.db import Database, Row, Tx
 from tidings.store.sql import chunks, marks
 
 
-def queue_requests(tx: Tx, prepared: PreparedSend, message_ids: Sequence[int]) -> None:
-    """Remember that the door which took this send wants its messages' final statuses."""
+def queue_requests(
+    tx: Tx, prepared: PreparedSend, send_id: str, message_ids: Sequence[int]
+) -> None:
+    """Remember that the door which took this send wants its messages' final statuses; each
+    receipt names the send by `send_id`, the id its client was answered with."""
     wanted = prepared.receipts
     if wanted is None or not message_ids:
         return
     tx.insert_rows(
         "door_receipts",
-        ("message_id", "account_id", "door", "source", "failures_only"),
+        ("message_id", "account_id", "door", "reference", "source", "failures_only"),
         [
-            (mid, prepared.account.id, wanted.door, wanted.source[:64], wanted.failures_only)
+            (
+                mid,
+                prepared.account.id,
+                wanted.door,
+                send_id,
+                wanted.source[:64],
+                wanted.failures_only,
+            )
             for mid in message_ids
         ],
     )
@@ -52,8 +62,8 @@ def mark_final(tx: Tx, message_ids: Sequence[int], status: int) -> None:
 
 
 _CLAIMED = (
-    "m.id, m.account_id, m.address, d.source, d.status, d.err, m.created_at, d.done_at, "
-    "COALESCE(m.text, ''), m.parts, d.attempts"
+    "m.id, d.reference, m.account_id, m.address, d.source, d.status, d.err, m.created_at, "
+    "d.done_at, COALESCE(m.text, ''), m.parts, d.attempts"
 )
 
 
@@ -85,7 +95,8 @@ class DoorReceiptQueries:
                 "UPDATE door_receipts SET next_at = ?, attempts = attempts + 1 "
                 f"WHERE message_id IN (SELECT message_id FROM door_receipts WHERE {due} "
                 "ORDER BY next_at LIMIT ?) AND next_at <= ? RETURNING message_id",
-                (now + lease_s, door, *account_ids, now, limit, now),
+                # +1: times are whole seconds, and a lease lasts at least lease_s.
+                (now + lease_s + 1, door, *account_ids, now, limit, now),
             )
             ids = [int(r[0]) for r in rows]
             found = []
@@ -111,9 +122,12 @@ class DoorReceiptQueries:
 
 
 def _receipt(row: Row) -> DoorReceipt:
-    mid, account, address, source, status, err, created, done, text, parts, attempts = row
+    mid, reference, account, address, source, status, err, created, done, text, parts, attempts = (
+        row
+    )
     return DoorReceipt(
         message_id=int(mid),
+        reference=reference,
         account_id=int(account),
         address=address,
         source=source,

@@ -128,7 +128,7 @@ class MessageStore:
             ids = iter(_new_message_ids(tx, sum(len(p.quote.recipients) for p in accepted)))
             rows: list[tuple[object, ...]] = []
             sent: list[Sent] = []
-            wanted: list[tuple[PreparedSend, list[int]]] = []
+            wanted: list[tuple[PreparedSend, str, list[int]]] = []
             for prepared in accepted:
                 first = len(rows)
                 rows += self._rows(prepared, ids)
@@ -137,10 +137,11 @@ class MessageStore:
                 rows[first:] = [(*row, send_id) for row in rows[first:]]
                 sent.append(_sent(prepared, send_id, balances.get(prepared.account.id, 0)))
                 if prepared.receipts is not None:
-                    wanted.append((prepared, [int(str(row[0])) for row in rows[first:]]))
+                    ids_of_send = [int(str(row[0])) for row in rows[first:]]
+                    wanted.append((prepared, send_id, ids_of_send))
             tx.insert_rows("messages", ("id", *_SEND_COLUMNS), rows)
-            for prepared, message_ids in wanted:
-                door_receipts.queue_requests(tx, prepared, message_ids)
+            for prepared, send_id, message_ids in wanted:
+                door_receipts.queue_requests(tx, prepared, send_id, message_ids)
         stored = iter(sent)
         return [next(stored) if no is None else no for no in refusals]
 

@@ -550,6 +550,8 @@ door_receipts = Table(
     Column("message_id", BigInteger, primary_key=True, autoincrement=False),
     Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
     Column("door", String(16), nullable=False),
+    # The id the client was answered with (a submit_multi's messages share one).
+    Column("reference", String(64), nullable=False, server_default=""),
     Column("source", String(64), nullable=False, server_default=""),
     Column("failures_only", Boolean, nullable=False, server_default=text("false")),
     Column("status", Integer, nullable=True),

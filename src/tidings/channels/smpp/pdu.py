@@ -38,6 +38,7 @@ BIND_TRANSCEIVER = 0x00000009
 BIND_TRANSCEIVER_RESP = 0x80000009
 OUTBIND = 0x0000000B
 SUBMIT_MULTI = 0x00000021
+SUBMIT_MULTI_RESP = 0x80000021
 ENQUIRE_LINK = 0x00000015
 ENQUIRE_LINK_RESP = 0x80000015
 DATA_SM = 0x00000103
@@ -61,6 +62,8 @@ ESME_RINVPASWD = 0x0E
 ESME_RINVSYSID = 0x0F
 ESME_RMSGQFUL = 0x14
 ESME_RINVSERTYP = 0x15
+ESME_RINVNUMDESTS = 0x33
+ESME_RINVDLNAME = 0x34
 ESME_RINVESMCLASS = 0x43
 ESME_RSUBMITFAIL = 0x45
 ESME_RINVSRCTON = 0x48
@@ -461,3 +464,54 @@ def encode_submit_sm_resp(sequence: int, message_id: str, status: int = ESME_ROK
 
 def encode_deliver_sm(sequence: int, message: ShortMessage) -> bytes:
     return encode_pdu(DELIVER_SM, sequence, message.encode_body())
+
+
+@dataclass(frozen=True)
+class MultiDestination:
+    """One destination of a submit_multi: an SME address, or a distribution list's name."""
+
+    ton: int
+    npi: int
+    address: str
+    list_name: str = ""
+
+
+def decode_submit_multi(body: bytes) -> tuple[ShortMessage, tuple[MultiDestination, ...]]:
+    """submit_multi (SMPP 3.4 §4.5.1): the message (destination_addr empty) and its
+    destinations. The fields after the destinations are submit_sm's, read by its decoder."""
+    try:
+        _service_type, off = read_cstring(body, 0, SERVICE_TYPE_MAX, "service_type")
+        _source, off = read_cstring(body, off + 2, ADDRESS_MAX, "source_addr")
+        head_end, count = off, body[off]
+        off += 1
+        destinations: list[MultiDestination] = []
+        for _ in range(count):
+            flag, off = body[off], off + 1
+            if flag == 1:
+                ton, npi = body[off], body[off + 1]
+                address, off = read_cstring(body, off + 2, ADDRESS_MAX, "destination_addr")
+                destinations.append(MultiDestination(ton, npi, address))
+            elif flag == 2:
+                name, off = read_cstring(body, off, ADDRESS_MAX, "dl_name")
+                destinations.append(MultiDestination(0, 0, "", name))
+            else:
+                raise PduError(f"dest_flag {flag}")
+    except IndexError as exc:
+        raise PduError("submit_multi body truncated") from exc
+    as_submit_sm = body[:head_end] + b"\x00\x00\x00" + body[off:]
+    return ShortMessage.decode_body(as_submit_sm), tuple(destinations)
+
+
+def encode_submit_multi_resp(
+    sequence: int,
+    message_id: str,
+    unsuccessful: Iterable[tuple[MultiDestination, int]] = (),
+    status: int = ESME_ROK,
+) -> bytes:
+    """submit_multi_resp: the message id and each destination refused with its status."""
+    refused = list(unsuccessful)
+    body = encode_cstring(message_id, MESSAGE_ID_MAX, "message_id") + bytes((len(refused),))
+    for dest, error in refused:
+        body += bytes((dest.ton, dest.npi)) + encode_cstring(dest.address or dest.list_name, 21)
+        body += struct.pack(">I", error)
+    return encode_pdu(SUBMIT_MULTI_RESP, sequence, body, status)

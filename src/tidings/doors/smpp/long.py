@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from tidings.domain.sends import Sent
 from tidings.doors.smpp.submit import SubmitPart
 
 GroupKey = tuple[int, str, str, int, int]
@@ -24,7 +25,7 @@ class PartsMissing(Exception):
 @dataclass
 class _Group:
     total: int
-    done: asyncio.Future[str]
+    done: asyncio.Future[Sent]
     timer: asyncio.TimerHandle | None = None
     parts: dict[int, SubmitPart] = field(default_factory=dict)
 
@@ -36,7 +37,7 @@ class LongMessages:
 
     def add(
         self, account_id: int, part: SubmitPart
-    ) -> tuple[asyncio.Future[str], list[SubmitPart]]:
+    ) -> tuple[asyncio.Future[Sent], list[SubmitPart]]:
         """The future all parts of the message are answered by, and — when this part
         completed it — every part in order (else an empty list)."""
         assert part.concat is not None
@@ -68,6 +69,6 @@ class LongMessages:
         return len(self._groups)
 
 
-def _read_outcome(future: asyncio.Future[str]) -> None:
+def _read_outcome(future: asyncio.Future[Sent]) -> None:
     if not future.cancelled():
         future.exception()

@@ -55,7 +55,7 @@ def receipt_message(receipt: DoorReceipt) -> pdu.ShortMessage:
     stat, state = STATES.get(receipt.status, UNDELIVERABLE)
     delivered = "001" if state == 2 else "000"
     text = (
-        f"id:{receipt.message_id} sub:001 dlvrd:{delivered} "
+        f"id:{receipt.reference} sub:001 dlvrd:{delivered} "
         f"submit date:{format_receipt_date(receipt.submitted_at)} "
         f"done date:{format_receipt_date(receipt.done_at)} "
         f"stat:{stat} err:{receipt.err % 1000:03d} text:{receipt.text[:QUOTED_CHARS]}"
@@ -72,7 +72,7 @@ def receipt_message(receipt: DoorReceipt) -> pdu.ShortMessage:
         esm_class=ESM_DELIVERY_RECEIPT,
         short_message=text.encode("ascii", "replace")[: pdu.SHORT_MESSAGE_MAX],
         tlvs=(
-            pdu.tlv_cstring(pdu.TAG_RECEIPTED_MESSAGE_ID, str(receipt.message_id)),
+            pdu.tlv_cstring(pdu.TAG_RECEIPTED_MESSAGE_ID, receipt.reference),
             pdu.tlv_u8(pdu.TAG_MESSAGE_STATE, state),
         ),
     )

@@ -17,6 +17,7 @@ import ssl
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -35,7 +36,14 @@ from tidings.doors.smpp.long import LongMessages, PartsMissing
 from tidings.doors.smpp.receipts import DOOR, ReceiptPump
 from tidings.doors.smpp.session import Session
 from tidings.doors.smpp.statuses import bind_status, submit_status
-from tidings.doors.smpp.submit import BadValidity, SubmitPart, read_submit, send_values
+from tidings.doors.smpp.submit import (
+    BadValidity,
+    SubmitPart,
+    Submitted,
+    read_submit,
+    send_values,
+    unsuccessful,
+)
 from tidings.doors.smpp.times import BadTime
 from tidings.errors import DomainError
 from tidings.ops.metrics import record_smpp_binds
@@ -209,41 +217,53 @@ class SmppServer:
 
     # --- submits ----------------------------------------------------------------------
 
-    async def submit(self, account: Account, message: pdu.ShortMessage) -> tuple[str, int]:
-        """(message id, ESME_ROK) once stored, or ("", the refusal's command_status)."""
+    async def submit(
+        self,
+        account: Account,
+        message: pdu.ShortMessage,
+        destinations: tuple[pdu.MultiDestination, ...] = (),
+    ) -> Submitted:
+        """The message id once stored (and, for a submit_multi, the destinations refused),
+        or the refusal's command_status."""
         try:
+            if destinations:
+                numbers = ",".join(d.address for d in destinations if d.address)
+                message = replace(message, destination_addr=numbers)
             part = read_submit(message)
+            limit = max(len(destinations), 1)
             if part.concat is None:
-                return await self._send(account, [part]), pdu.ESME_ROK
-            done, complete = self._long.add(account.id, part)
-            if complete:
-                await self._complete(done, account, complete)
-            return await asyncio.shield(done), pdu.ESME_ROK
+                sent = await self._send(account, [part], limit)
+            else:
+                done, complete = self._long.add(account.id, part)
+                if complete:
+                    await self._complete(done, account, complete, limit)
+                sent = await asyncio.shield(done)
+            return Submitted(sent.send_id, pdu.ESME_ROK, unsuccessful(sent, destinations))
         except DomainError as error:
-            return "", submit_status(error)
+            return Submitted("", submit_status(error))
         except PartsMissing:
-            return "", pdu.ESME_RSUBMITFAIL
+            return Submitted("", pdu.ESME_RSUBMITFAIL)
         except BadValidity:
-            return "", pdu.ESME_RINVEXPIRY
+            return Submitted("", pdu.ESME_RINVEXPIRY)
         except BadTime:
-            return "", pdu.ESME_RINVSCHED
+            return Submitted("", pdu.ESME_RINVSCHED)
         except Exception:
             log.exception("smpp submit failed", login=account.login)
-            return "", pdu.ESME_RSYSERR
+            return Submitted("", pdu.ESME_RSYSERR)
 
     async def _complete(
-        self, done: asyncio.Future[str], account: Account, parts: list[SubmitPart]
+        self, done: asyncio.Future[Sent], account: Account, parts: list[SubmitPart], limit: int
     ) -> None:
         """Send a long message whose last part came; every part is answered by `done`."""
         try:
-            done.set_result(await self._send(account, parts))
+            done.set_result(await self._send(account, parts, limit))
         except asyncio.CancelledError:
             done.set_exception(PartsMissing("the bind went away"))
             raise
         except Exception as error:
             done.set_exception(error)
 
-    async def _send(self, account: Account, parts: list[SubmitPart]) -> str:
+    async def _send(self, account: Account, parts: list[SubmitPart], limit: int) -> Sent:
         now = self._services.clock.now()
         values = send_values(parts, now)
         wanted = parts[0].registered_delivery
@@ -252,9 +272,8 @@ class SmppServer:
             if wanted in (1, 2)
             else None
         )
-        prepared = await self.run(self._prepare, account, values, now, receipts)
-        sent = await self._sends.submit(prepared)
-        return sent.send_id
+        prepared = await self.run(self._prepare, account, values, now, receipts, limit)
+        return await self._sends.submit(prepared)
 
     def _prepare(
         self,
@@ -262,7 +281,8 @@ class SmppServer:
         values: dict[str, str],
         now: datetime,
         receipts: ReceiptRequest | None,
+        limit: int,
     ) -> PreparedSend:
         """send.php's rules, price and checks (a store thread: templates, stop list)."""
-        send = new_send(values, account, now, None, max_recipients=1)
+        send = new_send(values, account, now, None, max_recipients=limit)
         return self._services.sends.prepare(account, send, now, receipts)

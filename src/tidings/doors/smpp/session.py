@@ -12,7 +12,6 @@ its own, at most `window` of them per bind; one more is refused with ESME_RMSGQF
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import itertools
 import time
@@ -23,6 +22,7 @@ import structlog
 
 from tidings.channels.smpp import pdu
 from tidings.domain.accounts import Account
+from tidings.doors.smpp.submit import Submitted
 from tidings.ops.metrics import record_smpp_pdu, record_smpp_window
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ COMMAND_NAMES = {
     pdu.BIND_RECEIVER: "bind_receiver",
     pdu.BIND_TRANSCEIVER: "bind_transceiver",
     pdu.SUBMIT_SM: "submit_sm",
+    pdu.SUBMIT_MULTI: "submit_multi",
     pdu.DELIVER_SM_RESP: "deliver_sm_resp",
     pdu.ENQUIRE_LINK: "enquire_link",
     pdu.ENQUIRE_LINK_RESP: "enquire_link_resp",
@@ -140,9 +141,14 @@ class Session:
         # charged, and sent) even though its answer has nowhere to go — as when an answer is
         # lost on the wire, the client resolves it by its own rules.
         self._writer.close()
-        # A TLS close waits for the peer's close_notify, which a client may never send.
-        with contextlib.suppress(ConnectionError, OSError, TimeoutError):
+        # A TLS close waits for the peer's close_notify, which a client may never send:
+        # after a moment the connection is dropped.
+        try:
             await asyncio.wait_for(self._writer.wait_closed(), CLOSE_WAIT_S)
+        except TimeoutError:
+            self._writer.transport.abort()
+        except (ConnectionError, OSError):
+            pass
 
     @property
     def login(self) -> str:
@@ -165,10 +171,10 @@ class Session:
             self._response(frame)
         elif self.mode is None:
             self._nack(frame, pdu.ESME_RINVBNDSTS)
-        elif command == pdu.SUBMIT_SM:
+        elif command in (pdu.SUBMIT_SM, pdu.SUBMIT_MULTI):
             self._submit(frame)
         else:
-            # query_sm, submit_multi, data_sm, replace_sm, cancel_sm: not provided.
+            # query_sm, data_sm, replace_sm, cancel_sm: not provided.
             self._nack(frame, pdu.ESME_RINVCMDID)
 
     def _response(self, frame: pdu.Pdu) -> None:
@@ -202,35 +208,64 @@ class Session:
         self._server.session_bound(self)
 
     def _submit(self, frame: pdu.Pdu) -> None:
+        """submit_sm or submit_multi: refused at once, or stored in a task of its own."""
+        multi = frame.command_id == pdu.SUBMIT_MULTI
         if self.mode is None or not self.mode.submits or self.account is None:
-            self._answer_submit(frame.sequence, "", pdu.ESME_RINVBNDSTS)
+            self._answer(frame.sequence, multi, Submitted("", pdu.ESME_RINVBNDSTS))
             return
         try:
-            message = pdu.ShortMessage.decode_body(frame.body)
+            if multi:
+                message, destinations = pdu.decode_submit_multi(frame.body)
+            else:
+                message, destinations = pdu.ShortMessage.decode_body(frame.body), ()
         except pdu.PduError:
             self._nack(frame, pdu.ESME_RINVCMDLEN)
             return
-        if self.submits_in_flight >= self._server.settings.window:
-            self._answer_submit(frame.sequence, "", pdu.ESME_RMSGQFUL)
-            return
-        if not self._server.throughput_allows(self.account.id):
-            self._answer_submit(frame.sequence, "", pdu.ESME_RTHROTTLED)
+        refusal = self._refusal(multi, destinations)
+        if refusal:
+            self._answer(frame.sequence, multi, Submitted("", refusal))
             return
         self.submits_in_flight += 1
         record_smpp_window(1)
-        self._spawn(self._submitted(frame.sequence, self.account, message))
+        self._spawn(self._submitted(frame.sequence, multi, self.account, message, destinations))
 
-    async def _submitted(self, sequence: int, account: Account, message: pdu.ShortMessage) -> None:
+    def _refusal(self, multi: bool, destinations: tuple[pdu.MultiDestination, ...]) -> int:
+        """The status refusing a submit before any work (0: none)."""
+        assert self.account is not None
+        if multi and not destinations:
+            return pdu.ESME_RINVNUMDESTS
+        if self.submits_in_flight >= self._server.settings.window:
+            return pdu.ESME_RMSGQFUL
+        if not self._server.throughput_allows(self.account.id):
+            return pdu.ESME_RTHROTTLED
+        return 0
+
+    async def _submitted(
+        self,
+        sequence: int,
+        multi: bool,
+        account: Account,
+        message: pdu.ShortMessage,
+        destinations: tuple[pdu.MultiDestination, ...],
+    ) -> None:
         try:
-            message_id, status = await self._server.submit(account, message)
+            outcome = await self._server.submit(account, message, destinations)
         finally:
             self.submits_in_flight -= 1
             record_smpp_window(-1)
-        self._answer_submit(sequence, message_id, status)
+        self._answer(sequence, multi, outcome)
 
-    def _answer_submit(self, sequence: int, message_id: str, status: int) -> None:
-        record_smpp_pdu("submit_sm_resp", pdu.status_name(status))
-        self.write(pdu.encode_submit_sm_resp(sequence, message_id, status))
+    def _answer(self, sequence: int, multi: bool, outcome: Submitted) -> None:
+        if multi:
+            record_smpp_pdu("submit_multi_resp", pdu.status_name(outcome.status))
+            self.write(
+                pdu.encode_submit_multi_resp(
+                    sequence, outcome.message_id, outcome.refused, outcome.status
+                )
+            )
+            return
+        record_smpp_pdu("submit_sm_resp", pdu.status_name(outcome.status))
+        self.write(pdu.encode_submit_sm_resp(sequence, outcome.message_id, outcome.status))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         self._server.track(asyncio.create_task(work))

@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
+from tidings.channels.smpp import pdu
 from tidings.channels.smpp.mo import decode_text, split_udh
 from tidings.channels.smpp.pdu import (
     TAG_MESSAGE_PAYLOAD,
@@ -27,6 +28,7 @@ from tidings.channels.smpp.pdu import (
     TAG_SAR_TOTAL_SEGMENTS,
     ShortMessage,
 )
+from tidings.domain.sends import REFUSED_INVALID, Sent
 from tidings.doors.smpp.times import BadTime, parse_smpp_time
 
 ESM_UDHI = 0x40
@@ -135,3 +137,28 @@ def send_values(parts: list[SubmitPart], now: datetime) -> dict[str, str]:
     if due is not None and due > now:
         values["time"] = f"0{int(due.timestamp())}"
     return values
+
+
+@dataclass(frozen=True)
+class Submitted:
+    message_id: str
+    status: int
+    # submit_multi: each destination that got no message, with its command_status.
+    refused: tuple[tuple[pdu.MultiDestination, int], ...] = ()
+
+
+def unsuccessful(
+    sent: Sent, destinations: tuple[pdu.MultiDestination, ...]
+) -> tuple[tuple[pdu.MultiDestination, int], ...]:
+    """The destinations of a submit_multi that got no message: distribution lists (we keep
+    none), numbers that are none, and numbers on the stop list."""
+    by_address = {d.address.lstrip("+"): d for d in destinations if d.address}
+    refused: dict[pdu.MultiDestination, int] = {
+        d: pdu.ESME_RINVDLNAME for d in destinations if not d.address
+    }
+    for r in [] if sent.quote is None else sent.quote.refused:
+        dest = by_address.get(r.address.lstrip("+"), pdu.MultiDestination(1, 1, r.address))
+        refused[dest] = pdu.ESME_RINVDSTADR if r.error == REFUSED_INVALID else pdu.ESME_RX_P_APPN
+    # In the order they were given.
+    order = {d: n for n, d in enumerate(destinations)}
+    return tuple(sorted(refused.items(), key=lambda item: order.get(item[0], len(order))))

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column("door", sa.String(length=16), nullable=False),
+        sa.Column("reference", sa.String(length=64), server_default="", nullable=False),
         sa.Column("source", sa.String(length=64), server_default="", nullable=False),
         sa.Column("failures_only", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("status", sa.Integer(), nullable=True),
