@@ -10,6 +10,7 @@ import pytest
 import smpp34
 
 from tidings.channels.smpp import pdu as P
+from tidings.channels.smpp import pdu_smsc as S
 from tidings.domain.door_receipts import DoorReceipt
 from tidings.domain.lifecycle import MessageStatus
 from tidings.doors.smpp.receipts import receipt_message
@@ -31,19 +32,19 @@ def test_a_bind_is_read_back_and_a_long_password_is_kept_for_the_account_to_judg
 
 
 def test_bind_resp_exact_bytes() -> None:
-    ok = P.encode_bind_resp(P.BIND_TRANSCEIVER, 1, "Tidings")
+    ok = S.encode_bind_resp(P.BIND_TRANSCEIVER, 1, "Tidings")
     body = b"Tidings\x00" + bytes.fromhex("0210 0001 34")
     assert ok == bytes.fromhex(f"{16 + len(body):08x}80000009 00000000 00000001") + body
-    refused = P.encode_bind_resp(P.BIND_RECEIVER, 2, "Tidings", P.ESME_RINVPASWD)
+    refused = S.encode_bind_resp(P.BIND_RECEIVER, 2, "Tidings", P.ESME_RINVPASWD)
     assert refused == bytes.fromhex("00000018 80000001 0000000e 00000002") + b"Tidings\x00"
 
 
 def test_submit_sm_resp_carries_the_id_only_when_accepted() -> None:
     assert (
-        P.encode_submit_sm_resp(3, "42")
+        S.encode_submit_sm_resp(3, "42")
         == bytes.fromhex("00000013800000040000000000000003") + b"42\x00"
     )
-    assert P.encode_submit_sm_resp(4, "", P.ESME_RTHROTTLED).hex() == (
+    assert S.encode_submit_sm_resp(4, "", P.ESME_RTHROTTLED).hex() == (
         "00000010800000040000005800000004"
     )
 
@@ -67,7 +68,7 @@ def receipt(status: MessageStatus, source: str = "Shop") -> DoorReceipt:
 
 def test_the_receipt_deliver_sm_as_an_independent_codec_reads_it() -> None:
     decoded = smpp34.decode(
-        P.encode_deliver_sm(7, receipt_message(receipt(MessageStatus.DELIVERED)))
+        S.encode_deliver_sm(7, receipt_message(receipt(MessageStatus.DELIVERED)))
     )
     assert isinstance(decoded, smpp34.DeliverSm)
     assert (decoded.sequence_number, decoded.esm_class) == (7, 0x04)
@@ -201,17 +202,17 @@ def test_submit_multi_is_read_and_answered_on_exact_bytes() -> None:
         + b"\x01\x01\x0179161234567\x00" + b"\x02friends\x00"
         + b"\x00\x00\x00" + b"\x00\x00" + b"\x01\x00\x08\x00\x04" + "Да".encode("utf-16-be")
     )  # fmt: skip
-    message, destinations = P.decode_submit_multi(body)
+    message, destinations = S.decode_submit_multi(body)
     assert destinations == (
-        P.MultiDestination(1, 1, "79161234567"),
-        P.MultiDestination(0, 0, "", "friends"),
+        S.MultiDestination(1, 1, "79161234567"),
+        S.MultiDestination(0, 0, "", "friends"),
     )
     assert (message.source_addr, message.destination_addr, message.data_coding) == ("Shop", "", 8)
     assert (message.registered_delivery, message.short_message) == (1, "Да".encode("utf-16-be"))
-    answer = P.encode_submit_multi_resp(3, "77", [(destinations[1], P.ESME_RINVDLNAME)])
+    answer = S.encode_submit_multi_resp(3, "77", [(destinations[1], P.ESME_RINVDLNAME)])
     assert answer == (
         bytes.fromhex("00000022 80000021 00000000 00000003")
         + b"77\x00\x01" + b"\x00\x00friends\x00" + bytes.fromhex("00000034")
     )  # fmt: skip
     with pytest.raises(P.PduError):
-        P.decode_submit_multi(b"\x00\x05\x00Shop\x00\x01\x07")
+        S.decode_submit_multi(b"\x00\x05\x00Shop\x00\x01\x07")

@@ -3,10 +3,11 @@
 The receipts live in the store (domain/door_receipts.py) until a client acknowledges them, so
 they wait while no receiver of the account is bound and survive a restart. While receivers
 are bound, the due ones of their accounts are leased (`receipt_retry_s`) and written to the
-receiver with the most free room, at most `deliver_window` unacknowledged per bind. An
-acknowledged receipt is deleted; one refused, unanswered or on a bind that went away is
-offered again when its lease ends — to any receiver of the account, so a client that never
-answers holds only its own window, never another bind's or account's receipts.
+receiver with the most free room (one that left receipts unanswered last), at most
+`deliver_window` unacknowledged per bind. An acknowledged receipt is deleted; one refused,
+unanswered or on a bind that went away is offered again when its lease ends — to any
+receiver of the account, so a client that never answers holds only its own window, never
+another bind's or account's receipts.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from tidings.channels.smpp import pdu
+from tidings.channels.smpp import pdu, pdu_smsc
 from tidings.domain.clock import Clock, to_ts
 from tidings.domain.door_receipts import DoorReceipt, DoorReceiptService
 from tidings.domain.lifecycle import MessageStatus
@@ -100,6 +101,9 @@ class ReceiptPump:
         # Per bind: deliver_sm sequence → (message id, when it is given up on).
         self._pending: dict[Session, dict[int, tuple[int, float]]] = {}
         self._acknowledged: list[int] = []
+        # Per bind: receipts it left unanswered since it last answered one. The receipts of
+        # an account go to its binds that answer first.
+        self._unanswered: dict[Session, int] = {}
         self._wake = asyncio.Event()
         self._expired_at = 0.0
 
@@ -113,6 +117,7 @@ class ReceiptPump:
         entry = self._pending.get(session, {}).pop(sequence, None)
         if entry is None:
             return
+        self._unanswered.pop(session, None)
         if status == pdu.ESME_ROK:
             self._acknowledged.append(entry[0])
         self.wake()
@@ -120,6 +125,7 @@ class ReceiptPump:
     def forget(self, session: Session) -> None:
         """A bind went away: what it had not acknowledged is offered again after its lease."""
         self._pending.pop(session, None)
+        self._unanswered.pop(session, None)
 
     async def run(self) -> None:
         while True:
@@ -153,9 +159,10 @@ class ReceiptPump:
 
     def _give_up_unanswered(self) -> None:
         now = time.monotonic()
-        for pending in self._pending.values():
+        for session, pending in self._pending.items():
             for sequence in [s for s, (_mid, until) in pending.items() if until <= now]:
                 del pending[sequence]
+                self._unanswered[session] = self._unanswered.get(session, 0) + 1
 
     async def _offer(self) -> bool:
         """Write the due receipts of every account with a receiver bound; True if some
@@ -176,9 +183,9 @@ class ReceiptPump:
         open_ = [s for s in sessions if not s.closed]
         if not open_:
             return  # offered again after its lease
-        session = min(open_, key=self.in_flight)
+        session = min(open_, key=lambda s: (self._unanswered.get(s, 0), self.in_flight(s)))
         sequence = session.next_sequence()
         until = time.monotonic() + self._retry_s
         self._pending.setdefault(session, {})[sequence] = (receipt.message_id, until)
         record_smpp_pdu("deliver_sm", "request")
-        session.write(pdu.encode_deliver_sm(sequence, receipt_message(receipt)))
+        session.write(pdu_smsc.encode_deliver_sm(sequence, receipt_message(receipt)))

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import structlog
 
 from tidings.api.group_commit import GroupCommit
-from tidings.channels.smpp import pdu
+from tidings.channels.smpp import pdu, pdu_smsc
 from tidings.config import SmppServerSettings
 from tidings.domain.accounts import Account
 from tidings.domain.door_receipts import ReceiptRequest
@@ -221,7 +221,7 @@ class SmppServer:
         self,
         account: Account,
         message: pdu.ShortMessage,
-        destinations: tuple[pdu.MultiDestination, ...] = (),
+        destinations: tuple[pdu_smsc.MultiDestination, ...] = (),
     ) -> Submitted:
         """The message id once stored (and, for a submit_multi, the destinations refused),
         or the refusal's command_status."""

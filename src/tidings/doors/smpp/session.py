@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from tidings.channels.smpp import pdu
+from tidings.channels.smpp import pdu, pdu_smsc
 from tidings.domain.accounts import Account
 from tidings.doors.smpp.submit import Submitted
 from tidings.ops.metrics import record_smpp_pdu, record_smpp_window
@@ -191,7 +191,9 @@ class Session:
         system_id = self._server.settings.system_id
         if self.mode is not None:
             self.write(
-                pdu.encode_bind_resp(frame.command_id, frame.sequence, system_id, pdu.ESME_RALYBND)
+                pdu_smsc.encode_bind_resp(
+                    frame.command_id, frame.sequence, system_id, pdu.ESME_RALYBND
+                )
             )
             return
         try:
@@ -200,7 +202,7 @@ class Session:
             self._nack(frame, pdu.ESME_RINVCMDLEN)
             return
         account, status = await self._server.authenticate(bind, self.peer)
-        self.write(pdu.encode_bind_resp(frame.command_id, frame.sequence, system_id, status))
+        self.write(pdu_smsc.encode_bind_resp(frame.command_id, frame.sequence, system_id, status))
         if account is None:
             log.info("smpp bind refused", ip=self.peer, login=bind.system_id, status=status)
             return
@@ -215,7 +217,7 @@ class Session:
             return
         try:
             if multi:
-                message, destinations = pdu.decode_submit_multi(frame.body)
+                message, destinations = pdu_smsc.decode_submit_multi(frame.body)
             else:
                 message, destinations = pdu.ShortMessage.decode_body(frame.body), ()
         except pdu.PduError:
@@ -229,7 +231,7 @@ class Session:
         record_smpp_window(1)
         self._spawn(self._submitted(frame.sequence, multi, self.account, message, destinations))
 
-    def _refusal(self, multi: bool, destinations: tuple[pdu.MultiDestination, ...]) -> int:
+    def _refusal(self, multi: bool, destinations: tuple[pdu_smsc.MultiDestination, ...]) -> int:
         """The status refusing a submit before any work (0: none)."""
         assert self.account is not None
         if multi and not destinations:
@@ -246,7 +248,7 @@ class Session:
         multi: bool,
         account: Account,
         message: pdu.ShortMessage,
-        destinations: tuple[pdu.MultiDestination, ...],
+        destinations: tuple[pdu_smsc.MultiDestination, ...],
     ) -> None:
         try:
             outcome = await self._server.submit(account, message, destinations)
@@ -259,13 +261,13 @@ class Session:
         if multi:
             record_smpp_pdu("submit_multi_resp", pdu.status_name(outcome.status))
             self.write(
-                pdu.encode_submit_multi_resp(
+                pdu_smsc.encode_submit_multi_resp(
                     sequence, outcome.message_id, outcome.refused, outcome.status
                 )
             )
             return
         record_smpp_pdu("submit_sm_resp", pdu.status_name(outcome.status))
-        self.write(pdu.encode_submit_sm_resp(sequence, outcome.message_id, outcome.status))
+        self.write(pdu_smsc.encode_submit_sm_resp(sequence, outcome.message_id, outcome.status))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         self._server.track(asyncio.create_task(work))

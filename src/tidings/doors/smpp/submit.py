@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from tidings.channels.smpp import pdu
+from tidings.channels.smpp import pdu, pdu_smsc
 from tidings.channels.smpp.mo import decode_text, split_udh
 from tidings.channels.smpp.pdu import (
     TAG_MESSAGE_PAYLOAD,
@@ -144,20 +144,20 @@ class Submitted:
     message_id: str
     status: int
     # submit_multi: each destination that got no message, with its command_status.
-    refused: tuple[tuple[pdu.MultiDestination, int], ...] = ()
+    refused: tuple[tuple[pdu_smsc.MultiDestination, int], ...] = ()
 
 
 def unsuccessful(
-    sent: Sent, destinations: tuple[pdu.MultiDestination, ...]
-) -> tuple[tuple[pdu.MultiDestination, int], ...]:
+    sent: Sent, destinations: tuple[pdu_smsc.MultiDestination, ...]
+) -> tuple[tuple[pdu_smsc.MultiDestination, int], ...]:
     """The destinations of a submit_multi that got no message: distribution lists (we keep
     none), numbers that are none, and numbers on the stop list."""
     by_address = {d.address.lstrip("+"): d for d in destinations if d.address}
-    refused: dict[pdu.MultiDestination, int] = {
+    refused: dict[pdu_smsc.MultiDestination, int] = {
         d: pdu.ESME_RINVDLNAME for d in destinations if not d.address
     }
     for r in [] if sent.quote is None else sent.quote.refused:
-        dest = by_address.get(r.address.lstrip("+"), pdu.MultiDestination(1, 1, r.address))
+        dest = by_address.get(r.address.lstrip("+"), pdu_smsc.MultiDestination(1, 1, r.address))
         refused[dest] = pdu.ESME_RINVDSTADR if r.error == REFUSED_INVALID else pdu.ESME_RX_P_APPN
     # In the order they were given.
     order = {d: n for n, d in enumerate(destinations)}
