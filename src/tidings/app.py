@@ -11,10 +11,10 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import structlog
 import uvicorn
@@ -39,6 +39,7 @@ from tidings.domain.auth import Authenticator
 from tidings.domain.balance import BalanceService
 from tidings.domain.callback_urls import CallbackPolicy
 from tidings.domain.clock import Clock, SystemClock
+from tidings.domain.door_receipts import DoorReceiptService
 from tidings.domain.guards import AbuseGuard, GuardLimits
 from tidings.domain.inbound import InboundService
 from tidings.domain.jobs import JobService
@@ -54,12 +55,15 @@ from tidings.domain.services import Services
 from tidings.domain.sessions import SessionService
 from tidings.domain.stop_list import StopListService
 from tidings.domain.templates import TemplateService
+from tidings.doors.smpp.server import SmppServer
+from tidings.doors.smtp.server import SmtpServer
 from tidings.errors import StartupError
 from tidings.log_privacy import masking_processor
 from tidings.ops.routes import ops_routes
 from tidings.store import migrate_apart
 from tidings.store.contacts import ContactStore
 from tidings.store.db import DatabaseUnavailable, open_database
+from tidings.store.door_receipts import DoorReceiptQueries
 from tidings.store.inbound_reads import InboundQueries
 from tidings.store.messages import MessageStore
 from tidings.store.profile import ProfileStore
@@ -158,6 +162,9 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
             store, configured_upstreams(settings), routes_for(settings), UnroutedStore(store.db)
         ),
         inbound=InboundService(InboundQueries(store.db), settings.inbound.stop_keywords),
+        door_receipts=DoorReceiptService(
+            DoorReceiptQueries(store.db), settings.smpp_server.receipt_keep_min * 60
+        ),
         limits=RequestLimits(max_recipients=settings.max_recipients),
     )
 
@@ -301,6 +308,58 @@ def run_event_loop(main: Coroutine[Any, Any, T]) -> T:
         return runner.run(main)
 
 
+class Door(Protocol):
+    """A listener SMS Center clients come in by besides HTTP (the SMPP and SMTP servers)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    @property
+    def address(self) -> str: ...
+
+
+def build_doors(
+    settings: Settings, services: Services, *, kinds: Sequence[str] | None = None
+) -> list[Door]:
+    """The doors the settings enable, or those of `kinds` ("smpp", "smtp": a door's own
+    command), enabled or not."""
+    doors: list[Door] = []
+    if "smpp" in kinds if kinds is not None else settings.smpp_server.enabled:
+        doors.append(SmppServer(settings.smpp_server, services))
+    if "smtp" in kinds if kinds is not None else settings.smtp_server.enabled:
+        doors.append(SmtpServer(settings.smtp_server, services))
+    return doors
+
+
+async def start_doors(doors: Sequence[Door]) -> None:
+    """Start each door; one that cannot listen stops the start (StartupError)."""
+    for door in doors:
+        try:
+            await door.start()
+        except OSError as error:
+            reason = os.strerror(error.errno) if error.errno else str(error)
+            raise StartupError(f"{type(door).__name__} cannot listen: {reason}") from None
+
+
+async def serve_doors(doors: Sequence[Door], on_listening: Callable[[str], None]) -> None:
+    """Only the doors (`tidings smpp-server`), until SIGTERM or SIGINT."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await start_doors(doors)
+    try:
+        for door in doors:
+            on_listening(door.address)
+        await stop.wait()
+    finally:
+        for door in doors:
+            await door.stop()
+
+
 async def serve_with_dispatcher(
     http: Starlette,
     dispatcher: Dispatcher,
@@ -309,6 +368,7 @@ async def serve_with_dispatcher(
     on_server: Callable[[uvicorn.Server], None] | None = None,
     settings: Settings | None = None,
     on_listening: Callable[[str], None] | None = None,
+    doors: Sequence[Door] = (),
 ) -> None:
     """The HTTP API and the dispatcher in one event loop (what `tidings serve` runs). The
     port is bound first: a second `serve` in the same folder fails on it before its
@@ -318,6 +378,11 @@ async def serve_with_dispatcher(
     server = uvicorn.Server(server_config(http, settings or Settings(), host, port))
     if on_server is not None:
         on_server(server)
+    try:
+        await start_doors(doors)
+    except StartupError:
+        listener.close()
+        raise
     if on_listening is not None:
         on_listening(base_url(host, listener.getsockname()[1]))
     stop = asyncio.Event()
@@ -333,6 +398,8 @@ async def serve_with_dispatcher(
     try:
         await server.serve(sockets=[listener])
     finally:
+        for door in doors:
+            await door.stop()
         stop.set()
         await dispatching
         listener.close()

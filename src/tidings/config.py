@@ -1,4 +1,9 @@
-"""One typed settings object: defaults, then a TOML file, then TIDINGS_* environment variables."""
+"""One typed settings object, over 500 lines: every part's settings in one place (DESIGN §4).
+
+Defaults, then a TOML file, then TIDINGS_* environment variables. Each part's settings are
+one small class; they are kept in one module so that every key and its default is found in
+one place.
+"""
 
 from __future__ import annotations
 
@@ -224,6 +229,64 @@ class WebSettings(Section):
     session_max_age_s: int = 12 * 60 * 60
 
 
+class SmppServerSettings(Section):
+    """The SMPP server SMS Center clients bind to (`tidings smpp-server`; docs/operations.md,
+    "SMPP server")."""
+
+    # Started inside `tidings serve` too.
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=3700, ge=0, le=65535)
+    # SMPP over TLS on a port of its own as well (smsc.ru: 3443); 0 = none. It needs a
+    # certificate chain and its key (PEM files).
+    tls_port: int = Field(default=0, ge=0, le=65535)
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    # The name we give in bind_*_resp.
+    system_id: str = Field(default="Tidings", max_length=15)
+    # submit_sm of one bind not yet answered; one more is refused with ESME_RMSGQFUL.
+    window: int = Field(default=100, ge=1)
+    # submit_sm a second per account over all its binds (0: no cap); beyond: ESME_RTHROTTLED.
+    throughput_per_account: float = Field(default=0.0, ge=0)
+    # A client that sends nothing (nor answers our enquire_link) this long is disconnected;
+    # a connection that has not bound within it too.
+    idle_s: float = Field(default=120.0, gt=0)
+    # We ask a quiet client whether it is there this often.
+    enquire_link_s: float = Field(default=60.0, gt=0)
+    # The parts of a long message must all arrive within this; held parts are refused after.
+    long_message_timeout_s: float = Field(default=30.0, gt=0)
+    # deliver_sm of one bind not yet acknowledged.
+    deliver_window: int = Field(default=50, ge=1)
+    # A receipt not acknowledged within this is offered again (to any receiver of the account).
+    receipt_retry_s: int = Field(default=30, ge=1)
+    # How often the receipts due are looked for while receivers are bound.
+    receipt_poll_s: float = Field(default=0.5, gt=0)
+    # Receipts nobody came for are dropped this long after their message ended.
+    receipt_keep_min: int = Field(default=72 * 60, ge=1)
+
+    @model_validator(mode="after")
+    def _tls_needs_a_certificate(self) -> SmppServerSettings:
+        if self.tls_port and not (self.tls_cert_file and self.tls_key_file):
+            raise ValueError("tls_port needs tls_cert_file and tls_key_file")
+        return self
+
+
+class SmtpServerSettings(Section):
+    """The SMTP door: mail to `send@<domain>` is a send.php request (`tidings smtp-server`;
+    docs/operations.md, "Sending by e-mail")."""
+
+    # Started inside `tidings serve` too.
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=2525, ge=0, le=65535)
+    # Only mail to send@<domain> is taken: anything else is refused (no open relay).
+    domain: str = Field(default="send.localhost", min_length=1)
+    # A larger mail is refused (552) while it arrives; smsc.ru takes up to 100 KB.
+    max_message_bytes: int = Field(default=100 * 1024, ge=1024)
+    # A client silent this long is disconnected.
+    timeout_s: float = Field(default=60.0, gt=0)
+
+
 @dataclass(frozen=True)
 class SmppUpstream:
     """One upstream SMSC as configured by the operator ([[smpp]]); channels/smpp reads it."""
@@ -345,6 +408,8 @@ class Settings(BaseSettings):
     virtual: VirtualSettings = Field(default_factory=VirtualSettings)
     inbound: InboundSettings = Field(default_factory=InboundSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    smpp_server: SmppServerSettings = Field(default_factory=SmppServerSettings)
+    smtp_server: SmtpServerSettings = Field(default_factory=SmtpServerSettings)
     # Upstreams ([[smpp]], [[smtp]]): the channels are built from these.
     smpp: list[SmppUpstream] = Field(default_factory=list)
     smtp: list[SmtpUpstream] = Field(default_factory=list)

@@ -189,3 +189,28 @@ def test_templates_from_the_command_line(db: str) -> None:
     assert gone.exit_code == 1 and "template not found" in gone.output
     assert "template 1 deleted" in cli(db, "templates", "delete", "shop", "1")
     assert "Code" not in cli(db, "templates", "list", "shop")
+
+
+def test_an_smpp_password_is_set_generated_refused_and_cleared(db: str) -> None:
+    from tidings.domain.accounts import verify_secret
+
+    cli(db, "accounts", "create", "esme", "--password", "password-1")
+    assert "SMPP password Ab3$efgh" in cli(
+        db, "accounts", "smpp-password", "esme", "--password", "Ab3$efgh"
+    )
+    generated = cli(db, "accounts", "smpp-password", "esme").split()[-1]
+    assert len(generated) == 8
+    refused = runner.invoke(
+        app, ["accounts", "smpp-password", "esme", "--password", "ninechars", "--db", db]
+    )
+    assert refused.exit_code == 1 and "1 to 8 printable ASCII" in refused.output
+    s = Store(open_database(db), default_tariff(Settings()))
+    try:
+        account = s.account_by_login("esme")
+        assert account is not None
+        stored = s.smpp_password_hash(account.id)
+        assert stored is not None and verify_secret(stored, generated)
+        assert "removed" in cli(db, "accounts", "smpp-password", "esme", "--clear")
+        assert s.smpp_password_hash(account.id) is None
+    finally:
+        s.close()

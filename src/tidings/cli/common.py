@@ -39,3 +39,13 @@ def account_by_login(services: Services, login: str) -> Account:
         return services.admin.account_by_login(login)
     except NotFound:
         fail(f"no account {login!r}")
+
+
+def tidings_version() -> str:
+    """The installed version of Tidings."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tidings")
+    except PackageNotFoundError:
+        return "(not installed)"

@@ -89,6 +89,32 @@ SAMPLE = """\
 # cookie_secure = false           # true behind a TLS-terminating proxy
 # session_max_age_s = 43200
 
+[smpp_server]                     # the SMPP server clients bind to (tidings smpp-server)
+# enabled = false                 # true: inside `tidings serve` too
+# host = "127.0.0.1"
+# port = 3700
+# tls_port = 0                    # SMPP over TLS as well (e.g. 3443); 0 = none
+# tls_cert_file = ""              # PEM certificate chain, for tls_port
+# tls_key_file = ""               # and its key
+# system_id = "Tidings"           # our name in bind_*_resp
+# window = 100                    # submit_sm unanswered per bind; one more: ESME_RMSGQFUL
+# throughput_per_account = 0.0    # submit_sm/s per account; beyond: ESME_RTHROTTLED; 0 = none
+# idle_s = 120.0                  # a client silent this long is disconnected
+# enquire_link_s = 60.0           # a quiet client is asked this often
+# long_message_timeout_s = 30.0   # the parts of a long message must all come within this
+# deliver_window = 50             # receipts (deliver_sm) unacknowledged per bind
+# receipt_retry_s = 30            # an unacknowledged receipt is offered again after this
+# receipt_poll_s = 0.5            # receipts due are looked for this often
+# receipt_keep_min = 4320         # receipts nobody bound for are kept this long
+
+[smtp_server]                     # sending by e-mail (tidings smtp-server)
+# enabled = false                 # true: inside `tidings serve` too
+# host = "127.0.0.1"
+# port = 2525
+# domain = "send.localhost"       # only mail to send@<domain> is taken (no open relay)
+# max_message_bytes = 102400      # a larger mail is refused (552)
+# timeout_s = 60.0                # a silent client is disconnected
+
 # Upstreams: none by default. One block per SMSC or SMTP relay.
 #
 # [[smpp]]

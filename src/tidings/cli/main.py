@@ -16,6 +16,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from tidings.cli.common import account_by_login, fail, opened
+from tidings.cli.common import tidings_version as _version
+from tidings.cli.doors import register as register_door_commands
 from tidings.cli.inbound import register as register_inbound_commands
 from tidings.cli.operator import print_live_state
 from tidings.cli.operator import register as register_operator_commands
@@ -42,15 +44,6 @@ app.add_typer(senders_app, name="senders")
 console = Console()
 
 DEMO_LOGIN = "demo"
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("tidings")
-    except PackageNotFoundError:
-        return "(not installed)"
 
 
 def _print_version(asked: bool) -> None:
@@ -132,7 +125,7 @@ def serve(
     _warn_routing_gaps(application.services)
     try:
         if split:
-            code = serve_split.serve_split(application.http, settings, config, _say_listening)
+            code = serve_split.serve_split(application, settings, config, _say_listening)
         else:
             serve_split.serve_inline(application, settings, _say_listening)
             code = 0
@@ -316,6 +309,28 @@ def accounts_password(
     console.print(f"{login}: password set, its cabinet sessions ended")
 
 
+@accounts_app.command("smpp-password")
+def accounts_smpp_password(
+    login: str,
+    password: Annotated[
+        str | None,
+        typer.Option("--password", help="1-8 printable ASCII characters [a random one]"),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="No SMPP password: binds take the password")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Set the password SMPP binds take (SMPP 3.4 carries at most 8 characters); printed."""
+    with opened(db) as services:
+        account = account_by_login(services, login)
+        try:
+            chosen = services.profile.set_smpp_password(account, "" if clear else password)
+        except DomainError as exc:
+            fail(exc.description)
+    console.print(f"{login}: SMPP password {escape(chosen) if chosen else 'removed'}")
+
+
 @accounts_app.command("list")
 def accounts_list(db: DbOption = None) -> None:
     """List accounts with their balances."""
@@ -463,6 +478,7 @@ def db_upgrade(db: DbOption = None) -> None:
 
 
 register_operator_commands(app)
+register_door_commands(app)
 register_template_commands(app)
 register_inbound_commands(app)
 

@@ -29,8 +29,6 @@ import structlog
 import uvicorn
 
 if TYPE_CHECKING:
-    from starlette.applications import Starlette
-
     from tidings.app import Application
     from tidings.config import Settings
 
@@ -125,7 +123,7 @@ def serve_inline(
     application: Application, settings: Settings, on_listening: Callable[[str], None]
 ) -> None:
     """The HTTP API and the dispatcher in this one process (`serve --processes 1`)."""
-    from tidings.app import build_dispatcher, run_event_loop, serve_with_dispatcher
+    from tidings.app import build_dispatcher, build_doors, run_event_loop, serve_with_dispatcher
 
     dispatcher = build_dispatcher(settings, application.store)
     run_event_loop(
@@ -136,26 +134,44 @@ def serve_inline(
             settings.port,
             settings=settings,
             on_listening=on_listening,
+            doors=build_doors(settings, application.services),
         )
     )
 
 
 def serve_split(
-    http: Starlette, settings: Settings, config: str | None, on_listening: Callable[[str], None]
+    application: Application,
+    settings: Settings,
+    config: str | None,
+    on_listening: Callable[[str], None],
 ) -> int:
-    """The HTTP API here, the dispatcher in a child; the exit status `serve` ends with."""
-    import uvicorn
-
+    """The HTTP API and the doors here, the dispatcher in a child; the exit status `serve`
+    ends with."""
     from tidings.api.server import server_config
-    from tidings.app import base_url, listening_socket, run_event_loop
+    from tidings.app import base_url, build_doors, listening_socket, run_event_loop, start_doors
 
     # The port first: a second `serve` in the same folder fails on it before it has started
     # a dispatcher.
     listener = listening_socket(settings.host, settings.port)
-    on_listening(base_url(settings.host, listener.getsockname()[1]))
+    http = application.http
     server = uvicorn.Server(server_config(http, settings, settings.host, settings.port))
-    child = start_dispatcher(settings.database_url, config)
+    doors = build_doors(settings, application.services)
+
+    async def main() -> int:
+        try:
+            await start_doors(doors)
+        except BaseException:
+            listener.close()
+            raise
+        on_listening(base_url(settings.host, listener.getsockname()[1]))
+        child = start_dispatcher(settings.database_url, config)
+        try:
+            return await serve_beside(server, [listener], child)
+        finally:
+            for door in doors:
+                await door.stop()
+
     try:
-        return run_event_loop(serve_beside(server, [listener], child))
+        return run_event_loop(main())
     finally:
         listener.close()

@@ -82,6 +82,25 @@ def verify_password(hashes: PasswordHashes, psw: str) -> bool:
     return bool(_SHA1_HEX.match(psw)) and _argon2_matches(hashes.sha1, psw.lower())
 
 
+# An SMPP password (smsc.ru's "access password"): SMPP 3.4 carries at most 8 octets, and
+# only printable ASCII survives every client.
+_SMPP_PASSWORD = re.compile(r"^[\x21-\x7e]{1,8}$")
+
+
+def check_smpp_password(password: str) -> None:
+    if not _SMPP_PASSWORD.match(password):
+        raise InvalidParameter("SMPP password: 1 to 8 printable ASCII characters, no spaces")
+
+
+def hash_secret(secret: str) -> str:
+    """An argon2 hash of a secret sent as it is (no MD5/SHA-1 forms: the SMPP password)."""
+    return _HASHER.hash(secret)
+
+
+def verify_secret(stored: str, secret: str) -> bool:
+    return _argon2_matches(stored, secret)
+
+
 def _argon2_matches(stored: str, secret: str) -> bool:
     try:
         return _HASHER.verify(stored, secret)

@@ -17,6 +17,7 @@ from tidings.domain.accounts import (
     hash_password,
     ip_allowed,
     verify_password,
+    verify_secret,
 )
 from tidings.errors import AuthenticationFailed, IpNotAllowed
 
@@ -29,6 +30,9 @@ class AuthStore(Protocol):
     def account_id_by_key_hash(self, key_hash: str) -> int | None: ...
 
     def allowed_ips(self, account_id: int) -> list[str]: ...
+
+    def smpp_password_hash(self, account_id: int) -> str | None:
+        """The account's SMPP password (argon2), None when it has set none."""
 
 
 # An account's settings and allowlist are reused this long (seconds): a request does not pay
@@ -93,6 +97,34 @@ class Authenticator:
         if profile is None:
             raise AuthenticationFailed("authorise error")
         return profile[0]
+
+    def authenticate_smpp(self, login: str, password: str) -> Account:
+        """An SMPP bind: the account's SMPP password when it has one, or its password (an
+        8-character one fits SMPP's password field)."""
+        if not login or not password:
+            raise AuthenticationFailed("authorise error")
+        # "smpp:" cannot begin a login (no colon in logins): its own cache entries.
+        account_id = self._cache.get("smpp:" + login, password)
+        if account_id is None:
+            account_id = self._by_smpp_password(login, password)
+            self._cache.put(account_id, "smpp:" + login, password)
+        profile = self._profile(account_id)
+        if profile is None:
+            raise AuthenticationFailed("authorise error")
+        return profile[0]
+
+    def _by_smpp_password(self, login: str, password: str) -> int:
+        self._before_slow_work()
+        found = self._store.password_hashes(login)
+        if found is None:
+            verify_password(_decoy_hashes(), password)  # the time of a known login's check
+            raise AuthenticationFailed("authorise error")
+        stored = self._store.smpp_password_hash(found[0])
+        if stored is not None and verify_secret(stored, password):
+            return found[0]
+        if not verify_password(found[1], password):
+            raise AuthenticationFailed("authorise error")
+        return found[0]
 
     def signed_in(self, account_id: int) -> Account | None:
         """The account a cabinet session names, read afresh (None: it no longer exists)."""

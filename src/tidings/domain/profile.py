@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from tidings.domain.accounts import Account, api_key_hash, generate_api_key, parse_cidr
+from tidings.domain.accounts import (
+    Account,
+    api_key_hash,
+    check_smpp_password,
+    generate_api_key,
+    hash_secret,
+    parse_cidr,
+)
 from tidings.domain.callback_urls import (
     CallbackPolicy,
     Resolver,
@@ -47,6 +54,7 @@ class ProfileStore(Protocol):
     def forward_inbound(self, account_id: int) -> bool: ...
 
     def set_forward_inbound(self, account_id: int, on: bool) -> None: ...
+    def set_smpp_password_hash(self, account_id: int, stored: str | None) -> None: ...
 
 
 class ProfileService:
@@ -88,6 +96,15 @@ class ProfileService:
         if not self._store.deny_ip(account.id, cidr):
             raise NotFound("address not found")
 
+    def set_smpp_password(self, account: Account, password: str | None) -> str | None:
+        """Set the account's SMPP password (None: a new random one; "": none, binds take the
+        account's password only); returns the one set."""
+        chosen = new_smpp_password() if password is None else password
+        if chosen:
+            check_smpp_password(chosen)
+        self._store.set_smpp_password_hash(account.id, hash_secret(chosen) if chosen else None)
+        return chosen or None
+
     def callback_url(self, account: Account) -> str:
         return self._store.callback_url(account.id)
 
@@ -108,3 +125,9 @@ class ProfileService:
 
     def set_forward_inbound(self, account: Account, on: bool) -> None:
         self._store.set_forward_inbound(account.id, on)
+
+
+def new_smpp_password() -> str:
+    """8 random letters and digits: the most SMPP 3.4 carries."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(8))

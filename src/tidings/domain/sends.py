@@ -13,6 +13,7 @@ from typing import Protocol
 
 from tidings.domain import templates
 from tidings.domain.accounts import Account
+from tidings.domain.door_receipts import ReceiptRequest
 from tidings.domain.jobs import MessageFormat, message_parts
 from tidings.domain.pricing import Tariff
 from tidings.domain.schedule import HourWindow, portion_index, portion_offsets
@@ -102,6 +103,8 @@ class PreparedSend:
     quote: Quote
     validity_s: int
     now: datetime
+    # A door (the SMPP server) that wants each message's final status back for its client.
+    receipts: ReceiptRequest | None = None
 
 
 class SendStore(Protocol):
@@ -140,13 +143,19 @@ class SendService:
             raise result
         return result
 
-    def prepare(self, account: Account, send: NewSend, now: datetime) -> PreparedSend:
+    def prepare(
+        self,
+        account: Account,
+        send: NewSend,
+        now: datetime,
+        receipts: ReceiptRequest | None = None,
+    ) -> PreparedSend:
         """Everything of a send but storing it: template, signature, sender, price."""
         send = self._prepared(account, send)
         self._check_sender(account, send.sender)
         quote = self._quote(account, send)
         validity = (send.validity_min or self._default_validity_min) * 60
-        return PreparedSend(account, send, quote, validity, now)
+        return PreparedSend(account, send, quote, validity, now, receipts)
 
     def store(self, sends: Sequence[PreparedSend]) -> list[Sent | InsufficientFunds]:
         """Prepared sends stored together (one transaction): each one's Sent, or the

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from tidings.channels.smpp import pdu
 from tidings.channels.smpp.channel import session_config
 from tidings.channels.smpp.session import SmppSession
 from tidings.config import Settings, SettingsError, SmppUpstream, SmtpUpstream, routes_for
@@ -115,6 +117,64 @@ async def upstream_checks(settings: Settings, timeout_s: float = TIMEOUT_S) -> l
     return list(await asyncio.gather(*checks))
 
 
+async def door_check(kind: str, host: str, port: int, timeout_s: float = TIMEOUT_S) -> Check:
+    """An enabled door: its server answers there (enquire_link for SMPP, the greeting for
+    SMTP), or the address is free for it to start on; taken by something else is a failure."""
+    name = f"{kind} server {host}:{port}"
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout_s)
+    except OSError:
+        return _bindable(name, host, port)
+    except TimeoutError:
+        return Check(name, False, "the address does not answer (timed out)")
+    try:
+        answered = await asyncio.wait_for(_door_answer(kind, reader, writer), timeout_s)
+    except Exception as exc:
+        return Check(name, False, f"something else listens there: {_reason(exc)}")
+    finally:
+        writer.close()
+    return Check(name, True, answered)
+
+
+async def _door_answer(
+    kind: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> str:
+    if kind == "smtp":
+        greeting = (await reader.readline()).decode("ascii", "replace").strip()
+        if not greeting.startswith("220"):
+            raise ValueError(f"greeting {greeting[:60]!r}")
+        return f"answers: {greeting[:80]}"
+    writer.write(pdu.encode_enquire_link(1))
+    head = await reader.readexactly(pdu.HEADER_SIZE)
+    length, command_id, _status, _sequence = pdu.HEADER.unpack(head)
+    if command_id not in (pdu.ENQUIRE_LINK_RESP, pdu.GENERIC_NACK) or length != len(head):
+        raise ValueError(f"answered enquire_link with command 0x{command_id:08x}")
+    return "answers enquire_link"
+
+
+def _bindable(name: str, host: str, port: int) -> Check:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            return Check(name, False, f"not running, and cannot listen: {_reason(exc)}")
+    return Check(name, True, "not running here; the address is free for it")
+
+
+def door_checks(settings: Settings, timeout_s: float = TIMEOUT_S) -> list[Check]:
+    doors = []
+    if settings.smpp_server.enabled:
+        doors.append(("smpp", settings.smpp_server.host, settings.smpp_server.port))
+    if settings.smtp_server.enabled:
+        doors.append(("smtp", settings.smtp_server.host, settings.smtp_server.port))
+
+    async def every() -> list[Check]:
+        return list(await asyncio.gather(*(door_check(*d, timeout_s) for d in doors)))
+
+    return asyncio.run(every()) if doors else []
+
+
 def routing_check(settings: Settings) -> Check:
     """Live accounts' messages with no upstream to take them wait forever: a failure."""
     db = open_database(settings.database_url)
@@ -134,7 +194,8 @@ def run_checks(load: Callable[[], Settings], timeout_s: float = TIMEOUT_S) -> li
     checks = [config, *store_checks(settings.database_url)]
     if all(check.ok for check in checks):
         checks.append(routing_check(settings))
-    return checks + asyncio.run(upstream_checks(settings, timeout_s))
+    checks += asyncio.run(upstream_checks(settings, timeout_s))
+    return checks + door_checks(settings, timeout_s)
 
 
 def _reason(exc: BaseException) -> str:

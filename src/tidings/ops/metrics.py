@@ -83,7 +83,57 @@ def count_inbound(tally: Mapping[tuple[str, str], int]) -> None:
         INBOUND.labels(upstream, outcome).inc(count)
 
 
+# The doors (doors/smpp, doors/smtp): counted by the process that serves them.
+SMPP_PDUS = Counter(
+    "tidings_smpp_server_pdus",
+    "PDUs of the SMPP server's clients and our answers, by command and status (request: not "
+    "a response).",
+    ["command", "status"],
+)
+SMPP_BINDS = Gauge(
+    "tidings_smpp_server_binds",
+    "Clients bound to the SMPP server, by account login and bind mode.",
+    ["login", "mode"],
+    multiprocess_mode="livesum",
+)
+SMPP_WINDOW = Gauge(
+    "tidings_smpp_server_window_in_use",
+    "submit_sm received and not yet answered, over every bind of the SMPP server.",
+    multiprocess_mode="livesum",
+)
+MAILS = Counter(
+    "tidings_smtp_server_mails",
+    "Mails to the SMTP door by result (accepted, refused).",
+    ["result"],
+)
+
 _request_children: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
+_pdu_children: dict[tuple[str, str], Counter] = {}
+_bind_keys: set[tuple[str, str]] = set()
+
+
+def record_smpp_pdu(command: str, status: str) -> None:
+    child = _pdu_children.get((command, status))
+    if child is None:
+        child = _pdu_children[(command, status)] = SMPP_PDUS.labels(command, status)
+    child.inc()
+
+
+def record_smpp_binds(counts: dict[tuple[str, str], int]) -> None:
+    """The binds now, by (login, mode); those gone are set to 0."""
+    for key in _bind_keys - counts.keys():
+        SMPP_BINDS.labels(*key).set(0)
+    for key, count in counts.items():
+        SMPP_BINDS.labels(*key).set(count)
+    _bind_keys.update(counts)
+
+
+def record_smpp_window(change: int) -> None:
+    SMPP_WINDOW.inc(change)
+
+
+def record_mail(result: str) -> None:
+    MAILS.labels(result).inc()
 
 
 def record_request(script: str, code: int, started: float) -> None:

@@ -104,6 +104,17 @@ class AccountQueries:
                 (account_id, key_hash, prefix, to_ts(now)),
             )
 
+    def smpp_password_hash(self, account_id: int) -> str | None:
+        with self.db.tx(write=False) as tx:
+            row = tx.one("SELECT smpp_password_hash FROM accounts WHERE id = ?", (account_id,))
+        return None if row is None else row[0]
+
+    def set_smpp_password_hash(self, account_id: int, stored: str | None) -> None:
+        with self.db.tx() as tx:
+            tx.execute(
+                "UPDATE accounts SET smpp_password_hash = ? WHERE id = ?", (stored, account_id)
+            )
+
     def allowed_ips(self, account_id: int) -> list[str]:
         with self.db.tx(write=False) as tx:
             rows = tx.all(

@@ -14,6 +14,7 @@ from tidings.domain.routing import UNROUTED, Routes
 from tidings.domain.sends import PreparedSend, Sent
 from tidings.domain.templates import Template
 from tidings.errors import InsufficientFunds
+from tidings.store import door_receipts
 from tidings.store.db import Database, Tx
 from tidings.store.repository import Store
 from tidings.store.runs import MESSAGE_COLUMNS
@@ -127,6 +128,7 @@ class MessageStore:
             ids = iter(_new_message_ids(tx, sum(len(p.quote.recipients) for p in accepted)))
             rows: list[tuple[object, ...]] = []
             sent: list[Sent] = []
+            wanted: list[tuple[PreparedSend, str, list[int]]] = []
             for prepared in accepted:
                 first = len(rows)
                 rows += self._rows(prepared, ids)
@@ -134,7 +136,12 @@ class MessageStore:
                 send_id = prepared.send.client_id or str(rows[first][0])
                 rows[first:] = [(*row, send_id) for row in rows[first:]]
                 sent.append(_sent(prepared, send_id, balances.get(prepared.account.id, 0)))
+                if prepared.receipts is not None:
+                    ids_of_send = [int(str(row[0])) for row in rows[first:]]
+                    wanted.append((prepared, send_id, ids_of_send))
             tx.insert_rows("messages", ("id", *_SEND_COLUMNS), rows)
+            for prepared, send_id, message_ids in wanted:
+                door_receipts.queue_requests(tx, prepared, send_id, message_ids)
         stored = iter(sent)
         return [next(stored) if no is None else no for no in refusals]
 

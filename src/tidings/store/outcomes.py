@@ -2,7 +2,8 @@
 
 `apply_change` is the one way a message reaches a final status on the sending path: it
 applies a transition of `tidings.domain.lifecycle.TRANSITIONS` (sources → target, refund or
-not); `count_finals` then moves the run and list counters and queues the status callbacks.
+not); `count_finals` then moves the run and list counters and queues the status callbacks (and
+the receipts a door's client asked for).
 All in the caller's transaction, so a status change and its money move together.
 """
 
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tidings.domain.lifecycle import TRANSITIONS, Change, MessageStatus
-from tidings.store import ledger
+from tidings.store import door_receipts, ledger
 from tidings.store.db import Tx
 from tidings.store.sql import chunks, marks, update_by_chunks
 
@@ -151,6 +152,8 @@ def count_finals(tx: Tx, finals: Sequence[Finalised]) -> None:
         by_change.setdefault((f.status, f.err), []).append(f.message_id)
     for (status, err), ids in by_change.items():
         enqueue_callbacks(tx, ids, status, err)
+        # A door's client that asked for this message's receipt gets it (doors/smpp).
+        door_receipts.mark_final(tx, ids, status)
 
 
 def enqueue_callbacks(tx: Tx, message_ids: Sequence[int], status: int, err: int) -> None:

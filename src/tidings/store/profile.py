@@ -67,3 +67,6 @@ class ProfileStore:
     def set_forward_inbound(self, account_id: int, on: bool) -> None:
         with self._db.tx() as tx:
             tx.execute("UPDATE accounts SET forward_inbound = ? WHERE id = ?", (on, account_id))
+
+    def set_smpp_password_hash(self, account_id: int, stored: str | None) -> None:
+        self._store.set_smpp_password_hash(account_id, stored)

@@ -69,6 +69,8 @@ accounts = Table(
     Column("password_hash", String(255), nullable=False),
     Column("password_md5_hash", String(255), nullable=False),
     Column("password_sha1_hash", String(255), nullable=False),
+    # The SMPP password (argon2), at most 8 characters: SMPP binds take it or the password.
+    Column("smpp_password_hash", String(255), nullable=True),
     Column("timezone", String(64), nullable=False, server_default="Europe/Moscow"),
     Column("region", String(2), nullable=False, server_default="RU"),
     Column("currency", String(3), nullable=False, server_default="RUB"),
@@ -542,4 +544,26 @@ web_sessions = Table(
     Column("expires_at", BigInteger, nullable=False),
     Index("ix_web_sessions_account_id", "account_id"),
     Index("ix_web_sessions_expires_at", "expires_at"),
+)
+
+# Final statuses owed to a door's client (domain/door_receipts.py): one row per message an
+# SMPP client submitted asking for a receipt, written with the message; status stays NULL
+# until the message is final, then the row is due (next_at) until the client acknowledges it.
+door_receipts = Table(
+    "door_receipts",
+    metadata,
+    Column("message_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("door", String(16), nullable=False),
+    # The id the client was answered with (a submit_multi's messages share one).
+    Column("reference", String(64), nullable=False, server_default=""),
+    Column("source", String(64), nullable=False, server_default=""),
+    Column("failures_only", Boolean, nullable=False, server_default=text("false")),
+    Column("status", Integer, nullable=True),
+    Column("err", Integer, nullable=False, server_default="0"),
+    Column("done_at", BigInteger, nullable=True),
+    Column("next_at", BigInteger, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Index("ix_door_receipts_due", "door", "account_id", "next_at"),
+    Index("ix_door_receipts_done", "door", "done_at"),
 )

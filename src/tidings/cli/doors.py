@@ -1,0 +1,71 @@
+"""`tidings smpp-server` and `tidings smtp-server`: the doors on their own."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from tidings.cli.common import tidings_version
+from tidings.cli.options import ConfigOption, DbOption
+from tidings.config import load_settings
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("smpp-server")(smpp_server)
+    app.command("smtp-server")(smtp_server)
+
+
+def smpp_server(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="Listen address [smpp_server.host]")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port [smpp_server.port, 3700]")] = None,
+) -> None:
+    """Run only the SMPP server clients bind to (receipts come from the dispatchers through
+    the store). SIGTERM unbinds the clients and stops."""
+    from tidings.app import build_doors, configure_logging, opened_services, serve_doors
+
+    settings = load_settings(config, database_url=db)
+    chosen = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    door_settings = settings.smpp_server.model_copy(update=chosen)
+    settings = settings.model_copy(update={"smpp_server": door_settings})
+    configure_logging(settings.log_level, unmasked=settings.log_unmasked)
+    with opened_services(settings) as services:
+        doors = build_doors(settings, services, kinds=("smpp",))
+        asyncio.run(serve_doors(doors, _say_door_listening("SMPP", "smpp")))
+
+
+def smtp_server(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="Listen address [smtp_server.host]")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port [smtp_server.port, 2525]")] = None,
+) -> None:
+    """Run only the SMTP door: mail to send@<smtp_server.domain> is sent as send.php would.
+    SIGTERM stops it."""
+    from tidings.app import build_doors, configure_logging, opened_services, serve_doors
+
+    settings = load_settings(config, database_url=db)
+    chosen = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    door_settings = settings.smtp_server.model_copy(update=chosen)
+    settings = settings.model_copy(update={"smtp_server": door_settings})
+    configure_logging(settings.log_level, unmasked=settings.log_unmasked)
+    with opened_services(settings) as services:
+        doors = build_doors(settings, services, kinds=("smtp",))
+        asyncio.run(serve_doors(doors, _say_door_listening("SMTP", "smtp")))
+
+
+def _say_door_listening(name: str, scheme: str) -> Callable[[str], None]:
+    def say(address: str) -> None:
+        console.print(
+            f"Tidings {tidings_version()} {name} server listening on {scheme}://{address}",
+            highlight=False,
+        )
+
+    return say
