@@ -19,7 +19,7 @@ RATE = 250  # samples per second, as run.py asks py-spy for
 
 # (pattern on a frame's file, part). The first matching rule for the deepest Tidings frame wins.
 TIDINGS_PARTS: list[tuple[str, str]] = [
-    (r"tidings/api/group_commit", "store"),
+    (r"tidings/group_commit", "store"),
     (r"tidings/api/(params|intake)|tidings/domain/send_request", "parameters"),
     (r"tidings/api/guards|tidings/domain/guards|tidings/store/abuse", "guards"),
     (r"tidings/domain/auth|tidings/domain/sessions", "authentication"),

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from tidings.api.group_commit import GroupCommit
+from tidings.group_commit import GroupCommit
 
 
 class Refused(Exception):

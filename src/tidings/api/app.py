@@ -40,7 +40,6 @@ from tidings.api.endpoints.status import handle_status
 from tidings.api.endpoints.templates import handle_templates
 from tidings.api.errors import error_code
 from tidings.api.formats import renderer_for
-from tidings.api.group_commit import GroupCommit
 from tidings.api.guards.edge import EdgeGuards
 from tidings.api.guards.identity import request_identity
 from tidings.api.responses import api_response
@@ -51,6 +50,7 @@ from tidings.domain.send_request import echoed_id
 from tidings.domain.sends import PreparedSend, Sent
 from tidings.domain.services import Services
 from tidings.errors import DomainError, InvalidParameter, IpBlocked
+from tidings.group_commit import GroupCommit
 from tidings.ops.metrics import record_request
 from tidings.waiting import on_loop_first
 
@@ -109,7 +109,7 @@ class Edge:
     guards: EdgeGuards
     threads: StoreThreads
     max_body_bytes: int
-    # send.php's sends in flight, stored together (api/group_commit.py).
+    # send.php's sends in flight, stored together (group_commit.py).
     sends: GroupCommit[PreparedSend, Sent]
 
 

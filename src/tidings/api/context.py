@@ -34,7 +34,7 @@ class Call:
 @dataclass
 class Deferred:
     """An answer that needs its send stored first: the edge stores `prepared` together with
-    the sends of the other requests in flight (api/group_commit.py), then `render`s the
+    the sends of the other requests in flight (group_commit.py), then `render`s the
     result. An error is answered with `reference` (send.php echoes the client's id)."""
 
     prepared: PreparedSend

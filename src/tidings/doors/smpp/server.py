@@ -23,7 +23,6 @@ from typing import Any, TypeVar
 
 import structlog
 
-from tidings.api.group_commit import GroupCommit
 from tidings.channels.smpp import pdu, pdu_smsc
 from tidings.config import SmppServerSettings
 from tidings.domain.accounts import Account
@@ -46,6 +45,7 @@ from tidings.doors.smpp.submit import (
 )
 from tidings.doors.smpp.times import BadTime
 from tidings.errors import DomainError
+from tidings.group_commit import GroupCommit
 from tidings.ops.metrics import record_smpp_binds
 
 log = structlog.get_logger("tidings.smpp_server")
