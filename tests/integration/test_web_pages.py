@@ -3,6 +3,7 @@ with its cost preview, cancelling and deleting, the list page, and the account p
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -118,7 +119,8 @@ def test_list_page_of_a_finished_list(live: Server, ip: str) -> None:
     assert "79261234569" in searched and "79161234567" not in searched
     export = user.get(f"/lists/{job_id}/recipients.csv")
     assert export.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(export.text)))
+    assert export.content.startswith(codecs.BOM_UTF8), "Excel reads a CSV without a BOM as ANSI"
+    rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
     assert sorted(r["phone"] for r in rows) == ["79161234567", "79161234568", "79261234569"]
     assert {r["status_name"] for r in rows} == {"delivered"}
     user.close()

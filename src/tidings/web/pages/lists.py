@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from tidings.domain.contact_export import BOM
 from tidings.domain.job_request import new_job
 from tidings.domain.jobs import NewJob
 from tidings.domain.lifecycle import JobStatus, MessageStatus
@@ -219,6 +220,8 @@ def export_csv(visit: Visit) -> Response:
 
 
 def _csv_lines(rows: Iterator[RecipientRow], zone: ZoneInfo) -> Iterator[str]:
+    # UTF-8 with a BOM, as contacts.csv: spreadsheet programs then read it as UTF-8.
+    yield BOM
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["phone", "status", "status_name", "error", "parts", "cost", "sent", "done"])
