@@ -39,6 +39,7 @@ from tidings.domain.auth import Authenticator
 from tidings.domain.balance import BalanceService
 from tidings.domain.callback_urls import CallbackPolicy
 from tidings.domain.clock import Clock, SystemClock
+from tidings.domain.door_binds import DoorBindService
 from tidings.domain.door_receipts import DoorReceiptService
 from tidings.domain.guards import AbuseGuard, GuardLimits
 from tidings.domain.inbound import InboundService
@@ -63,6 +64,7 @@ from tidings.ops.routes import ops_routes
 from tidings.store import migrate_apart
 from tidings.store.contacts import ContactStore
 from tidings.store.db import DatabaseUnavailable, open_database
+from tidings.store.door_binds import DoorBindQueries
 from tidings.store.door_receipts import DoorReceiptQueries
 from tidings.store.inbound_reads import InboundQueries
 from tidings.store.messages import MessageStore
@@ -162,6 +164,7 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
             store, configured_upstreams(settings), routes_for(settings), UnroutedStore(store.db)
         ),
         inbound=InboundService(InboundQueries(store.db), settings.inbound.stop_keywords),
+        door_binds=DoorBindService(DoorBindQueries(store.db)),
         door_receipts=DoorReceiptService(
             DoorReceiptQueries(store.db), settings.smpp_server.receipt_keep_min * 60
         ),

@@ -79,3 +79,57 @@ def test_doctor_finds_the_doors_answering_free_or_taken(doors: Doors) -> None:
     assert smtp[0] and smtp[1].startswith("answers: 220 send.localhost")
     assert free == (True, "not running here; the address is free for it")
     assert not taken[0] and "something else listens there" in taken[1]
+
+
+def test_the_admin_page_lists_bound_clients_and_forgets_them_after_unbind(doors: Doors) -> None:
+    import secrets
+    import time
+
+    from tests.integration.door_support import Esme
+    from tests.integration.web_support import WebUser
+    from tidings.domain.accounts import hash_password
+
+    password = secrets.token_urlsafe(8)
+    operator = doors.server.store.create_account(
+        f"op{secrets.token_hex(4)}",
+        hash_password(password),
+        doors.server.clock.now(),
+        is_operator=True,
+    )
+    web = WebUser(doors.server, f"2001:db8:7::{secrets.token_hex(2)}")
+    assert web.sign_in(operator.login, password).status_code == 303
+    who = account(doors)
+    esme = Esme(doors.smpp_port)
+
+    def shown() -> str:
+        page = web.get("/admin/smpp")
+        assert page.status_code == 200
+        return page.text
+
+    try:
+        esme.bind("transceiver", who.login, who.smpp)
+        submit(esme, b"counted")
+        assert answers(esme, 1)[0][0] == 0
+        deadline = time.monotonic() + 10  # the server reports its binds every 2 s
+        while not re.search(
+            rf"<td>{who.login}</td><td>transceiver</td><td>127\.0\.0\.1</td>", shown()
+        ):
+            assert time.monotonic() < deadline, "the bound client never showed"
+            time.sleep(0.3)
+        row = re.search(rf"<td>{who.login}</td>.*?</tr>", shown(), re.S)
+        assert (
+            row and "<td>0 / " in row.group(0) and "<td>1</td>" in row.group(0)
+        )  # window, submits
+    finally:
+        esme.close()
+    deadline = time.monotonic() + 10
+    while who.login in shown():
+        assert time.monotonic() < deadline, "a client gone still shows as bound"
+        time.sleep(0.3)
+    # Customers never see it.
+    acc, psw = doors.server.account()
+    customer = WebUser(doors.server, f"2001:db8:8::{secrets.token_hex(2)}")
+    assert customer.sign_in(acc.login, psw).status_code == 303
+    assert customer.get("/admin/smpp").status_code == 404
+    web.close()
+    customer.close()

@@ -567,3 +567,21 @@ door_receipts = Table(
     Index("ix_door_receipts_due", "door", "account_id", "next_at"),
     Index("ix_door_receipts_done", "door", "done_at"),
 )
+
+# The SMPP server's bound clients (domain/door_binds.py): each server process replaces its own
+# rows every few seconds; rows not refreshed for a while are of a server that is gone.
+door_binds = Table(
+    "door_binds",
+    metadata,
+    Column("server_id", String(64), primary_key=True),
+    Column("session", Integer, primary_key=True, autoincrement=False),
+    Column("account_id", BigInteger, nullable=False),
+    Column("login", String(64), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("peer", String(64), nullable=False),
+    Column("bound_at", BigInteger, nullable=False),
+    Column("window_in_use", Integer, nullable=False),
+    Column("window_size", Integer, nullable=False),
+    Column("submits", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)

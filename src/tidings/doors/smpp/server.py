@@ -12,6 +12,10 @@ committed. The store is synchronous: its calls run in a small thread pool of thi
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
+import os
+import secrets
 import socket
 import ssl
 import time
@@ -26,6 +30,8 @@ import structlog
 from tidings.channels.smpp import pdu, pdu_smsc
 from tidings.config import SmppServerSettings
 from tidings.domain.accounts import Account
+from tidings.domain.clock import to_ts
+from tidings.domain.door_binds import REPORT_S
 from tidings.domain.door_receipts import ReceiptRequest
 from tidings.domain.send_request import new_send
 from tidings.domain.sends import PreparedSend, Sent
@@ -94,6 +100,10 @@ class SmppServer:
         self._listener: asyncio.Server | None = None
         self._tls_listener: asyncio.Server | None = None
         self._pump: asyncio.Task[None] | None = None
+        self._reporter: asyncio.Task[None] | None = None
+        # Names this process's rows of bound clients (door_binds).
+        self.server_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self._bind_numbers = itertools.count(1)
         # Submits being stored, over every bind: a stop waits for them.
         self._submits: set[asyncio.Task[None]] = set()
 
@@ -115,6 +125,7 @@ class SmppServer:
             secure = listening(s.host, s.tls_port)
             self._tls_listener = await asyncio.start_server(self._connected, sock=secure, ssl=tls)
         self._pump = asyncio.create_task(self.receipts.run())
+        self._reporter = asyncio.create_task(self._report_binds())
         log.info("smpp server listening", address=self.address)
 
     @property
@@ -135,11 +146,26 @@ class SmppServer:
             await session.close()
         if self._submits:
             await asyncio.wait(self._submits, timeout=STOP_WAIT_S)
-        if self._pump is not None:
-            self._pump.cancel()
-            await asyncio.gather(self._pump, return_exceptions=True)
+        for task in (self._pump, self._reporter):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         await self.receipts.flush()
+        with contextlib.suppress(Exception):  # its rows go stale and unshown anyway
+            await self.run(self._services.door_binds.stopped, self.server_id)
         self._executor.shutdown(wait=True)
+
+    async def _report_binds(self) -> None:
+        """Every REPORT_S, this server's binds into the store, for the admin page (which
+        may be another process's)."""
+        while True:
+            binds = [s.as_bind(self.settings.window) for s in self.bound()]
+            now = to_ts(self._services.clock.now())
+            try:
+                await self.run(self._services.door_binds.report, self.server_id, binds, now)
+            except Exception:
+                log.exception("reporting the smpp binds failed; will retry")
+            await asyncio.sleep(REPORT_S)
 
     def track(self, submit: asyncio.Task[None]) -> None:
         self._submits.add(submit)
@@ -151,6 +177,8 @@ class SmppServer:
         await session.run()
 
     def session_bound(self, session: Session) -> None:
+        session.number = next(self._bind_numbers)
+        session.bound_at = to_ts(self._services.clock.now())
         log.info("smpp client bound", ip=session.peer, login=session.login, mode=session.mode)
         self._count_binds()
         if session.mode is not None and session.mode.receives:

@@ -22,6 +22,7 @@ import structlog
 
 from tidings.channels.smpp import pdu, pdu_smsc
 from tidings.domain.accounts import Account
+from tidings.domain.door_binds import DoorBind
 from tidings.doors.smpp.submit import Submitted
 from tidings.ops.metrics import record_smpp_pdu, record_smpp_window
 
@@ -83,6 +84,9 @@ class Session:
         self.mode: BindMode | None = None
         self.account: Account | None = None
         self.submits_in_flight = 0
+        self.submits = 0  # answered ROK since the bind
+        self.number = 0  # set by the server at the bind
+        self.bound_at = 0
         self.closed = False
         self._heard_at = time.monotonic()
 
@@ -258,6 +262,8 @@ class Session:
         self._answer(sequence, multi, outcome)
 
     def _answer(self, sequence: int, multi: bool, outcome: Submitted) -> None:
+        if outcome.status == pdu.ESME_ROK:
+            self.submits += 1
         if multi:
             record_smpp_pdu("submit_multi_resp", pdu.status_name(outcome.status))
             self.write(
@@ -268,6 +274,21 @@ class Session:
             return
         record_smpp_pdu("submit_sm_resp", pdu.status_name(outcome.status))
         self.write(pdu_smsc.encode_submit_sm_resp(sequence, outcome.message_id, outcome.status))
+
+    def as_bind(self, window: int) -> DoorBind:
+        """What the operator sees of this bind (domain/door_binds.py)."""
+        assert self.account is not None and self.mode is not None
+        return DoorBind(
+            session=self.number,
+            account_id=self.account.id,
+            login=self.login,
+            mode=self.mode.value,
+            peer=self.peer,
+            bound_at=self.bound_at,
+            window_in_use=self.submits_in_flight,
+            window_size=window,
+            submits=self.submits,
+        )
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         self._server.track(asyncio.create_task(work))

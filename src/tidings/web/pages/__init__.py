@@ -10,6 +10,7 @@ from tidings.web.pages import (
     account,
     admin,
     admin_inbound,
+    admin_smpp,
     auth,
     blacklist,
     contacts,
@@ -28,4 +29,5 @@ PAGES: tuple[PageModule, ...] = (
     account.PAGE,
     admin.PAGE,
     admin_inbound.PAGE,
+    admin_smpp.PAGE,
 )
