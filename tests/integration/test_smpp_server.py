@@ -10,7 +10,6 @@ import socket
 import struct
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import NamedTuple
 
 import pytest
@@ -19,6 +18,7 @@ import smpplib.gsm
 
 from tests.conftest import fresh_database_url
 from tests.integration.door_support import Doors, Esme, bind_refusal, doors_running, free_port
+from tests.tls_support import self_signed
 from tidings.channels.smpp import pdu
 from tidings.domain.accounts import hash_password, hash_secret
 
@@ -375,45 +375,6 @@ def test_eight_bit_data_is_a_binary_message_and_gsm_text_keeps_its_extension(
     submit(esme, b"Price \x1be5 \x1b<x>", data_coding=0x00)
     [_first, (status, gsm)] = answers(esme, 2)
     assert status == 0 and stored(doors, gsm)[4] == "Price €5 [x>"
-
-
-def self_signed(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and its key, as PEM files."""
-    import datetime as dt
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_file, key_file
 
 
 def test_smpp_over_tls_on_its_own_port(

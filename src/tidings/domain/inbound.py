@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Protocol
 
 from tidings.domain.accounts import Account
-from tidings.domain.numbers import parse_uint
+from tidings.domain.numbers import optional_uint
 from tidings.errors import InvalidParameter, NotFound
 
 DEFAULT_STOP_KEYWORDS: tuple[str, ...] = ("STOP", "СТОП", "ОТПИСКА", "UNSUBSCRIBE")
@@ -203,7 +203,7 @@ def answers_query(
     account_id: int, now: datetime, hour: str | None, after_id: str | None, to_phone: str | None
 ) -> InboundQuery:
     """get_answers' parameters as given (strings, or None when absent) → the query."""
-    hours = _uint_param(hour, "hour")
+    hours = optional_uint(hour, "hour")
     if hours is None:
         hours = ANSWERS_DEFAULT_HOURS
     if not 1 <= hours <= ANSWERS_MAX_HOURS:
@@ -211,21 +211,11 @@ def answers_query(
     return InboundQuery(
         account_id=account_id,
         since_ts=int(now.timestamp()) - hours * 3600,
-        after_id=_uint_param(after_id, "after_id") or 0,
+        after_id=optional_uint(after_id, "after_id") or 0,
         to_phone=inbound_address(to_phone or ""),
         limit=ANSWERS_LIMIT,
         oldest_first=True,
     )
-
-
-def _uint_param(value: str | None, name: str) -> int | None:
-    text = (value or "").strip()
-    if not text:
-        return None
-    number = parse_uint(text)
-    if number is None:
-        raise InvalidParameter(f"{name}: a number")
-    return number
 
 
 INBOX_SEARCH_MAX = 64

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tidings.errors import InvalidParameter
+
 # The largest integer a number parameter may name (a 64-bit row id); more is never a record.
 MAX_NUMBER = 2**63 - 1
 
@@ -13,3 +15,14 @@ def parse_uint(text: str, limit: int = MAX_NUMBER) -> int | None:
         return None
     number = int(text)
     return number if number <= limit else None
+
+
+def optional_uint(value: str | None, name: str) -> int | None:
+    """A number parameter that may be left out (None), else `name: a number` (error 1)."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    number = parse_uint(text)
+    if number is None:
+        raise InvalidParameter(f"{name}: a number")
+    return number

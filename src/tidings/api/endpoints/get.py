@@ -15,7 +15,7 @@ from tidings.domain import phones as phone_rules
 from tidings.domain.clock import from_ts, to_ts
 from tidings.domain.messages import HistoryQuery, MessageInfo, lookup_address
 from tidings.domain.money import format_money
-from tidings.domain.numbers import parse_uint
+from tidings.domain.numbers import optional_uint
 from tidings.domain.schedule import format_local, parse_date
 from tidings.errors import InvalidDate, InvalidParameter
 
@@ -69,7 +69,7 @@ def _messages(call: Call) -> str:
         end_ts=end,
         addresses=_addresses(call),
         fmt=_format(p.get("format")),
-        before_id=_int(p.get("prev_id"), "prev_id"),
+        before_id=optional_uint(p.get("prev_id"), "prev_id"),
         limit=_cnt(p.get("cnt")),
     )
     found = call.services.messages.history(query)
@@ -128,21 +128,11 @@ def _format(value: str | None) -> int | None:
 
 
 def _cnt(value: str | None) -> int:
-    number = _int(value, "cnt")
+    number = optional_uint(value, "cnt")
     if number is None:
         return DEFAULT_CNT
     if not 1 <= number <= MAX_CNT:
         raise InvalidParameter(f"cnt: 1..{MAX_CNT}")
-    return number
-
-
-def _int(value: str | None, name: str) -> int | None:
-    text = (value or "").strip()
-    if not text:
-        return None
-    number = parse_uint(text)
-    if number is None:
-        raise InvalidParameter(f"{name}: a number")
     return number
 
 

@@ -25,6 +25,7 @@ from functools import lru_cache
 
 from tidings.channels.base import OutboundMessage
 from tidings.channels.smpp.pdu import (
+    ESM_UDHI,
     TAG_SAR_MSG_REF_NUM,
     TAG_SAR_SEGMENT_SEQNUM,
     TAG_SAR_TOTAL_SEGMENTS,
@@ -41,7 +42,6 @@ DC_DEFAULT = 0x00
 DC_BINARY = 0x04
 DC_UCS2 = 0x08
 DC_FLASH_FLAG = 0x10  # "message class present, class 0" (GSM 03.38 coding group 00x1)
-ESM_UDHI = 0x40
 PID_SILENT = 0x40
 TON_UNKNOWN, TON_INTERNATIONAL, TON_ALPHANUMERIC = 0, 1, 5
 NPI_UNKNOWN, NPI_ISDN = 0, 1

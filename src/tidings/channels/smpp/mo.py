@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 
 from tidings.channels.base import InboundPart
 from tidings.channels.smpp.pdu import (
+    ESM_UDHI,
     TAG_MESSAGE_PAYLOAD,
     TAG_SAR_MSG_REF_NUM,
     TAG_SAR_SEGMENT_SEQNUM,
@@ -32,7 +33,6 @@ from tidings.channels.smpp.pdu import (
 )
 from tidings.domain.sms import gsm7_decode
 
-ESM_UDHI = 0x40
 IE_CONCAT_8 = 0x00
 IE_CONCAT_16 = 0x08
 

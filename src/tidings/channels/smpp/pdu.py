@@ -96,6 +96,8 @@ TAG_SAR_TOTAL_SEGMENTS = 0x020E
 TAG_SAR_SEGMENT_SEQNUM = 0x020F
 TAG_NETWORK_ERROR_CODE = 0x0423
 TAG_MESSAGE_PAYLOAD = 0x0424
+# esm_class bit: the short message starts with a user data header (long messages' parts).
+ESM_UDHI = 0x40
 TAG_MESSAGE_STATE = 0x0427
 TAG_SC_INTERFACE_VERSION = 0x0210
 

@@ -22,6 +22,7 @@ from datetime import datetime
 from tidings.channels.smpp import pdu, pdu_smsc
 from tidings.channels.smpp.mo import decode_text, split_udh
 from tidings.channels.smpp.pdu import (
+    ESM_UDHI,
     TAG_MESSAGE_PAYLOAD,
     TAG_SAR_MSG_REF_NUM,
     TAG_SAR_SEGMENT_SEQNUM,
@@ -31,7 +32,6 @@ from tidings.channels.smpp.pdu import (
 from tidings.domain.sends import REFUSED_INVALID, Sent
 from tidings.doors.smpp.times import BadTime, parse_smpp_time
 
-ESM_UDHI = 0x40
 # send.php's `valid` is at most 24 hours.
 MAX_VALID_MIN = 24 * 60
 
