@@ -270,7 +270,7 @@ def extra_routes(settings: Settings, store: Store, services: Services) -> list[B
     """Everything served beside the /sys API. Order matters: the cabinet is mounted at `/`
     and must come last."""
     routes: list[BaseRoute] = []
-    routes += ops_routes(store, settings.database_url)  # /metrics, /readyz
+    routes += ops_routes(store, settings.database_url, settings.metrics_token)  # /metrics, /readyz
     routes += openapi_routes()  # /openapi.yaml and /docs
     routes.append(Mount("/", app=build_web_app(services, settings.web)))  # keep it last
     return routes

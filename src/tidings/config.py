@@ -395,6 +395,9 @@ class Settings(BaseSettings):
     # Threads per API process for the synchronous store. Few is faster: every extra thread
     # contending for the GIL cost more than it overlapped (bench/api_load.sh).
     api_threads: int = Field(default=2, ge=1, le=64)
+    # When set, /metrics answers only `Authorization: Bearer <token>` (401 otherwise): its
+    # series show balances and volumes. /healthz and /readyz stay open.
+    metrics_token: str = ""
     log_level: str = "info"
     # Message text and phone numbers are masked in logs unless this is switched off.
     log_unmasked: bool = False

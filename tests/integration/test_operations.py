@@ -16,6 +16,7 @@ from tests.conftest import (
     CLOCK_START,
     drop_database,
     fresh_database_url,
+    served,
     start_live,
     start_server,
 )
@@ -188,3 +189,18 @@ def test_readyz_answers_ready_and_503_once_the_database_is_gone(
         srv.store.close()
         drop_database(url)
     assert not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+
+
+def test_metrics_behind_a_token_when_one_is_set(backend: str, tmp_path: Path) -> None:
+    url = fresh_database_url(backend, tmp_path)
+    with served(url, FakeClock(CLOCK_START), metrics_token="s3cret-token") as srv:
+        bare = srv.client.get("/metrics")
+        assert bare.status_code == 401 and bare.headers["www-authenticate"] == "Bearer"
+        assert "tidings_" not in bare.text, "a refused scrape must not show the series"
+        wrong = srv.client.get("/metrics", headers={"Authorization": "Bearer guessed"})
+        assert wrong.status_code == 401
+        scraped = srv.client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})
+        assert scraped.status_code == 200 and "tidings_balances_minor" in scraped.text
+        # Health stays open to the load balancer.
+        assert srv.client.get("/healthz").status_code == 200
+        assert srv.client.get("/readyz").status_code == 200

@@ -16,6 +16,7 @@ SAMPLE = """\
 # workers = 1               # `tidings api` processes on the port (>1 wants guards.redis_url)
 # serve_processes = 2       # `tidings serve`: 2 = its dispatcher in a child (both cores)
 # api_threads = 2           # threads per API process for the store
+# metrics_token = ""        # set: /metrics wants "Authorization: Bearer <token>"
 # log_level = "info"
 # log_unmasked = false      # true shows message texts and phone numbers in logs
 # default_region = "RU"     # how numbers without a country code are read

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 
 from starlette.concurrency import run_in_threadpool
@@ -15,7 +16,7 @@ from tidings.store import operations
 from tidings.store.repository import Store
 
 
-def ops_routes(store: Store, database_url: str) -> list[BaseRoute]:
+def ops_routes(store: Store, database_url: str, metrics_token: str = "") -> list[BaseRoute]:
     collector = StoreCollector(
         lambda: operations.live_figures(store.db, int(time.time())),
         lambda: operations.total_figures(store.db),
@@ -23,7 +24,11 @@ def ops_routes(store: Store, database_url: str) -> list[BaseRoute]:
     )
     registry = scrape_registry(collector)
 
-    async def metrics(_request: Request) -> Response:
+    async def metrics(request: Request) -> Response:
+        if metrics_token and not _bearer_is(request, metrics_token):
+            return PlainTextResponse(
+                "a bearer token is needed", status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            )
         body, content_type = await run_in_threadpool(exposition, registry)
         return Response(body, media_type=content_type)
 
@@ -34,3 +39,10 @@ def ops_routes(store: Store, database_url: str) -> list[BaseRoute]:
         return PlainTextResponse(f"not ready: {reason}", status_code=503)
 
     return [Route("/metrics", metrics), Route("/readyz", readyz)]
+
+
+def _bearer_is(request: Request, token: str) -> bool:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
