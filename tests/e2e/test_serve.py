@@ -93,3 +93,6 @@ def test_serve_prints_a_demo_curl_that_creates_a_listable_mailing_list(tmp_path:
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=15)
     assert "Demo account created" not in out
+    # …but it still says where it is and how to sign in.
+    assert f"listening on http://127.0.0.1:{port}" in out
+    assert "Demo account: login demo, the password printed at the first start" in out

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import signal
 import tempfile
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from rich.table import Table
 
 from tidings.cli.common import account_by_login, fail, opened
 from tidings.cli.common import tidings_version as _version
+from tidings.cli.demo import ensure_demo_account
 from tidings.cli.doors import register as register_door_commands
 from tidings.cli.inbound import register as register_inbound_commands
 from tidings.cli.operator import print_live_state
@@ -25,7 +25,6 @@ from tidings.cli.options import ConfigOption, DbOption
 from tidings.cli.templates import register as register_template_commands
 from tidings.config import Settings, SettingsError, load_settings
 from tidings.domain.accounts import parse_cidr
-from tidings.domain.admin import AdminService
 from tidings.domain.money import format_money
 from tidings.domain.services import Services
 from tidings.errors import DomainError, NotFound, RecordError, StartupError
@@ -42,8 +41,6 @@ app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(senders_app, name="senders")
 console = Console()
-
-DEMO_LOGIN = "demo"
 
 
 def _print_version(asked: bool) -> None:
@@ -121,7 +118,7 @@ def serve(
 
     configure_logging(settings.log_level, unmasked=settings.log_unmasked)
     application = build_application(settings)
-    _ensure_demo_account(application.services.admin, settings)
+    ensure_demo_account(application.services.admin, settings)
     _warn_routing_gaps(application.services)
     try:
         if split:
@@ -241,25 +238,6 @@ def upstreams(db: DbOption = None, config: ConfigOption = None) -> None:
         table.add_row(m.name, "smtp", f"{m.host}:{m.port}", str(m.pool_size), "-", "e-mail")
     console.print(table)
     print_live_state(settings)
-
-
-def _ensure_demo_account(admin: AdminService, settings: Settings) -> None:
-    if admin.count_accounts() > 0:
-        return
-    password = secrets.token_urlsafe(9)
-    account = admin.create_account(DEMO_LOGIN, password, "0", _now(), test_mode=True)
-    admin.move_money(account.id, "1000", "credit", "demo balance", _now())
-    base = f"http://{settings.host}:{settings.port}"
-    console.print(
-        "\n[bold green]Demo account created (test mode: nothing leaves this machine)[/]\n"
-        f"  login:    {DEMO_LOGIN}\n  password: {password}\n\n"
-        "Create a mailing list, then list them:\n"
-        f"  curl '{base}/sys/jobs.php?login={DEMO_LOGIN}&psw={password}&add=1&name=Hello"
-        "&phones=79161234567,79161234568&mes=Hello+from+Tidings&fmt=3'\n"
-        f"  curl '{base}/sys/jobs.php?login={DEMO_LOGIN}&psw={password}&get_all=1&fmt=3'\n",
-        highlight=False,
-        soft_wrap=True,
-    )
 
 
 @accounts_app.command("create")
