@@ -253,3 +253,14 @@ def test_lists_table_in_pages_of_fifty(server: Server, user: WebUser) -> None:
     assert second.count('<tr id="list-') == 1 and ">List 0<" in second
     # The polled fragment keeps its page.
     assert 'hx-get="/lists/rows?offset=50"' in second
+
+
+def test_an_unknown_address_gets_the_cabinets_own_404_page(server: Server, user: WebUser) -> None:
+    for who in (server.client, user.client):
+        page = who.get("/no/such/page")
+        assert page.status_code == 404
+        assert page.headers["content-type"].startswith("text/html")
+        assert "There is no such page." in page.text and "/static/cabinet.css" in page.text
+    # The API's paths keep the API's own answers (HTTP 200, an error in the body).
+    api = server.client.get("/sys/nosuch.php")
+    assert api.status_code == 200 and api.text.startswith("ERROR = ")

@@ -6,10 +6,13 @@ import os
 import secrets
 from pathlib import Path
 
+import structlog
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,6 +22,8 @@ from tidings.domain.services import Services
 from tidings.web.cabinet import Cabinet
 from tidings.web.pages import PAGES
 from tidings.web.templating import build_templates
+
+log = structlog.get_logger("tidings.web")
 
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "tidings_session"
@@ -86,4 +91,26 @@ def build_web_app(services: Services, web: WebSettings) -> Starlette:
             https_only=web.cookie_secure,
         ),
     ]
-    return Starlette(routes=routes, middleware=middleware)
+
+    async def not_found(request: Request, _error: Exception) -> Response:
+        # A page of the cabinet's own, not Starlette's bare "Not Found".
+        return cabinet.render(
+            request,
+            "error.html",
+            status_code=404,
+            title="Not found",
+            message="There is no such page.",
+        )
+
+    async def failed(request: Request, error: Exception) -> Response:
+        log.error("cabinet page failed", path=request.url.path, error=repr(error))
+        return cabinet.render(
+            request,
+            "error.html",
+            status_code=500,
+            title="Something went wrong",
+            message="The page could not be shown. Try again in a moment.",
+        )
+
+    handlers = {404: not_found, 500: failed}
+    return Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
