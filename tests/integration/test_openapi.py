@@ -108,6 +108,9 @@ def test_the_docs_page_renders_every_script_without_outside_resources(api: Serve
         assert f"<code>/sys/{script}.php</code>" in page
     assert "<script" not in page and "http://" not in page and "https://" not in page
     assert "error_code" in page and "get_all" in page
+    # The descriptions' Markdown is rendered, not shown raw.
+    assert "<code>application/x-www-form-urlencoded</code>" in page
+    assert "`" not in page, "a Markdown code span was left as it was written"
 
 
 def test_every_generated_request_gets_a_declared_answer(api: Server) -> None:

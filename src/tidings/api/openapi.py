@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 from jinja2 import Environment, select_autoescape
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -156,8 +158,19 @@ def _operations(document: dict[str, Any]) -> list[dict[str, Any]]:
 def docs_html() -> str:
     document = spec()
     page = files("tidings.api").joinpath(DOCS_TEMPLATE).read_text(encoding="utf-8")
-    template = Environment(autoescape=select_autoescape(default=True)).from_string(page)
+    env = Environment(autoescape=select_autoescape(default=True))
+    env.filters["markdown"] = _markdown
+    template = env.from_string(page)
     return template.render(info=document["info"], operations=_operations(document))
+
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def _markdown(text: str) -> Markup:
+    """The spec's descriptions are Markdown (CommonMark, as OpenAPI says): rendered, with any
+    raw HTML in them escaped, not passed through."""
+    return Markup(_MARKDOWN.render(text or ""))
 
 
 async def openapi_yaml(_request: Request) -> Response:
