@@ -96,6 +96,10 @@ def test_cancel_then_delete(server: Server, user: WebUser) -> None:
     assert user.post(f"/lists/{job_id}/cancel").status_code == 303
     page = user.get(f"/lists/{job_id}").text
     assert 'id="job-status">disabled<' in page and "cancelled" in page
+    # Cancelled again (a page shown before it ended): back to its page, saying why.
+    again = user.post(f"/lists/{job_id}/cancel")
+    assert again.status_code == 303
+    assert "has already ended: nothing to cancel" in user.get(f"/lists/{job_id}").text
     assert user.post(f"/lists/{job_id}/delete").status_code == 303
     assert user.get(f"/lists/{job_id}").status_code == 404
     assert "Soon" not in user.get("/lists").text

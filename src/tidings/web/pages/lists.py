@@ -19,7 +19,7 @@ from tidings.domain.lifecycle import JobStatus, MessageStatus
 from tidings.domain.money import format_money
 from tidings.domain.reports import RecipientRow
 from tidings.domain.schedule import Repeat, format_local
-from tidings.errors import DomainError
+from tidings.errors import DomainError, RecordError
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
 from tidings.web.chart import timeline_chart
 
@@ -247,7 +247,14 @@ def _csv_lines(rows: Iterator[RecipientRow], zone: ZoneInfo) -> Iterator[str]:
 
 def cancel(visit: Visit) -> Response:
     job_id = visit.path_int("job_id")
-    visit.services.jobs.cancel(visit.account, job_id, visit.now)
+    try:
+        visit.services.jobs.cancel(visit.account, job_id, visit.now)
+    except RecordError:
+        # The page was shown while it ran and it has ended since: say so on its page (a 400
+        # would leave the button doing nothing under htmx).
+        return visit.redirect(
+            f"/lists/{job_id}", f"Mailing list {job_id} has already ended: nothing to cancel."
+        )
     return visit.redirect(f"/lists/{job_id}", f"Mailing list {job_id} cancelled.")
 
 
