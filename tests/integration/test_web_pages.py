@@ -66,6 +66,17 @@ def test_cost_preview_matches_jobs_php_cost(server: Server, user: WebUser, ip: s
     assert cost.group(1) == "18.60"
 
 
+def test_a_test_mode_accounts_costs_say_they_are_not_charged(server: Server, user: WebUser) -> None:
+    acc, psw = server.account(test_mode=True)
+    user.sign_in(acc.login, psw)
+    form = {"name": "Trial", "phones": "79161234567", "mes": "Hello"}
+    preview = user.post("/lists/preview", form, headers={"HX-Request": "true"}).text
+    assert re.search(r'id="cost">[\d.]+ RUB<', preview)
+    assert "test mode: not charged" in preview
+    job_id = _create(user, **form)
+    assert "test mode: not charged" in user.get(f"/lists/{job_id}").text
+
+
 def test_preview_reports_what_is_wrong(server: Server, user: WebUser) -> None:
     acc, psw = server.account()
     user.sign_in(acc.login, psw)
