@@ -66,15 +66,21 @@ def test_cost_preview_matches_jobs_php_cost(server: Server, user: WebUser, ip: s
     assert cost.group(1) == "18.60"
 
 
-def test_a_test_mode_accounts_costs_say_they_are_not_charged(server: Server, user: WebUser) -> None:
-    acc, psw = server.account(test_mode=True)
-    user.sign_in(acc.login, psw)
+def test_a_test_mode_accounts_costs_say_they_are_not_charged(
+    server: Server, user: WebUser, ip: str
+) -> None:
     form = {"name": "Trial", "phones": "79161234567", "mes": "Hello"}
-    preview = user.post("/lists/preview", form, headers={"HX-Request": "true"}).text
-    assert re.search(r'id="cost">[\d.]+ RUB<', preview)
-    assert "test mode: not charged" in preview
-    job_id = _create(user, **form)
-    assert "test mode: not charged" in user.get(f"/lists/{job_id}").text
+    for test_mode in (True, False):
+        acc, psw = server.account(test_mode=test_mode)
+        web = user if test_mode else WebUser(server, ip)
+        web.sign_in(acc.login, psw)
+        preview = web.post("/lists/preview", form, headers={"HX-Request": "true"}).text
+        assert re.search(r'id="cost">[\d.]+ RUB<', preview)
+        assert ("test mode: not charged" in preview) is test_mode
+        job_id = _create(web, **form)
+        assert ("test mode: not charged" in web.get(f"/lists/{job_id}").text) is test_mode
+        if web is not user:
+            web.close()
 
 
 def test_preview_reports_what_is_wrong(server: Server, user: WebUser) -> None:
