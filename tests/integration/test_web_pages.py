@@ -83,6 +83,17 @@ def test_a_test_mode_accounts_costs_say_they_are_not_charged(
             web.close()
 
 
+def test_the_preview_names_every_number_it_leaves_out(server: Server, user: WebUser) -> None:
+    acc, psw = server.account()
+    user.sign_in(acc.login, psw)
+    phones = "79161234567, 12, 79161234568, not-a-phone"
+    form = {"name": "Six", "phones": phones, "mes": "Hello"}
+    preview = user.post("/lists/preview", form, headers={"HX-Request": "true"}).text
+    assert "<dt>Recipients</dt><dd>2</dd>" in preview
+    refused = re.search(r'id="refused">([^<]*)<', preview)
+    assert refused and refused.group(1) == "2 not a phone number: 12, not-a-phone"
+
+
 def test_preview_reports_what_is_wrong(server: Server, user: WebUser) -> None:
     acc, psw = server.account()
     user.sign_in(acc.login, psw)

@@ -61,13 +61,14 @@ def new_job(
     period, freq = parse_period(p.get("period")), parse_freq(p.get("freq"))
     validate_spread(period, freq)
     message, template_id = _message(p, fmt)
-    phones_text, addresses, texts, groups = _recipients(p, account.region, mail)
+    phones_text, addresses, texts, groups, rejected = _recipients(p, account.region, mail)
     check_recipient_count(len(addresses), max_recipients, "list" if texts else "phones")
     subj = subject(p.get("subj"), mail, "an e-mail mailing list")
     return NewJob(
         name=name,
         phones_text=phones_text,
         addresses=addresses,
+        rejected=rejected,
         texts=texts,
         groups=groups,
         message=message,
@@ -131,13 +132,14 @@ def _message(p: Fields, fmt: MessageFormat) -> tuple[str, int | None]:
 
 def _recipients(
     p: Fields, region: str, mail: bool
-) -> tuple[str, list[str], list[str] | None, list[int]]:
-    """(phones as given, normalised addresses, per-recipient texts or None, group numbers)."""
+) -> tuple[str, list[str], list[str] | None, list[int], list[str]]:
+    """(phones as given, normalised addresses, per-recipient texts or None, group numbers,
+    the items that are no recipient — left out, as jobs.php leaves them out)."""
     listing = p.text("list")
     if listing.strip():
         if p.text("phones").strip():
             raise InvalidParameter("phones: cannot be combined with list")
-        return list_recipients(listing, mail, region)
+        return (*list_recipients(listing, mail, region), [])
     raw = p.text("phones")
     if not raw.strip():
         raise InvalidParameter("phones: required")
@@ -145,4 +147,5 @@ def _recipients(
     refuse_messenger_recipients(parsed.rejected, "phones")
     if not parsed.recipients and not parsed.groups:
         raise InvalidParameter("phones: no valid recipient")
-    return phone_rules.joined_as_given(raw), parsed.recipients, None, parsed.groups
+    joined = phone_rules.joined_as_given(raw)
+    return joined, parsed.recipients, None, parsed.groups, parsed.rejected

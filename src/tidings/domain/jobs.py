@@ -70,6 +70,8 @@ class NewJob:
     translit: int = 0
     resend: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    # What was given as a recipient and is none (not a number or address): left out.
+    rejected: Sequence[str] = ()
 
     @property
     def is_mail(self) -> bool:
@@ -149,6 +151,8 @@ class Preview:
     encoding: Encoding
     parts: int
     cost_minor: int
+    # Given as recipients and none (not a number or address): left out of the list.
+    refused: Sequence[str] = ()
 
 
 class JobService:
@@ -171,6 +175,7 @@ class JobService:
             encoding=Encoding.BINARY if job.fmt.is_binary else segment_count(body).encoding,
             parts=message_parts(job.message, job.fmt, job.translit),
             cost_minor=self.run_cost(account, job),
+            refused=job.rejected,
         )
 
     def _checked(self, account: Account, job: NewJob) -> NewJob:
