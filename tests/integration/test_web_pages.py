@@ -121,6 +121,7 @@ def test_cancel_then_delete(server: Server, user: WebUser) -> None:
     acc, psw = server.account()
     user.sign_in(acc.login, psw)
     job_id = _create(user, name="Soon", phones="79161234567", mes="Hi", time="+60")
+    assert f"/lists/{job_id}/cancel" in user.get(f"/lists/{job_id}/progress").text
     assert user.post(f"/lists/{job_id}/cancel").status_code == 303
     page = user.get(f"/lists/{job_id}").text
     assert 'id="job-status">disabled<' in page and "cancelled" in page
@@ -147,6 +148,13 @@ def test_list_page_of_a_finished_list(live: Server, ip: str) -> None:
         assert time.monotonic() < deadline, "not every message was delivered"
         time.sleep(0.2)
     assert 'aria-valuenow="100"' in page and "3 delivered" in page  # bar and chart
+    # The fragment the page refreshes carries every part that changed while it sent: the
+    # chart, the cost, the last send — and no Cancel once the list has ended.
+    live = user.get(f"/lists/{job_id}/progress").text
+    assert "3 delivered" in live and "No deliveries yet" not in live
+    assert re.search(r'id="cost-so-far">[\d.]+ RUB', live)
+    assert re.search(r'id="last-sent">\d', live)
+    assert f"/lists/{job_id}/cancel" not in live and f"/lists/{job_id}/cancel" not in page
     searched = user.get(f"/lists/{job_id}", q="7926").text
     assert "79261234569" in searched and "79161234567" not in searched
     export = user.get(f"/lists/{job_id}/recipients.csv")

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from tidings.domain.contact_export import BOM
 from tidings.domain.job_request import new_job
-from tidings.domain.jobs import NewJob
+from tidings.domain.jobs import JobView, NewJob
 from tidings.domain.lifecycle import JobStatus, MessageStatus
 from tidings.domain.money import format_money
 from tidings.domain.reports import RecipientRow
@@ -171,40 +171,41 @@ def detail(visit: Visit) -> Response:
     offset = _offset(visit.query.get("offset", ""))
     reports = visit.services.reports
     recipients = reports.recipients(visit.account, job.job_id, search, offset, PAGE_SIZE + 1)
-    timeline = reports.delivery_timeline(visit.account, job.job_id)
-    done, by_status = reports.list_progress(visit.account, job)
     inbound = visit.services.inbound
     return visit.render(
         "lists/detail.html",
         replies=inbound.list_replies(visit.account, job.job_id, REPLIES_SHOWN),
         opt_outs=inbound.list_replies(visit.account, job.job_id, REPLIES_SHOWN, stops_only=True),
         replies_shown=REPLIES_SHOWN,
-        job=job,
-        p=done,
-        by_status=sorted(by_status.items()),
-        status_names=JOB_STATUS,
-        message_status=MESSAGE_STATUS,
+        **_live(visit, job),
         repeat=REPEATS.get(Repeat(job.rpt), str(job.rpt)),
         recipients=recipients[:PAGE_SIZE],
         has_next=len(recipients) > PAGE_SIZE,
         offset=offset,
         limit=PAGE_SIZE,
         search=search,
-        chart=timeline_chart(timeline, ZoneInfo(visit.account.timezone)),
     )
 
 
 def detail_progress(visit: Visit) -> Response:
     job = visit.services.jobs.get(visit.account, visit.path_int("job_id"))
-    done, by_status = visit.services.reports.list_progress(visit.account, job)
-    return visit.render(
-        "lists/detail_progress.html",
-        job=job,
-        p=done,
-        by_status=sorted(by_status.items()),
-        status_names=JOB_STATUS,
-        message_status=MESSAGE_STATUS,
-    )
+    return visit.render("lists/detail_progress.html", **_live(visit, job))
+
+
+def _live(visit: Visit, job: JobView) -> dict[str, Any]:
+    """What changes while a list sends — status, counts, cost, last sent, the chart — for
+    the page and for the fragment that refreshes it, so they never disagree."""
+    reports = visit.services.reports
+    done, by_status = reports.list_progress(visit.account, job)
+    timeline = reports.delivery_timeline(visit.account, job.job_id)
+    return {
+        "job": job,
+        "p": done,
+        "by_status": sorted(by_status.items()),
+        "status_names": JOB_STATUS,
+        "message_status": MESSAGE_STATUS,
+        "chart": timeline_chart(timeline, ZoneInfo(visit.account.timezone)),
+    }
 
 
 def export_csv(visit: Visit) -> Response:
