@@ -63,6 +63,26 @@ def test_sign_in_with_a_wrong_password_then_the_right_one(page: Page, live: Serv
     expect(page).to_have_url(re.compile(r"/lists$"))
 
 
+def test_a_refused_form_marks_the_field_the_error_names(
+    page: Page, live: Server, backend: str
+) -> None:
+    _sign_in(page, live)
+    page.get_by_role("link", name="New mailing list").click()
+    page.get_by_label("Name").fill("No one")
+    page.get_by_label("Message").fill("Hello")
+    page.get_by_role("button", name="Preview cost").click()
+    expect(page.locator("#preview .error")).to_contain_text("phones")
+    recipients = page.get_by_label("Recipients")
+    expect(recipients).to_have_attribute("aria-invalid", "true")
+    expect(recipients).to_be_focused()
+    _shot(page, "field-marked", backend)
+    # Put right, the mark goes with the next answer.
+    recipients.fill("79161234567")
+    page.get_by_role("button", name="Preview cost").click()
+    expect(page.locator("#cost")).to_be_visible()
+    expect(recipients).not_to_have_attribute("aria-invalid", "true")
+
+
 def test_create_a_list_of_three_and_watch_it_finish(page: Page, live: Server, backend: str) -> None:
     _sign_in(page, live)
     page.get_by_role("link", name="New mailing list").click()

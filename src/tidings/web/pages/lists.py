@@ -136,12 +136,23 @@ def _new_job(visit: Visit) -> NewJob:
     return new_job(values, visit.account, visit.now, max_recipients=limit)
 
 
+def _refusal(visit: Visit, error: DomainError) -> Response:
+    """The error under the form, and the form's field it names ("phones: required")
+    marked (cabinet.js)."""
+    field = error.description.split(":", 1)[0].strip()
+    return visit.render(
+        "lists/preview.html",
+        error=error.description,
+        error_field=field if field in FORM_FIELDS else "",
+    )
+
+
 def preview(visit: Visit) -> Response:
     try:
         job = _new_job(visit)
         summary = visit.services.jobs.preview(visit.account, job)
     except DomainError as error:
-        return visit.render("lists/preview.html", error=error.description)
+        return _refusal(visit, error)
     zone = ZoneInfo(visit.account.timezone)
     return visit.render(
         "lists/preview.html",
@@ -158,7 +169,7 @@ def create(visit: Visit) -> Response:
         job = _new_job(visit)
         created = visit.services.jobs.create(visit.account, job, visit.now, with_cost=False)
     except DomainError as error:
-        return visit.render("lists/preview.html", error=error.description)
+        return _refusal(visit, error)
     return visit.redirect(f"/lists/{created.job_id}", f"Mailing list {created.job_id} created.")
 
 

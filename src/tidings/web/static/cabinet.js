@@ -51,3 +51,21 @@
     if (question && !window.confirm(question)) { event.preventDefault(); }
   }, true);
 })();
+
+// A refused form: the field the error names (data-field) is marked and focused; a new answer
+// clears the marks.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var form = event.target.closest ? document.querySelector("form[data-marks-fields]") : null;
+    if (!form) { return; }
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+    var named = event.target.querySelector("[data-field]");
+    if (!named) { return; }
+    var field = form.querySelector("[name='" + named.dataset.field + "']");
+    if (field) {
+      field.setAttribute("aria-invalid", "true");
+      field.focus();
+    }
+  });
+})();
