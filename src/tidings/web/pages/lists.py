@@ -19,7 +19,7 @@ from tidings.domain.lifecycle import JobStatus, MessageStatus
 from tidings.domain.money import format_money
 from tidings.domain.reports import RecipientRow
 from tidings.domain.schedule import Repeat, format_local
-from tidings.errors import DomainError, RecordError
+from tidings.errors import DomainError, NotFound, RecordError
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
 from tidings.web.chart import timeline_chart
 
@@ -261,6 +261,8 @@ def cancel(visit: Visit) -> Response:
     job_id = visit.path_int("job_id")
     try:
         visit.services.jobs.cancel(visit.account, job_id, visit.now)
+    except NotFound:
+        raise  # not this account's (or gone): the page's 404
     except RecordError:
         # The page was shown while it ran and it has ended since: say so on its page (a 400
         # would leave the button doing nothing under htmx).
