@@ -40,6 +40,7 @@ from tidings.domain.balance import BalanceService
 from tidings.domain.callback_urls import CallbackPolicy
 from tidings.domain.clock import Clock, SystemClock
 from tidings.domain.door_binds import DoorBindService
+from tidings.domain.door_inbound import DoorInboundService
 from tidings.domain.door_receipts import DoorReceiptService
 from tidings.domain.guards import AbuseGuard, GuardLimits
 from tidings.domain.inbound import InboundService
@@ -65,6 +66,7 @@ from tidings.store import migrate_apart
 from tidings.store.contacts import ContactStore
 from tidings.store.db import DatabaseUnavailable, open_database
 from tidings.store.door_binds import DoorBindQueries
+from tidings.store.door_inbound import DoorInboundQueries
 from tidings.store.door_receipts import DoorReceiptQueries
 from tidings.store.inbound_reads import InboundQueries
 from tidings.store.messages import MessageStore
@@ -167,6 +169,9 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
         door_binds=DoorBindService(DoorBindQueries(store.db)),
         door_receipts=DoorReceiptService(
             DoorReceiptQueries(store.db), settings.smpp_server.receipt_keep_min * 60
+        ),
+        door_inbound=DoorInboundService(
+            DoorInboundQueries(store.db), settings.smpp_server.receipt_keep_min * 60
         ),
         limits=RequestLimits(max_recipients=settings.max_recipients),
     )
