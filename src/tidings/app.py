@@ -286,9 +286,6 @@ def configure_logging(level: str = "info", *, unmasked: bool = False) -> None:
     masked unless `unmasked` (the `log_unmasked` setting)."""
     numeric = getattr(logging, level.upper(), logging.INFO)
     logging.basicConfig(level=numeric, stream=sys.stderr, format="%(message)s")
-    # httpx logs every request at INFO (each status callback, with its URL): the callback
-    # sender logs failures itself.
-    logging.getLogger("httpx").setLevel(max(numeric, logging.WARNING))
     privacy = [] if unmasked else [masking_processor]
     structlog.configure(
         processors=[
