@@ -38,6 +38,7 @@ from tidings.dispatch.callback_transport import (
 from tidings.domain.callback_urls import CallbackPolicy, check_callback_url
 from tidings.domain.clock import Clock, to_ts
 from tidings.errors import InvalidParameter
+from tidings.ops.metrics import count_callbacks
 from tidings.store import callback_queue
 from tidings.store.db import Database, Tx
 
@@ -146,9 +147,11 @@ class CallbackSender:
         free: list[int],
     ) -> list[Due]:
         with self._db.tx() as tx:
-            self._record(tx, outcomes)
+            tally = self._record(tx, outcomes)
             callback_queue.release(tx, free)
-            return self._claim(tx, total, held, discover)
+            claimed = self._claim(tx, total, held, discover)
+        count_callbacks(tally)  # committed: counted once
+        return claimed
 
     def _start(
         self,
@@ -294,7 +297,8 @@ class CallbackSender:
                 if read >= cap:
                     break
 
-    def _record(self, tx: Tx, outcomes: list[tuple[Due, str]]) -> None:
+    def _record(self, tx: Tx, outcomes: list[tuple[Due, str]]) -> dict[str, int]:
+        """Record the outcomes; their tally by result (the metric's labels)."""
         now = to_ts(self._clock.now())
         done: list[tuple[int, int, str, int]] = []
         retried: list[tuple[int, int, str, int]] = []
@@ -308,6 +312,8 @@ class CallbackSender:
                 delay = self._backoff[min(attempts - 1, len(self._backoff) - 1)]
                 retried.append((now + delay, attempts, error, due.id))
         callback_queue.record(tx, done, retried)
+        given_up = sum(1 for _at, _attempts, error, _id in done if error)
+        return {"delivered": len(done) - given_up, "given_up": given_up, "retry": len(retried)}
 
 
 async def _first(*events: asyncio.Event) -> None:
