@@ -11,8 +11,8 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Callable, Coroutine, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -347,6 +347,25 @@ async def start_doors(doors: Sequence[Door]) -> None:
             raise StartupError(f"{type(door).__name__} cannot listen: {reason}") from None
 
 
+@asynccontextmanager
+async def doors_open(
+    doors: Sequence[Door], listener: socket.socket | None = None
+) -> AsyncIterator[None]:
+    """The doors started for the block and stopped after it, whatever ends it. If they
+    cannot start, `listener` (the HTTP port already bound) is closed with the error."""
+    try:
+        await start_doors(doors)
+    except BaseException:
+        if listener is not None:
+            listener.close()
+        raise
+    try:
+        yield
+    finally:
+        for door in doors:
+            await door.stop()
+
+
 async def serve_doors(doors: Sequence[Door], on_listening: Callable[[str], None]) -> None:
     """Only the doors (`tidings smpp-server`), until SIGTERM or SIGINT."""
     import signal
@@ -355,14 +374,10 @@ async def serve_doors(doors: Sequence[Door], on_listening: Callable[[str], None]
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await start_doors(doors)
-    try:
+    async with doors_open(doors):
         for door in doors:
             on_listening(door.address)
         await stop.wait()
-    finally:
-        for door in doors:
-            await door.stop()
 
 
 async def serve_with_dispatcher(
@@ -383,30 +398,28 @@ async def serve_with_dispatcher(
     server = uvicorn.Server(server_config(http, settings or Settings(), host, port))
     if on_server is not None:
         on_server(server)
-    try:
-        await start_doors(doors)
-    except StartupError:
-        listener.close()
-        raise
-    if on_listening is not None:
-        on_listening(base_url(host, listener.getsockname()[1]))
     stop = asyncio.Event()
-    dispatching = asyncio.create_task(dispatcher.run(stop))
-
-    def dispatcher_ended(task: asyncio.Task[None]) -> None:
-        # A dispatcher that refused its worker id (or lost it) ends the server too: a
-        # `serve` that answers but never sends would hide it. Its error is raised below.
-        if not task.cancelled() and task.exception() is not None:
-            server.should_exit = True
-
-    dispatching.add_done_callback(dispatcher_ended)
+    dispatching: asyncio.Task[None] | None = None
     try:
-        await server.serve(sockets=[listener])
+        # The doors stop first (their submits in flight stored), then the dispatcher.
+        async with doors_open(doors, listener):
+            if on_listening is not None:
+                on_listening(base_url(host, listener.getsockname()[1]))
+            dispatching = asyncio.create_task(dispatcher.run(stop))
+
+            def dispatcher_ended(task: asyncio.Task[None]) -> None:
+                # A dispatcher that refused its worker id (or lost it) ends the server too:
+                # a `serve` that answers but never sends would hide it. Its error is
+                # raised below.
+                if not task.cancelled() and task.exception() is not None:
+                    server.should_exit = True
+
+            dispatching.add_done_callback(dispatcher_ended)
+            await server.serve(sockets=[listener])
     finally:
-        for door in doors:
-            await door.stop()
         stop.set()
-        await dispatching
+        if dispatching is not None:
+            await dispatching
         listener.close()
 
 
