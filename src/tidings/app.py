@@ -156,7 +156,9 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
         templates=TemplateService(store),
         reports=ReportService(reports),
         profile=ProfileService(
-            ProfileStore(store), CallbackPolicy.allowing(settings.dispatch.callbacks.allow_networks)
+            ProfileStore(store),
+            CallbackPolicy.allowing(settings.dispatch.callbacks.allow_networks),
+            credentials=credentials,
         ),
         sessions=SessionService(
             SessionStore(store.db), settings.web.session_max_age_s, credentials
