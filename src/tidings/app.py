@@ -18,10 +18,9 @@ from typing import Any, Protocol, TypeVar
 
 import structlog
 import uvicorn
-from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
-from tidings.api.app import build_app
+from tidings.api.app import ApiApp, build_app
 from tidings.api.guards.edge import edge_guards
 from tidings.api.openapi import openapi_routes
 from tidings.api.server import server_config
@@ -128,7 +127,7 @@ class Application:
     settings: Settings
     store: Store
     services: Services
-    http: Starlette
+    http: ApiApp
 
     def close(self) -> None:
         self.store.close()
@@ -383,7 +382,7 @@ async def serve_doors(doors: Sequence[Door], on_listening: Callable[[str], None]
 
 
 async def serve_with_dispatcher(
-    http: Starlette,
+    http: ApiApp,
     dispatcher: Dispatcher,
     host: str,
     port: int,

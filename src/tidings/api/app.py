@@ -10,8 +10,9 @@ failure is logged and answered as an error, never a 500.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from tidings.api import intake
 from tidings.api import params as request_params
@@ -134,7 +136,7 @@ def build_app(
     inline_first: bool,
     max_body_bytes: int = HttpSettings().max_body_bytes,
     extra_routes: Sequence[BaseRoute] = (),
-) -> Starlette:
+) -> ApiApp:
     """The /sys scripts and health check, then `extra_routes` (metrics, OpenAPI, the web
     cabinet mounted at `/` last, so it never shadows an API path). The store is called from
     `threads` threads; with `inline_first` (SQLite) a request runs on the event loop first."""
@@ -142,12 +144,14 @@ def build_app(
     sends = GroupCommit(services.sends.store, store_threads.run)
     edge = Edge(services, guards, store_threads, max_body_bytes, sends)
 
-    async def sys_script(request: Request) -> Response:
-        script = request.path_params["script"]
+    async def script_response(request: Request, script: str) -> Response:
         handler = SCRIPTS.get(script)
         if handler is None:
             return await _serve(request, UNKNOWN, not_provided(f"{script}.php"), edge)
         return await _serve(request, script, handler, edge)
+
+    async def sys_script(request: Request) -> Response:
+        return await script_response(request, request.path_params["script"])
 
     async def sys_other(request: Request) -> Response:
         # Anything else under /sys/ is not a script either: an error envelope, never a 404.
@@ -171,7 +175,39 @@ def build_app(
         Route("/healthz", healthz),
         *extra_routes,
     ]
-    return Starlette(routes=routes)
+    return ApiApp(Starlette(routes=routes), script_response)
+
+
+# What Route("/sys/{script}.php") matches: `{script}` is one path segment.
+_SYS_SCRIPT = re.compile(r"/sys/([^/]+)\.php")
+_SYS_METHODS = ("GET", "POST")
+
+
+class ApiApp:
+    """The app every request enters: /sys/<script>.php — send.php, jobs.php… — straight to
+    its script, everything else through Starlette's routing and middleware. Starlette's
+    layers (its two exception middlewares, the router trying each route, the request/response
+    wrapper) cost a send.php request about as much as its parameters' parsing, for nothing:
+    a script never raises to them (`_serve` answers every error itself)."""
+
+    def __init__(
+        self, app: Starlette, script: Callable[[Request, str], Awaitable[Response]]
+    ) -> None:
+        self.starlette = app
+        self._script = script
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in _SYS_METHODS
+            and not scope.get("root_path")
+        ):
+            match = _SYS_SCRIPT.fullmatch(scope["path"])
+            if match is not None:
+                response = await self._script(Request(scope, receive), match.group(1))
+                await response(scope, receive, send)
+                return
+        await self.starlette(scope, receive, send)
 
 
 async def _serve(

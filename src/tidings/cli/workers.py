@@ -12,9 +12,9 @@ import secrets
 import tempfile
 
 import structlog
-from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
+from tidings.api.app import ApiApp
 from tidings.api.server import server_config
 from tidings.config import Settings, load_settings
 from tidings.web.app import SHARED_SECRET_ENV
@@ -52,7 +52,7 @@ def run(settings: Settings, config_file: str | None) -> None:
         Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
-def worker_app() -> Starlette:
+def worker_app() -> ApiApp:
     """The application of one worker process (uvicorn calls this in each child)."""
     from tidings.app import build_application, configure_logging
 
