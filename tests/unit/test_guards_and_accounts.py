@@ -21,7 +21,7 @@ from tidings.domain.accounts import (
     verify_password,
 )
 from tidings.domain.clock import FakeClock
-from tidings.domain.guards import AbuseGuard, GuardLimits
+from tidings.domain.guards import AbuseGuard, GuardLimits, IpBlock
 from tidings.domain.money import format_money, to_minor
 from tidings.errors import AuthenticationFailed, InvalidParameter, IpBlocked, TooManyRequests
 
@@ -122,6 +122,13 @@ class MemoryGuardStore:
 
     def block_ip(self, ip: str, until: int, reason: str) -> None:
         self.blocks[ip] = until
+
+    def ip_blocks(self, now: int) -> list[IpBlock]:
+        return [IpBlock(ip, until, "") for ip, until in self.blocks.items() if until > now]
+
+    def lift_ip_block(self, ip: str) -> bool:
+        self.failures.pop(ip, None)
+        return self.blocks.pop(ip, None) is not None
 
 
 LIMITS = GuardLimits(

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tidings.cli.account_actions import register as register_account_actions
 from tidings.cli.common import account_by_login, fail, opened
 from tidings.cli.common import tidings_version as _version
 from tidings.cli.demo import ensure_demo_account
@@ -25,6 +26,7 @@ from tidings.cli.options import ConfigOption, DbOption
 from tidings.cli.templates import register as register_template_commands
 from tidings.config import Settings, SettingsError, load_settings
 from tidings.domain.accounts import parse_cidr
+from tidings.domain.audit import CLI
 from tidings.domain.money import format_money
 from tidings.domain.services import Services
 from tidings.errors import DomainError, NotFound, RecordError, StartupError
@@ -260,6 +262,7 @@ def accounts_create(
                 password,
                 balance,
                 _now(),
+                CLI,
                 test_mode=test_mode,
                 is_operator=operator,
                 timezone=timezone,
@@ -281,7 +284,7 @@ def accounts_password(
     with opened(db) as services:
         account = account_by_login(services, login)
         try:
-            services.sessions.reset_password(account, password)
+            services.operator.reset_password(account.id, password, _now(), CLI)
         except DomainError as exc:
             fail(exc.description)
     console.print(f"{login}: password set, its cabinet sessions ended")
@@ -422,28 +425,11 @@ def _move_money(login: str, amount: str, direction: str, memo: str, db: str | No
         account = account_by_login(services, login)
         try:
             balance = services.admin.move_money(
-                account.id, amount, direction, memo or f"{direction} from CLI", _now()
+                account.id, amount, direction, memo or f"{direction} from CLI", _now(), CLI
             )
         except DomainError as exc:
             fail(exc.description)
     console.print(f"{login}: balance {format_money(balance)} {account.currency}")
-
-
-@senders_app.command("approve")
-def senders_approve(
-    login: str,
-    sender: str,
-    revoke: Annotated[bool, typer.Option("--revoke", help="Withdraw the approval.")] = False,
-    db: DbOption = None,
-) -> None:
-    """Approve a sender name the account asked for (senders.php add=1)."""
-    with opened(db) as services:
-        account = account_by_login(services, login)
-        try:
-            services.senders.approve(account, sender, approved=not revoke)
-        except NotFound:
-            fail(f"{login} has no sender {sender!r}")
-    console.print(f"{sender.strip()} {'pending' if revoke else 'approved'} for {login}")
 
 
 @db_app.command("upgrade")
@@ -456,6 +442,7 @@ def db_upgrade(db: DbOption = None) -> None:
 
 
 register_operator_commands(app)
+register_account_actions(app, accounts_app, senders_app)
 register_door_commands(app)
 register_template_commands(app)
 register_inbound_commands(app)

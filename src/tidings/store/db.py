@@ -50,7 +50,11 @@ class Database(Protocol):
         """A transaction: commits on success, rolls back on error. `write=False` is for
         reads only: on PostgreSQL its statements run without BEGIN/COMMIT (each has its own
         snapshot, as under READ COMMITTED inside a transaction); on SQLite it is a deferred
-        transaction, one snapshot for all its statements."""
+        transaction, one snapshot for all its statements.
+
+        Inside a write transaction of the same thread, `tx()` joins it: the statements are
+        the outer transaction's and commit or roll back with it (how an audit entry is
+        written with the action it records, store/audit.py)."""
 
     def close(self) -> None: ...
 
@@ -123,6 +127,10 @@ class SqliteDatabase:
 
     @contextmanager
     def tx(self, *, write: bool = True) -> Iterator[SqliteTx]:
+        joined: SqliteTx | None = getattr(self._local, "tx", None)
+        if joined is not None:
+            yield joined
+            return
         if not write:
             with self._transaction("BEGIN") as tx:
                 yield tx
@@ -172,11 +180,18 @@ class SqliteDatabase:
     def _transaction(self, begin: str) -> Iterator[SqliteTx]:
         conn = self._connection()
         conn.execute(begin)
+        tx = SqliteTx(conn)
+        joinable = begin != "BEGIN"
+        if joinable:
+            self._local.tx = tx
         try:
-            yield SqliteTx(conn)
+            yield tx
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        finally:
+            if joinable:
+                self._local.tx = None
         conn.execute("COMMIT")
 
     def close(self) -> None:
@@ -253,15 +268,24 @@ class PostgresDatabase:
             open=True,
             kwargs={"connect_timeout": connect_timeout_s, "autocommit": True},
         )
+        self._local = threading.local()
 
     @contextmanager
     def tx(self, *, write: bool = True) -> Iterator[PostgresTx]:
+        joined: PostgresTx | None = getattr(self._local, "tx", None)
+        if joined is not None:
+            yield joined
+            return
         if not write:
             with self._pool.connection() as conn:
                 yield PostgresTx(conn)
             return
         with self._pool.connection() as conn, conn.transaction():
-            yield PostgresTx(conn)
+            tx = self._local.tx = PostgresTx(conn)
+            try:
+                yield tx
+            finally:
+                self._local.tx = None
 
     def close(self) -> None:
         self._pool.close()

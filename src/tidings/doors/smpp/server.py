@@ -50,7 +50,7 @@ from tidings.doors.smpp.submit import (
     unsuccessful,
 )
 from tidings.doors.smpp.times import BadTime
-from tidings.errors import DomainError
+from tidings.errors import AccountDisabled, DomainError
 from tidings.group_commit import GroupCommit
 from tidings.ops.metrics import record_smpp_binds
 
@@ -227,6 +227,8 @@ class SmppServer:
         services.abuse.check(ip)
         try:
             account = services.auth.authenticate_smpp(login, password)
+        except AccountDisabled:
+            raise  # the right credentials: not a failure to count against the IP
         except DomainError:
             if not services.auth.is_allowlisted(login, ip):
                 services.abuse.auth_failed(ip)
