@@ -53,9 +53,7 @@ def _customer_tab(browser: Any, live: Server) -> tuple[BrowserContext, Page]:
 
 
 def _api(live: Server, script: str, ip: str, **params: str) -> str:
-    response = live.client.get(
-        f"/sys/{script}.php", params=params, headers={"X-Forwarded-For": ip}
-    )
+    response = live.client.get(f"/sys/{script}.php", params=params, headers={"X-Forwarded-For": ip})
     assert response.status_code == 200
     return response.text
 

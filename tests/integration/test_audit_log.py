@@ -36,7 +36,9 @@ class Ctx:
 def ctx(server: Server, ip: str) -> Iterator[Ctx]:
     password = secrets.token_urlsafe(8)
     login = f"op{secrets.token_hex(4)}"
-    server.store.create_account(login, hash_password(password), server.clock.now(), is_operator=True)
+    server.store.create_account(
+        login, hash_password(password), server.clock.now(), is_operator=True
+    )
     web = WebUser(server, ip)
     assert web.sign_in(login, password).status_code == 303
     web.get("/admin")
