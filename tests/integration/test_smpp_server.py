@@ -117,6 +117,17 @@ def test_an_ip_off_the_allowlist_is_refused(doors: Doors) -> None:
     assert bind_refusal(doors.smpp_port, "transceiver", login, psw) == c.SMPP_ESME_RBINDFAIL
 
 
+def test_a_disabled_account_cannot_bind_and_its_refusals_block_no_ip(doors: Doors) -> None:
+    login, psw, _http = account(doors)
+    acc = doors.server.store.account_by_login(login)
+    assert acc is not None
+    doors.server.store.set_disabled(acc.id, True)
+    for _ in range(6):  # more than the failures that block an IP
+        assert bind_refusal(doors.smpp_port, "transceiver", login, psw) == c.SMPP_ESME_RBINDFAIL
+    other, other_psw, _http = account(doors)
+    assert bind_refusal(doors.smpp_port, "transceiver", other, other_psw) == c.SMPP_ESME_ROK
+
+
 def test_an_ip_blocked_after_failed_binds_is_refused_even_with_the_password(
     backend: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
