@@ -57,9 +57,9 @@ def test_disable_enable_operator_and_test_mode(db: str, store: Store) -> None:
     from tidings.config import load_settings
 
     assert "shop disabled" in cli(db, "accounts", "disable", "shop")
-    with opened_services(load_settings(None, database_url=db)) as services:
-        with pytest.raises(AccountDisabled):
-            services.auth.authenticate("shop", "password-1", "")
+    settings = load_settings(None, database_url=db)
+    with opened_services(settings) as services, pytest.raises(AccountDisabled):
+        services.auth.authenticate("shop", "password-1", "")
     assert "shop enabled" in cli(db, "accounts", "enable", "shop")
     assert "operator on" in cli(db, "accounts", "operator", "shop", "--on")
     assert "test mode off" in cli(db, "accounts", "test-mode", "shop", "--off")
