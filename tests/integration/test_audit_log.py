@@ -276,6 +276,8 @@ def test_a_refused_action_writes_no_entry_and_changes_nothing(ctx: Ctx) -> None:
     short = {"password": "short"}
     _post(ctx, f"/admin/accounts/{ctx.customer.id}/password", short, code=400)
     _post(ctx, "/admin/senders/approve", {"account_id": str(ctx.customer.id), "sender": "X"}, 400)
+    for switch in ("disabled", "operator", "test-mode"):
+        _post(ctx, f"/admin/accounts/{ctx.customer.id}/{switch}", {"on": "yes"}, code=400)
     # A tariff that does not exist: the account's change fails after its entry was begun.
     _post(ctx, f"/admin/accounts/{ctx.customer.id}/tariff", {"tariff": "999999999"}, code=404)
     assert newest(ctx.server, None).id == before

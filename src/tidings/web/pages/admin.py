@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from tidings.domain.admin import AdminService, UpstreamMonitor
 from tidings.domain.money import format_money
-from tidings.errors import DomainError, NotFound
+from tidings.errors import DomainError, InvalidParameter, NotFound
 from tidings.web.cabinet import Cabinet, Handler, NavItem, PageModule, Visit
 
 NAV = (NavItem("Admin", "/admin", operator_only=True),)
@@ -159,9 +159,8 @@ class Admin:
         return self._guarded(visit, change)
 
     def test_mode(self, visit: Visit) -> Response:
-        on = visit.field("on") == "1"
-
         def change(account_id: int) -> str:
+            on = _switch(visit)
             self._service.set_test_mode(account_id, on, visit.now, visit.actor)
             return f"Test mode {'on' if on else 'off'}"
 
@@ -177,9 +176,8 @@ class Admin:
         return self._guarded(visit, change)
 
     def disabled(self, visit: Visit) -> Response:
-        off = visit.field("on") == "1"
-
         def change(account_id: int) -> str:
+            off = _switch(visit)
             login = self._service.account(account_id).login
             visit.services.operator.set_disabled(account_id, off, visit.now, visit.actor)
             return f"{login} {'disabled' if off else 'enabled again'}"
@@ -187,9 +185,8 @@ class Admin:
         return self._guarded(visit, change)
 
     def operator_flag(self, visit: Visit) -> Response:
-        on = visit.field("on") == "1"
-
         def change(account_id: int) -> str:
+            on = _switch(visit)
             login = self._service.account(account_id).login
             visit.services.operator.set_operator(account_id, on, visit.now, visit.actor)
             return f"{login} {'is an operator now' if on else 'is no longer an operator'}"
@@ -295,6 +292,14 @@ class Admin:
     def upstream_rows(self, visit: Visit) -> Response:
         """The table body alone, polled every 2 s by the page."""
         return visit.render("admin/upstream_rows.html", **self._lines(visit))
+
+
+def _switch(visit: Visit) -> bool:
+    """A form's on/off switch: "1" or "0", nothing else."""
+    value = visit.field("on")
+    if value not in ("0", "1"):
+        raise InvalidParameter("on: 0 or 1")
+    return value == "1"
 
 
 PAGE = PageModule(NAV, routes)
