@@ -57,6 +57,8 @@ def test_disable_enable_operator_and_test_mode(db: str, store: Store) -> None:
     from tidings.config import load_settings
 
     assert "shop disabled" in cli(db, "accounts", "disable", "shop")
+    row = next(line for line in cli(db, "accounts", "list").splitlines() if "shop" in line)
+    assert "yes" in row  # the disabled column: neither test mode nor operator is on
     settings = load_settings(None, database_url=db)
     with opened_services(settings) as services, pytest.raises(AccountDisabled):
         services.auth.authenticate("shop", "password-1", "")

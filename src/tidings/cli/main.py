@@ -316,7 +316,7 @@ def accounts_smpp_password(
 def accounts_list(db: DbOption = None) -> None:
     """List accounts with their balances."""
     with opened(db) as services:
-        table = Table("login", "id", "balance", "time zone", "test mode", "operator")
+        table = Table("login", "id", "balance", "time zone", "test mode", "operator", "disabled")
         for line in services.admin.accounts():
             account = line.account
             table.add_row(
@@ -326,6 +326,7 @@ def accounts_list(db: DbOption = None) -> None:
                 account.timezone,
                 "yes" if account.test_mode else "",
                 "yes" if account.is_operator else "",
+                "[red]yes[/]" if account.disabled else "",
             )
         console.print(table)
 
