@@ -105,3 +105,14 @@ def test_blocks_listed_and_lifted_and_the_audit_log_printed(db: str, store: Stor
     assert "account_created" in printed
     assert "account_created" in cli(db, "audit", "--login", "shop")
     assert "ip_unblocked" not in cli(db, "audit", "--login", "shop")
+
+
+def test_a_generated_password_is_printed_once_and_signs_in(db: str) -> None:
+    from tidings.app import opened_services
+    from tidings.config import load_settings
+
+    printed = cli(db, "accounts", "password", "shop")
+    generated = printed.split(" to ", 1)[1].split(",", 1)[0]
+    assert len(generated) == 12
+    with opened_services(load_settings(None, database_url=db)) as services:
+        assert services.auth.authenticate("shop", generated, "").login == "shop"

@@ -276,18 +276,21 @@ def accounts_create(
 def accounts_password(
     login: str,
     password: Annotated[
-        str, typer.Option("--password", help="The new password (at least 8 characters).")
-    ],
+        str | None,
+        typer.Option("--password", help="The new password (8+ characters) [a generated one]"),
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Set an account's password; its cabinet sessions end."""
+    """Set an account's password (without --password: a generated one, printed once); its
+    cabinet sessions end."""
     with opened(db) as services:
         account = account_by_login(services, login)
         try:
-            services.operator.reset_password(account.id, password, _now(), CLI)
+            chosen = services.operator.reset_password(account.id, password or "", _now(), CLI)
         except DomainError as exc:
             fail(exc.description)
-    console.print(f"{login}: password set, its cabinet sessions ended")
+    shown = "" if password else f" to {escape(chosen)}"
+    console.print(f"{login}: password set{shown}, its cabinet sessions ended", highlight=False)
 
 
 @accounts_app.command("smpp-password")
