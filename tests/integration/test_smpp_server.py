@@ -339,6 +339,22 @@ def test_send_php_rules_refuse_a_submit(doors: Doors, esmes: list[Esme]) -> None
     assert sorted(got.values()) == sorted([c.SMPP_ESME_RSUBMITFAIL, c.SMPP_ESME_RINVDSTADR])
 
 
+def test_a_bound_account_disabled_meanwhile_gets_its_submits_refused(
+    doors: Doors, esmes: list[Esme], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tidings.domain.auth
+
+    monkeypatch.setattr(tidings.domain.auth, "PROFILE_TTL_S", 0.0)  # each submit reads afresh
+    login, psw, _http = account(doors)
+    esme = bound(doors, esmes, "transmitter", login, psw)
+    acc = doors.server.store.account_by_login(login)
+    assert acc is not None
+    doors.server.store.set_disabled(acc.id, True)
+    submit(esme, b"after the operator disabled it")
+    [(status, message_id)] = answers(esme, 1)
+    assert (status, message_id) == (c.SMPP_ESME_RSUBMITFAIL, "")
+
+
 def stored(doors: Doors, message_id: str) -> tuple[int, int, int, int, str]:
     """(format, due_at - created_at, valid_until - due_at, parts, text) of a stored message."""
     with doors.server.store.db.tx(write=False) as tx:

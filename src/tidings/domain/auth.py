@@ -96,10 +96,11 @@ class Authenticator:
             account_id = self._by_password(login, psw)
         else:
             raise AuthenticationFailed("authorise error")
-        return self._usable(account_id)
+        return self.usable(account_id)
 
-    def _usable(self, account_id: int) -> Account:
-        """The account of verified credentials, unless it is gone or disabled."""
+    def usable(self, account_id: int) -> Account:
+        """The account of verified credentials, unless it is gone or disabled (read afresh
+        within PROFILE_TTL_S: a bound SMPP client asks at each submit)."""
         profile = self._profile(account_id)
         if profile is None:
             raise AuthenticationFailed("authorise error")
@@ -122,7 +123,7 @@ class Authenticator:
         if account_id is None:
             account_id = self._by_smpp_password(login, password)
             self._cache.put(account_id, "smpp:" + login, password)
-        return self._usable(account_id)
+        return self.usable(account_id)
 
     def _by_smpp_password(self, login: str, password: str) -> int:
         self._before_slow_work()

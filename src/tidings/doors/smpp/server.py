@@ -313,6 +313,8 @@ class SmppServer:
         receipts: ReceiptRequest | None,
         limit: int,
     ) -> PreparedSend:
-        """send.php's rules, price and checks (a store thread: templates, stop list)."""
+        """send.php's rules, price and checks (a store thread: templates, stop list). The
+        account is read afresh (cached a few seconds): one disabled since its bind is refused."""
+        account = self._services.auth.usable(account.id)
         send = new_send(values, account, now, None, max_recipients=limit)
         return self._services.sends.prepare(account, send, now, receipts)
