@@ -27,7 +27,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _on_account(login: str, db: str | None, change: Callable[[Services, int], None]) -> None:
+def _on_account(login: str, db: str | None, change: Callable[[Services, int], object]) -> None:
     with opened(db) as services:
         account = account_by_login(services, login)
         try:

@@ -286,10 +286,10 @@ def accounts_password(
     with opened(db) as services:
         account = account_by_login(services, login)
         try:
-            chosen = services.operator.reset_password(account.id, password or "", _now(), CLI)
+            done = services.operator.reset_password(account.id, password or "", _now(), CLI)
         except DomainError as exc:
             fail(exc.description)
-    shown = "" if password else f" to {escape(chosen)}"
+    shown = f" to {escape(done.password)}" if done.generated else ""
     console.print(f"{login}: password set{shown}, its cabinet sessions ended", highlight=False)
 
 

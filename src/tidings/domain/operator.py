@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -26,6 +27,13 @@ from tidings.errors import InvalidParameter, NotFound
 SENDERS_SHOWN = 200
 # A generated password: 12 characters of the URL-safe alphabet (72 random bits).
 GENERATED_PASSWORD_BYTES = 9
+
+
+@dataclass(frozen=True)
+class NewPassword:
+    login: str
+    password: str
+    generated: bool
 
 
 class OperatorStore(Protocol):
@@ -107,9 +115,9 @@ class OperatorService:
 
     # ---- the account itself ---------------------------------------------------------------
 
-    def set_disabled(self, account_id: int, disabled: bool, now: datetime, actor: Actor) -> None:
+    def set_disabled(self, account_id: int, disabled: bool, now: datetime, actor: Actor) -> Account:
         """A disabled account can neither sign in nor call the API nor bind; its cabinet
-        sessions end at once."""
+        sessions end at once. Returns the account as it was."""
         account = self.account(account_id)
         if disabled and actor.account_id == account.id:
             raise InvalidParameter("account: an operator cannot disable its own account")
@@ -119,8 +127,10 @@ class OperatorService:
             if disabled:
                 self._sessions.end_all(account.id)
         self._forget(account.id)
+        return account
 
-    def set_operator(self, account_id: int, on: bool, now: datetime, actor: Actor) -> None:
+    def set_operator(self, account_id: int, on: bool, now: datetime, actor: Actor) -> Account:
+        """The flag that opens the admin pages. Returns the account as it was."""
         account = self.account(account_id)
         if not on and actor.account_id == account.id:
             raise InvalidParameter("operator: an operator cannot take its own flag away")
@@ -134,8 +144,9 @@ class OperatorService:
         ):
             self._store.set_operator(account.id, on)
         self._forget(account.id)
+        return account
 
-    def reset_password(self, account_id: int, raw: str, now: datetime, actor: Actor) -> str:
+    def reset_password(self, account_id: int, raw: str, now: datetime, actor: Actor) -> NewPassword:
         """Set the password given, or a generated one when none is (returned, to be shown
         once); every cabinet session of the account ends. The password is never logged."""
         account = self.account(account_id)
@@ -150,7 +161,7 @@ class OperatorService:
             details="generated" if not raw else "set by the operator",
         ):
             self._sessions.reset_password(account, password)
-        return password
+        return NewPassword(account.login, password, generated=not raw)
 
     # ---- IP blocks ------------------------------------------------------------------------
 

@@ -178,18 +178,16 @@ class Admin:
     def disabled(self, visit: Visit) -> Response:
         def change(account_id: int) -> str:
             off = _switch(visit)
-            login = self._service.account(account_id).login
-            visit.services.operator.set_disabled(account_id, off, visit.now, visit.actor)
-            return f"{login} {'disabled' if off else 'enabled again'}"
+            done = visit.services.operator.set_disabled(account_id, off, visit.now, visit.actor)
+            return f"{done.login} {'disabled' if off else 'enabled again'}"
 
         return self._guarded(visit, change)
 
     def operator_flag(self, visit: Visit) -> Response:
         def change(account_id: int) -> str:
             on = _switch(visit)
-            login = self._service.account(account_id).login
-            visit.services.operator.set_operator(account_id, on, visit.now, visit.actor)
-            return f"{login} {'is an operator now' if on else 'is no longer an operator'}"
+            done = visit.services.operator.set_operator(account_id, on, visit.now, visit.actor)
+            return f"{done.login} {'is an operator now' if on else 'is no longer an operator'}"
 
         return self._guarded(visit, change)
 
@@ -197,19 +195,17 @@ class Admin:
         """A generated password is shown on this answer only (never kept, never put in the
         flash cookie); one the operator typed is not shown again."""
         account_id = visit.path_int("account_id")
-        given = visit.field("password")
         try:
-            chosen = visit.services.operator.reset_password(
-                account_id, given, visit.now, visit.actor
+            done = visit.services.operator.reset_password(
+                account_id, visit.field("password"), visit.now, visit.actor
             )
         except NotFound:
             raise
         except DomainError as error:
             return self._accounts(visit, error.description)
-        login = self._service.account(account_id).login
-        if given:
-            return visit.redirect("/admin", f"{login}: password set, its sessions ended")
-        shown = visit.render("admin/password.html", login=login, password=chosen)
+        if not done.generated:
+            return visit.redirect("/admin", f"{done.login}: password set, its sessions ended")
+        shown = visit.render("admin/password.html", login=done.login, password=done.password)
         shown.headers["Cache-Control"] = "no-store"
         return shown
 
