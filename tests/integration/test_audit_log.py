@@ -193,7 +193,7 @@ def number_released(ctx: Ctx) -> tuple[str, int | None, str]:
     number = _number()
     _post(ctx, "/admin/inbound/numbers", {"login": ctx.customer.login, "number": number})
     _post(ctx, "/admin/inbound/numbers/release", {"number": number})
-    return "number_released", None, ""
+    return "number_released", ctx.customer.id, number
 
 
 ADMIN_CASES: list[Case] = [

@@ -18,7 +18,7 @@ from typing import Protocol
 from tidings.domain.accounts import Account, check_new_password
 from tidings.domain.audit import Actor, AuditAction, AuditLog
 from tidings.domain.guards import AbuseGuard, IpBlock
-from tidings.domain.inbound import InboundService
+from tidings.domain.inbound import InboundNumber, InboundService, assigned_number
 from tidings.domain.senders import SenderRequest, SenderService
 from tidings.domain.sessions import SessionService
 from tidings.errors import InvalidParameter, NotFound
@@ -191,7 +191,18 @@ class OperatorService:
         return number
 
     def release_number(self, raw: str, now: datetime, actor: Actor) -> str:
+        """Take a number back; the entry names the account that had it."""
         with self._audit.recorded(actor, AuditAction.NUMBER_RELEASED, now) as note:
+            owner = self._owner(raw)
             number = self._inbound.release(raw)
-            note.target = number
+            note.details = number
+            if owner is not None:
+                note.account_id, note.target = owner.account_id, owner.login
         return number
+
+    def _owner(self, raw: str) -> InboundNumber | None:
+        try:
+            number = assigned_number(raw)
+        except InvalidParameter:
+            return None  # release() says why
+        return next((n for n in self._inbound.numbers(None) if n.number == number), None)
