@@ -196,3 +196,14 @@ def test_lift_an_ip_block_and_set_the_operator_flag(
     page.screenshot(path=str(ARTIFACTS / f"operator-audit-{backend}.png"), full_page=True)
     page.goto("/admin/audit")
     expect(page.locator('tr[data-action="ip_unblocked"]').first).to_contain_text(ip)
+
+
+def test_the_operator_pages_fit_a_phone(page: Page, live: Server, backend: str) -> None:
+    live.account()  # a row in the accounts table at least
+    page.set_viewport_size({"width": 400, "height": 800})
+    for path in ("/admin", "/admin/senders", "/admin/blocks", "/admin/audit"):
+        page.goto(path)
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        if wide > 400:
+            page.screenshot(path=str(ARTIFACTS / f"operator-phone-{backend}.png"), full_page=True)
+        assert wide <= 400, f"{path} is {wide} px wide on a 400 px screen"
