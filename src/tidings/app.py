@@ -11,8 +11,8 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Callable, Coroutine, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -41,6 +41,7 @@ from tidings.domain.balance import BalanceService
 from tidings.domain.callback_urls import CallbackPolicy
 from tidings.domain.clock import Clock, SystemClock
 from tidings.domain.door_binds import DoorBindService
+from tidings.domain.door_inbound import DoorInboundService
 from tidings.domain.door_receipts import DoorReceiptService
 from tidings.domain.guards import AbuseGuard, GuardLimits
 from tidings.domain.inbound import InboundService
@@ -69,6 +70,7 @@ from tidings.store.audit import AuditQueries
 from tidings.store.contacts import ContactStore
 from tidings.store.db import DatabaseUnavailable, open_database
 from tidings.store.door_binds import DoorBindQueries
+from tidings.store.door_inbound import DoorInboundQueries
 from tidings.store.door_receipts import DoorReceiptQueries
 from tidings.store.inbound_reads import InboundQueries
 from tidings.store.messages import MessageStore
@@ -164,7 +166,9 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
         templates=TemplateService(store),
         reports=ReportService(reports),
         profile=ProfileService(
-            ProfileStore(store), CallbackPolicy.allowing(settings.dispatch.callbacks.allow_networks)
+            ProfileStore(store),
+            CallbackPolicy.allowing(settings.dispatch.callbacks.allow_networks),
+            credentials=credentials,
         ),
         sessions=sessions,
         admin=AdminService(store, audit),
@@ -186,6 +190,9 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
         door_binds=DoorBindService(DoorBindQueries(store.db)),
         door_receipts=DoorReceiptService(
             DoorReceiptQueries(store.db), settings.smpp_server.receipt_keep_min * 60
+        ),
+        door_inbound=DoorInboundService(
+            DoorInboundQueries(store.db), settings.smpp_server.receipt_keep_min * 60
         ),
         limits=RequestLimits(max_recipients=settings.max_recipients),
     )
@@ -300,9 +307,6 @@ def configure_logging(level: str = "info", *, unmasked: bool = False) -> None:
     masked unless `unmasked` (the `log_unmasked` setting)."""
     numeric = getattr(logging, level.upper(), logging.INFO)
     logging.basicConfig(level=numeric, stream=sys.stderr, format="%(message)s")
-    # httpx logs every request at INFO (each status callback, with its URL): the callback
-    # sender logs failures itself.
-    logging.getLogger("httpx").setLevel(max(numeric, logging.WARNING))
     privacy = [] if unmasked else [masking_processor]
     structlog.configure(
         processors=[
@@ -364,6 +368,25 @@ async def start_doors(doors: Sequence[Door]) -> None:
             raise StartupError(f"{type(door).__name__} cannot listen: {reason}") from None
 
 
+@asynccontextmanager
+async def doors_open(
+    doors: Sequence[Door], listener: socket.socket | None = None
+) -> AsyncIterator[None]:
+    """The doors started for the block and stopped after it, whatever ends it. If they
+    cannot start, `listener` (the HTTP port already bound) is closed with the error."""
+    try:
+        await start_doors(doors)
+    except BaseException:
+        if listener is not None:
+            listener.close()
+        raise
+    try:
+        yield
+    finally:
+        for door in doors:
+            await door.stop()
+
+
 async def serve_doors(doors: Sequence[Door], on_listening: Callable[[str], None]) -> None:
     """Only the doors (`tidings smpp-server`), until SIGTERM or SIGINT."""
     import signal
@@ -372,14 +395,10 @@ async def serve_doors(doors: Sequence[Door], on_listening: Callable[[str], None]
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await start_doors(doors)
-    try:
+    async with doors_open(doors):
         for door in doors:
             on_listening(door.address)
         await stop.wait()
-    finally:
-        for door in doors:
-            await door.stop()
 
 
 async def serve_with_dispatcher(
@@ -400,30 +419,28 @@ async def serve_with_dispatcher(
     server = uvicorn.Server(server_config(http, settings or Settings(), host, port))
     if on_server is not None:
         on_server(server)
-    try:
-        await start_doors(doors)
-    except StartupError:
-        listener.close()
-        raise
-    if on_listening is not None:
-        on_listening(base_url(host, listener.getsockname()[1]))
     stop = asyncio.Event()
-    dispatching = asyncio.create_task(dispatcher.run(stop))
-
-    def dispatcher_ended(task: asyncio.Task[None]) -> None:
-        # A dispatcher that refused its worker id (or lost it) ends the server too: a
-        # `serve` that answers but never sends would hide it. Its error is raised below.
-        if not task.cancelled() and task.exception() is not None:
-            server.should_exit = True
-
-    dispatching.add_done_callback(dispatcher_ended)
+    dispatching: asyncio.Task[None] | None = None
     try:
-        await server.serve(sockets=[listener])
+        # The doors stop first (their submits in flight stored), then the dispatcher.
+        async with doors_open(doors, listener):
+            if on_listening is not None:
+                on_listening(base_url(host, listener.getsockname()[1]))
+            dispatching = asyncio.create_task(dispatcher.run(stop))
+
+            def dispatcher_ended(task: asyncio.Task[None]) -> None:
+                # A dispatcher that refused its worker id (or lost it) ends the server too:
+                # a `serve` that answers but never sends would hide it. Its error is
+                # raised below.
+                if not task.cancelled() and task.exception() is not None:
+                    server.should_exit = True
+
+            dispatching.add_done_callback(dispatcher_ended)
+            await server.serve(sockets=[listener])
     finally:
-        for door in doors:
-            await door.stop()
         stop.set()
-        await dispatching
+        if dispatching is not None:
+            await dispatching
         listener.close()
 
 

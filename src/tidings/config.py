@@ -257,11 +257,13 @@ class SmppServerSettings(Section):
     long_message_timeout_s: float = Field(default=30.0, gt=0)
     # deliver_sm of one bind not yet acknowledged.
     deliver_window: int = Field(default=50, ge=1)
-    # A receipt not acknowledged within this is offered again (to any receiver of the account).
+    # A receipt or inbound message not acknowledged within this is offered again (to any
+    # receiver of the account).
     receipt_retry_s: int = Field(default=30, ge=1)
-    # How often the receipts due are looked for while receivers are bound.
+    # How often the receipts and inbound messages due are looked for while receivers are bound.
     receipt_poll_s: float = Field(default=0.5, gt=0)
-    # Receipts nobody came for are dropped this long after their message ended.
+    # Receipts nobody came for are dropped this long after their message ended, inbound
+    # messages this long after they came (they stay readable over HTTP).
     receipt_keep_min: int = Field(default=72 * 60, ge=1)
 
     @model_validator(mode="after")

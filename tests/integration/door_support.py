@@ -26,6 +26,7 @@ from tests.conftest import TRUST_LOOPBACK, Server, drop_database
 from tidings.app import build_application, build_dispatcher, build_doors, serve_with_dispatcher
 from tidings.config import Settings
 from tidings.domain.clock import FakeClock, SystemClock
+from tidings.domain.services import Services
 
 
 def free_port() -> int:
@@ -39,6 +40,8 @@ class Doors:
     server: Server
     smpp_port: int
     smtp_port: int
+    # The running app's own services (what the cabinet calls).
+    services: Services
 
     def status(self, login: str, psw: str, msg_id: str, phone: str) -> dict[str, Any]:
         body = self.server.call(
@@ -109,7 +112,7 @@ def doors_running(database_url: str, **overrides: Any) -> Iterator[Doors]:
     clock = FakeClock(datetime.now(UTC))  # only stamps the test accounts
     server = Server(url, settings, application.store, clock, client)
     try:
-        yield Doors(server, smpp_port, smtp_port)
+        yield Doors(server, smpp_port, smtp_port, application.services)
     finally:
         client.close()
         holder["server"].should_exit = True

@@ -309,10 +309,10 @@ class CountingDatabase:
         self.dialect = db.dialect
         self.writes = 0
 
-    def tx(self, *, write: bool = True) -> AbstractContextManager[Tx]:
+    def tx(self, *, write: bool = True, snapshot: bool = True) -> AbstractContextManager[Tx]:
         if write:
             self.writes += 1
-        return self._db.tx(write=write)
+        return self._db.tx(write=write, snapshot=snapshot)
 
     def close(self) -> None:
         self._db.close()

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
 import pytest
+from prometheus_client import REGISTRY
 
 from tests.integration.engine_support import (
     account,
@@ -81,10 +82,18 @@ def test_every_status_change_is_posted_signed_and_retried(store: Store) -> None:
         with receiver.lock:
             return len(receiver.received) >= 4  # handed over and delivered, for each
 
+    def counted(result: str) -> float:
+        return REGISTRY.get_sample_value("tidings_callbacks_total", {"result": result}) or 0.0
+
+    before = {r: counted(r) for r in ("delivered", "retry", "given_up")}
     asyncio.run(drive(dispatcher(store, clock, cfg), all_posted))
     receiver.server.shutdown()
     receiver.server.server_close()
     assert view(store, acc, job_id).status == 1
+    # /metrics counts each recorded outcome once: the two failures retried, none given up.
+    assert counted("delivered") - before["delivered"] == 4
+    assert counted("retry") - before["retry"] == 2
+    assert counted("given_up") == before["given_up"]
     changes = sorted((f["phone"], f["status"]) for f, _sig, _body in receiver.received)
     assert changes == [
         ("79161234567", "0"),

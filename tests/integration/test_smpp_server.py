@@ -109,6 +109,18 @@ def test_the_accounts_own_password_binds_when_it_fits_eight_characters(doors: Do
     assert bind_refusal(doors.smpp_port, "transmitter", login, "eight8ch") == 0
 
 
+def test_a_replaced_smpp_password_stops_binding_at_once(doors: Doors) -> None:
+    """The old one was verified (and remembered) a moment ago; replaced, it binds no more."""
+    login, old, _http = account(doors)
+    assert bind_refusal(doors.smpp_port, "transmitter", login, old) == 0
+    acc = doors.server.store.account_by_login(login)
+    assert acc is not None
+    new = doors.services.profile.set_smpp_password(acc, None)
+    assert new is not None and new != old
+    assert bind_refusal(doors.smpp_port, "transmitter", login, old) == c.SMPP_ESME_RINVPASWD
+    assert bind_refusal(doors.smpp_port, "transmitter", login, new) == 0
+
+
 def test_an_ip_off_the_allowlist_is_refused(doors: Doors) -> None:
     login, psw, _http = account(doors)
     acc = doors.server.store.account_by_login(login)

@@ -29,16 +29,7 @@ def smpp_server(
 ) -> None:
     """Run only the SMPP server clients bind to (receipts come from the dispatchers through
     the store). SIGTERM unbinds the clients and stops."""
-    from tidings.app import build_doors, configure_logging, opened_services, serve_doors
-
-    settings = load_settings(config, database_url=db)
-    chosen = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
-    door_settings = settings.smpp_server.model_copy(update=chosen)
-    settings = settings.model_copy(update={"smpp_server": door_settings})
-    configure_logging(settings.log_level, unmasked=settings.log_unmasked)
-    with opened_services(settings) as services:
-        doors = build_doors(settings, services, kinds=("smpp",))
-        asyncio.run(serve_doors(doors, _say_door_listening("SMPP", "smpp")))
+    _run_door("smpp", "SMPP", db, config, host, port)
 
 
 def smtp_server(
@@ -49,16 +40,25 @@ def smtp_server(
 ) -> None:
     """Run only the SMTP door: mail to send@<smtp_server.domain> is sent as send.php would.
     SIGTERM stops it."""
+    _run_door("smtp", "SMTP", db, config, host, port)
+
+
+def _run_door(
+    kind: str, name: str, db: str | None, config: str | None, host: str | None, port: int | None
+) -> None:
+    """One door (`kind`: its settings section is `<kind>_server`) with the command line's
+    address over the settings', until SIGTERM."""
     from tidings.app import build_doors, configure_logging, opened_services, serve_doors
 
     settings = load_settings(config, database_url=db)
+    section = f"{kind}_server"
     chosen = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
-    door_settings = settings.smtp_server.model_copy(update=chosen)
-    settings = settings.model_copy(update={"smtp_server": door_settings})
+    door_settings = getattr(settings, section).model_copy(update=chosen)
+    settings = settings.model_copy(update={section: door_settings})
     configure_logging(settings.log_level, unmasked=settings.log_unmasked)
     with opened_services(settings) as services:
-        doors = build_doors(settings, services, kinds=("smtp",))
-        asyncio.run(serve_doors(doors, _say_door_listening("SMTP", "smtp")))
+        doors = build_doors(settings, services, kinds=(kind,))
+        asyncio.run(serve_doors(doors, _say_door_listening(name, kind)))
 
 
 def _say_door_listening(name: str, scheme: str) -> Callable[[str], None]:

@@ -148,7 +148,7 @@ def serve_split(
     """The HTTP API and the doors here, the dispatcher in a child; the exit status `serve`
     ends with."""
     from tidings.api.server import server_config
-    from tidings.app import base_url, build_doors, listening_socket, run_event_loop, start_doors
+    from tidings.app import base_url, build_doors, doors_open, listening_socket, run_event_loop
 
     # The port first: a second `serve` in the same folder fails on it before it has started
     # a dispatcher.
@@ -158,18 +158,10 @@ def serve_split(
     doors = build_doors(settings, application.services)
 
     async def main() -> int:
-        try:
-            await start_doors(doors)
-        except BaseException:
-            listener.close()
-            raise
-        on_listening(base_url(settings.host, listener.getsockname()[1]))
-        child = start_dispatcher(settings.database_url, config)
-        try:
+        async with doors_open(doors, listener):
+            on_listening(base_url(settings.host, listener.getsockname()[1]))
+            child = start_dispatcher(settings.database_url, config)
             return await serve_beside(server, [listener], child)
-        finally:
-            for door in doors:
-                await door.stop()
 
     try:
         return run_event_loop(main())

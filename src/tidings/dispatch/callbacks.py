@@ -24,15 +24,21 @@ import time
 from collections import deque
 from collections.abc import Sequence
 
-import httpx
+import aiohttp
 import structlog
 
 from tidings.config import CallbackSettings
 from tidings.dispatch.callback_payloads import Due, due_from, payload, sign
-from tidings.dispatch.callback_transport import AsyncResolver, callback_client, system_resolve
+from tidings.dispatch.callback_transport import (
+    AsyncResolver,
+    callback_session,
+    failure_text,
+    system_resolve,
+)
 from tidings.domain.callback_urls import CallbackPolicy, check_callback_url
 from tidings.domain.clock import Clock, to_ts
 from tidings.errors import InvalidParameter
+from tidings.ops.metrics import count_callbacks
 from tidings.store import callback_queue
 from tidings.store.db import Database, Tx
 
@@ -80,7 +86,9 @@ class CallbackSender:
         limits = self._limits
         running: set[asyncio.Task[None]] = set()
         finished = asyncio.Event()
-        client = callback_client(self._policy, limits.deadline_s, limits.concurrency, self._resolve)
+        client = callback_session(
+            self._policy, limits.deadline_s, limits.concurrency, self._resolve
+        )
         last_tx = last_discover = -tick_s
         try:
             async with client:
@@ -139,12 +147,17 @@ class CallbackSender:
         free: list[int],
     ) -> list[Due]:
         with self._db.tx() as tx:
-            self._record(tx, outcomes)
+            tally = self._record(tx, outcomes)
             callback_queue.release(tx, free)
-            return self._claim(tx, total, held, discover)
+            claimed = self._claim(tx, total, held, discover)
+        count_callbacks(tally)  # committed: counted once
+        return claimed
 
     def _start(
-        self, client: httpx.AsyncClient, running: set[asyncio.Task[None]], finished: asyncio.Event
+        self,
+        client: aiohttp.ClientSession,
+        running: set[asyncio.Task[None]],
+        finished: asyncio.Event,
     ) -> None:
         """Deliveries from the claimed queues, while slots are free overall and per account."""
         cap = self._limits.per_account
@@ -238,11 +251,11 @@ class CallbackSender:
         callback_queue.lease(tx, [due.id for due in taken], now + self._lease)
         return taken
 
-    async def _deliver(self, client: httpx.AsyncClient, due: Due) -> None:
+    async def _deliver(self, client: aiohttp.ClientSession, due: Due) -> None:
         error = await self._post(client, due)
         self._results.append((due, error))  # recorded with the next claim (`_settle`)
 
-    async def _post(self, client: httpx.AsyncClient, due: Due) -> str:
+    async def _post(self, client: aiohttp.ClientSession, due: Due) -> str:
         """ "" when the endpoint answered 2xx, else what went wrong."""
         body = payload(due)
         headers = {
@@ -258,32 +271,34 @@ class CallbackSender:
         http_code = 0
         try:
             async with asyncio.timeout(self._limits.deadline_s):
-                async with client.stream("POST", due.url, content=body, headers=headers) as answer:
-                    http_code = answer.status_code
+                async with client.post(
+                    due.url, data=body, headers=headers, allow_redirects=False
+                ) as answer:
+                    http_code = answer.status
                     await self._read_some(answer)
         # Once the status line is in, the outcome is known: a body that is slow or breaks
         # off after it changes nothing.
         except TimeoutError:
             if not http_code:
                 return f"no answer within {self._limits.deadline_s:g} s"
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
             if not http_code:
-                text = str(exc)
-                return f"{type(exc).__name__}: {text}"[:250] if text else type(exc).__name__
+                return failure_text(exc)
         return "" if 200 <= http_code < 300 else f"HTTP {http_code}"
 
-    async def _read_some(self, answer: httpx.Response) -> None:
+    async def _read_some(self, answer: aiohttp.ClientResponse) -> None:
         """Read (and drop) at most max_answer_bytes of the body, undecoded: a compressed
         answer is never inflated."""
         cap = self._limits.max_answer_bytes
         read = 0
         if cap > 0:
-            async for chunk in answer.aiter_raw():
+            async for chunk in answer.content.iter_any():
                 read += len(chunk)
                 if read >= cap:
                     break
 
-    def _record(self, tx: Tx, outcomes: list[tuple[Due, str]]) -> None:
+    def _record(self, tx: Tx, outcomes: list[tuple[Due, str]]) -> dict[str, int]:
+        """Record the outcomes; their tally by result (the metric's labels)."""
         now = to_ts(self._clock.now())
         done: list[tuple[int, int, str, int]] = []
         retried: list[tuple[int, int, str, int]] = []
@@ -297,6 +312,8 @@ class CallbackSender:
                 delay = self._backoff[min(attempts - 1, len(self._backoff) - 1)]
                 retried.append((now + delay, attempts, error, due.id))
         callback_queue.record(tx, done, retried)
+        given_up = sum(1 for _at, _attempts, error, _id in done if error)
+        return {"delivered": len(done) - given_up, "given_up": given_up, "retry": len(retried)}
 
 
 async def _first(*events: asyncio.Event) -> None:

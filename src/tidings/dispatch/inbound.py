@@ -22,6 +22,7 @@ from tidings.config import InboundSettings
 from tidings.dispatch.acked_batches import AckedBatches
 from tidings.dispatch.db_calls import DbCalls
 from tidings.domain.clock import Clock, to_ts
+from tidings.domain.door_inbound import SMPP_DOOR
 from tidings.domain.inbound import (
     ROUTE_NAMES,
     decide_owner,
@@ -33,6 +34,7 @@ from tidings.domain.inbound import (
 from tidings.domain.routing import Routes
 from tidings.domain.sms import segment_count
 from tidings.ops.metrics import count_inbound
+from tidings.store import door_inbound
 from tidings.store import inbound as q
 from tidings.store.db import Database, Tx
 
@@ -162,7 +164,8 @@ class InboundRecorder:
     def _keep(
         self, tx: Tx, message: q.NewInbound, now: int, tally: Counter[tuple[str, str]]
     ) -> tuple[int, Counter[str]]:
-        """Route, store, apply STOP, queue the handler's callback: one message. `tally`
+        """Route, store, apply STOP, queue the handler's callback and the SMPP receivers'
+        copy: one message. `tally`
         counts it for the metrics by upstream and outcome (a stop keyword, else its route)."""
         since = now - int(self._settings.reply_window_h * 3600)
         owner = decide_owner(
@@ -187,6 +190,8 @@ class InboundRecorder:
                     self._confirm(tx, owner.account_id, account, message, now)
             if account.forwards:
                 q.enqueue_inbound_callback(tx, owner.account_id, inbound_id, now)
+            if account.smpp_receivers:
+                door_inbound.queue(tx, SMPP_DOOR, owner.account_id, inbound_id, now)
         kept = Counter({owner.route.name.lower(): 1})
         if stop:
             kept["stop"] += 1

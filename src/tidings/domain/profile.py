@@ -9,6 +9,7 @@ from typing import Protocol
 
 from tidings.domain.accounts import (
     Account,
+    CredentialCache,
     api_key_hash,
     check_smpp_password,
     generate_api_key,
@@ -63,8 +64,12 @@ class ProfileService:
         store: ProfileStore,
         callbacks: CallbackPolicy | None = None,
         resolve: Resolver | None = resolve_host,
+        credentials: CredentialCache | None = None,
     ) -> None:
         self._store = store
+        # Credentials verified recently (this process's): a replaced SMPP password is
+        # forgotten there at once. Other processes' caches forget it within their TTL.
+        self._credentials = credentials
         # Where callbacks may go (the operator's allowed ranges) and how names are resolved
         # to check that at save time.
         self._callbacks = callbacks or CallbackPolicy()
@@ -103,6 +108,8 @@ class ProfileService:
         if chosen:
             check_smpp_password(chosen)
         self._store.set_smpp_password_hash(account.id, hash_secret(chosen) if chosen else None)
+        if self._credentials is not None:
+            self._credentials.forget(account.id)
         return chosen or None
 
     def callback_url(self, account: Account) -> str:

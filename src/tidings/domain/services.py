@@ -13,6 +13,7 @@ from tidings.domain.auth import Authenticator
 from tidings.domain.balance import BalanceService
 from tidings.domain.clock import Clock
 from tidings.domain.door_binds import DoorBindService
+from tidings.domain.door_inbound import DoorInboundService
 from tidings.domain.door_receipts import DoorReceiptService
 from tidings.domain.guards import AbuseGuard
 from tidings.domain.inbound import InboundService
@@ -59,6 +60,7 @@ class Services:
     inbound: InboundService
     # Receipts owed to the SMPP server's clients, kept until they take them.
     door_receipts: DoorReceiptService
+    door_inbound: DoorInboundService
     door_binds: DoorBindService
     # What one request may ask for (jobs.php/send.php and the cabinet's create form alike).
     limits: RequestLimits = field(default_factory=RequestLimits)

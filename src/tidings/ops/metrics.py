@@ -4,7 +4,8 @@ Two kinds of series:
 
 * counted by the processes as they work: API requests and their latency (the HTTP edge),
   submits and the window in use per upstream (the dispatcher's lanes), incoming SMS by
-  upstream and outcome (the dispatcher's inbound recorder, once committed). With
+  upstream and outcome (the dispatcher's inbound recorder, once committed), status
+  callbacks by result (the callback sender, once recorded). With
   PROMETHEUS_MULTIPROC_DIR set (before the process starts), every process writes them to
   files in that directory and `/metrics` of any API process sums them over all processes of
   the machine (`tidings api` and `tidings dispatcher` as separate processes); without it they
@@ -75,12 +76,24 @@ INBOUND = Counter(
     ["upstream", "outcome"],
 )
 INBOUND_OUTCOMES = ("number", "reply", "stop", "unassigned", "duplicate")
+CALLBACKS = Counter(
+    "tidings_callbacks",
+    "Status callback deliveries by result: delivered (a 2xx answer), retry (failed, tried "
+    "again later), given_up (failed its last attempt).",
+    ["result"],
+)
 
 
 def count_inbound(tally: Mapping[tuple[str, str], int]) -> None:
     """Committed inbound messages, by (upstream, outcome)."""
     for (upstream, outcome), count in tally.items():
         INBOUND.labels(upstream, outcome).inc(count)
+
+
+def count_callbacks(tally: Mapping[str, int]) -> None:
+    """Committed callback outcomes, by result."""
+    for result, count in tally.items():
+        CALLBACKS.labels(result).inc(count)
 
 
 # The doors (doors/smpp, doors/smtp): counted by the process that serves them.

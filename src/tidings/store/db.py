@@ -46,11 +46,13 @@ class Tx(Protocol):
 class Database(Protocol):
     dialect: Dialect
 
-    def tx(self, *, write: bool = True) -> AbstractContextManager[Tx]:
+    def tx(self, *, write: bool = True, snapshot: bool = True) -> AbstractContextManager[Tx]:
         """A transaction: commits on success, rolls back on error. `write=False` is for
         reads only: on PostgreSQL its statements run without BEGIN/COMMIT (each has its own
         snapshot, as under READ COMMITTED inside a transaction); on SQLite it is a deferred
-        transaction, one snapshot for all its statements.
+        transaction, one snapshot for all its statements — unless `snapshot=False`, for
+        reads that need none shared between their statements (one statement, say): then
+        each runs bare, in a transaction of its own, as on PostgreSQL.
 
         Inside a write transaction of the same thread, `tx()` joins it: the statements are
         the outer transaction's and commit or roll back with it (how an audit entry is
@@ -126,10 +128,15 @@ class SqliteDatabase:
         return conn
 
     @contextmanager
-    def tx(self, *, write: bool = True) -> Iterator[SqliteTx]:
+    def tx(self, *, write: bool = True, snapshot: bool = True) -> Iterator[SqliteTx]:
         joined: SqliteTx | None = getattr(self._local, "tx", None)
         if joined is not None:
             yield joined
+            return
+        if not write and not snapshot:
+            # BEGIN and COMMIT are two statements more than a one-statement read needs
+            # (send.php makes two such reads: a third of its SQLite calls).
+            yield SqliteTx(self._connection())
             return
         if not write:
             with self._transaction("BEGIN") as tx:
@@ -271,7 +278,7 @@ class PostgresDatabase:
         self._local = threading.local()
 
     @contextmanager
-    def tx(self, *, write: bool = True) -> Iterator[PostgresTx]:
+    def tx(self, *, write: bool = True, snapshot: bool = True) -> Iterator[PostgresTx]:
         joined: PostgresTx | None = getattr(self._local, "tx", None)
         if joined is not None:
             yield joined

@@ -47,6 +47,8 @@ class AccountInbound:
     # The confirmation to send a number a stop keyword newly opted out (None: none).
     stop_reply: str | None = None
     test_mode: bool = False
+    # A receiver of the account has bound to the SMPP server: its messages are queued there.
+    smpp_receivers: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,13 +92,15 @@ def reply_target(tx: Tx, phone: str, sender: str, since: int) -> ReplyTarget | N
 
 def account_inbound(tx: Tx, account_id: int) -> AccountInbound:
     row = tx.one(
-        "SELECT stop_keywords, forward_inbound, callback_url, stop_reply, test_mode "
-        "FROM accounts WHERE id = ?",
+        "SELECT stop_keywords, forward_inbound, callback_url, stop_reply, test_mode, "
+        "smpp_receiver_at FROM accounts WHERE id = ?",
         (account_id,),
     )
     if row is None:
         return AccountInbound(None, False)
-    return AccountInbound(row[0], bool(row[1]) and bool(row[2]), row[3] or None, bool(row[4]))
+    return AccountInbound(
+        row[0], bool(row[1]) and bool(row[2]), row[3] or None, bool(row[4]), row[5] is not None
+    )
 
 
 def insert_inbound(tx: Tx, message: NewInbound, owner: Ownership, stop: bool, now: int) -> int:

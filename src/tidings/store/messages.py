@@ -104,7 +104,8 @@ class MessageStore:
 
     def stop_listed(self, account_id: int, addresses: Sequence[str]) -> set[str]:
         found: set[str] = set()
-        with self._db.tx(write=False) as tx:
+        # The chunks need no common snapshot: a number is on the list or not, each by itself.
+        with self._db.tx(write=False, snapshot=False) as tx:
             for start in range(0, len(addresses), 500):
                 chunk = addresses[start : start + 500]
                 rows = tx.all(

@@ -71,6 +71,9 @@ accounts = Table(
     Column("password_sha1_hash", String(255), nullable=False),
     # The SMPP password (argon2), at most 8 characters: SMPP binds take it or the password.
     Column("smpp_password_hash", String(255), nullable=True),
+    # When a receiver of the account last bound to the SMPP server: from then on its inbound
+    # messages are queued for its receivers too (door_inbound).
+    Column("smpp_receiver_at", BigInteger, nullable=True),
     Column("timezone", String(64), nullable=False, server_default="Europe/Moscow"),
     Column("region", String(2), nullable=False, server_default="RU"),
     Column("currency", String(3), nullable=False, server_default="RUB"),
@@ -568,6 +571,21 @@ door_receipts = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Index("ix_door_receipts_due", "door", "account_id", "next_at"),
     Index("ix_door_receipts_done", "door", "done_at"),
+)
+
+# Inbound messages owed to a door's clients (domain/door_inbound.py): queued with the message
+# for an account that has had a receiver bound, leased to a door, deleted when acknowledged.
+door_inbound = Table(
+    "door_inbound",
+    metadata,
+    Column("inbound_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("door", String(16), primary_key=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    Column("next_at", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Index("ix_door_inbound_due", "door", "account_id", "next_at"),
+    Index("ix_door_inbound_received", "door", "received_at"),
 )
 
 # The SMPP server's bound clients (domain/door_binds.py): each server process replaces its own

@@ -38,7 +38,7 @@ class TemplateQueries:
         return None if row is None else _template(row)
 
     def signature_template(self, account_id: int) -> Template | None:
-        with self.db.tx(write=False) as tx:
+        with self.db.tx(write=False, snapshot=False) as tx:
             row = tx.one(
                 f"SELECT {_COLUMNS} FROM templates WHERE account_id = ? AND signature = ? "
                 "ORDER BY id LIMIT 1",

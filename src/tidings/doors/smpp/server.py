@@ -37,8 +37,8 @@ from tidings.domain.send_request import new_send
 from tidings.domain.sends import PreparedSend, Sent
 from tidings.domain.services import Services
 from tidings.doors.listen import listening
+from tidings.doors.smpp.deliveries import DOOR, DeliveryPump
 from tidings.doors.smpp.long import LongMessages, PartsMissing
-from tidings.doors.smpp.receipts import DOOR, ReceiptPump
 from tidings.doors.smpp.session import Session
 from tidings.doors.smpp.statuses import bind_status, submit_status
 from tidings.doors.smpp.submit import (
@@ -88,8 +88,9 @@ class SmppServer:
         self._long = LongMessages(settings.long_message_timeout_s)
         self._sessions: set[Session] = set()
         self._buckets: dict[int, TokenBucket] = {}
-        self.receipts = ReceiptPump(
+        self.deliveries = DeliveryPump(
             services.door_receipts,
+            services.door_inbound,
             services.clock,
             self.run,
             self.receivers,
@@ -124,7 +125,7 @@ class SmppServer:
             tls.load_cert_chain(s.tls_cert_file, s.tls_key_file)
             secure = listening(s.host, s.tls_port)
             self._tls_listener = await asyncio.start_server(self._connected, sock=secure, ssl=tls)
-        self._pump = asyncio.create_task(self.receipts.run())
+        self._pump = asyncio.create_task(self.deliveries.run())
         self._reporter = asyncio.create_task(self._report_binds())
         log.info("smpp server listening", address=self.address)
 
@@ -150,7 +151,7 @@ class SmppServer:
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
-        await self.receipts.flush()
+        await self.deliveries.flush()
         with contextlib.suppress(Exception):  # its rows go stale and unshown anyway
             await self.run(self._services.door_binds.stopped, self.server_id)
         self._executor.shutdown(wait=True)
@@ -176,17 +177,21 @@ class SmppServer:
         self._sessions.add(session)
         await session.run()
 
-    def session_bound(self, session: Session) -> None:
+    async def session_bound(self, session: Session) -> None:
         session.number = next(self._bind_numbers)
         session.bound_at = to_ts(self._services.clock.now())
         log.info("smpp client bound", ip=session.peer, login=session.login, mode=session.mode)
         self._count_binds()
-        if session.mode is not None and session.mode.receives:
-            self.receipts.wake()
+        if session.mode is not None and session.mode.receives and session.account is not None:
+            # From now on the account's inbound messages are queued for its receivers too.
+            await self.run(
+                self._services.door_inbound.receiver_bound, session.account.id, session.bound_at
+            )
+            self.deliveries.wake()
 
     def session_ended(self, session: Session) -> None:
         self._sessions.discard(session)
-        self.receipts.forget(session)
+        self.deliveries.forget(session)
         if session.mode is not None:
             log.info("smpp client gone", ip=session.peer, login=session.login)
             self._count_binds()

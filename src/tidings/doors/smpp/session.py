@@ -183,7 +183,7 @@ class Session:
 
     def _response(self, frame: pdu.Pdu) -> None:
         if frame.command_id == pdu.DELIVER_SM_RESP:
-            self._server.receipts.answered(self, frame.sequence, frame.status)
+            self._server.deliveries.answered(self, frame.sequence, frame.status)
         elif frame.command_id == pdu.UNBIND_RESP:
             self.closed = True
         # enquire_link_resp and generic_nack: being heard is all they tell.
@@ -211,7 +211,7 @@ class Session:
             log.info("smpp bind refused", ip=self.peer, login=bind.system_id, status=status)
             return
         self.account, self.mode = account, mode
-        self._server.session_bound(self)
+        await self._server.session_bound(self)
 
     def _submit(self, frame: pdu.Pdu) -> None:
         """submit_sm or submit_multi: refused at once, or stored in a task of its own."""
