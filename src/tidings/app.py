@@ -34,6 +34,7 @@ from tidings.dispatch.sender import Dispatcher
 from tidings.domain.accounts import CredentialCache
 from tidings.domain.address_book import ContactService
 from tidings.domain.admin import AdminService, ConfiguredUpstream, UpstreamMonitor
+from tidings.domain.audit import AuditLog
 from tidings.domain.auth import Authenticator
 from tidings.domain.balance import BalanceService
 from tidings.domain.callback_urls import CallbackPolicy
@@ -47,6 +48,7 @@ from tidings.domain.jobs import JobService
 from tidings.domain.message_rules import RequestLimits
 from tidings.domain.messages import MessageService
 from tidings.domain.money import to_minor
+from tidings.domain.operator import OperatorService
 from tidings.domain.pricing import Tariff
 from tidings.domain.profile import ProfileService
 from tidings.domain.reports import ReportService
@@ -54,6 +56,7 @@ from tidings.domain.senders import SenderService
 from tidings.domain.sends import SendService
 from tidings.domain.services import Services
 from tidings.domain.sessions import SessionService
+from tidings.domain.sign_in import SignInService
 from tidings.domain.stop_list import StopListService
 from tidings.domain.templates import TemplateService
 from tidings.doors.smpp.server import SmppServer
@@ -62,6 +65,7 @@ from tidings.errors import StartupError
 from tidings.log_privacy import masking_processor
 from tidings.ops.routes import ops_routes
 from tidings.store import migrate_apart
+from tidings.store.audit import AuditQueries
 from tidings.store.contacts import ContactStore
 from tidings.store.db import DatabaseUnavailable, open_database
 from tidings.store.door_binds import DoorBindQueries
@@ -141,17 +145,23 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
     contacts = ContactStore(store.db)
     reports = ReportStore(store.db)
     credentials = CredentialCache(g.credential_cache_ttl_s)
+    auth = Authenticator(store, credentials, refuse_to_wait)
+    abuse = AbuseGuard(store, guard_limits(g), clock)
+    senders = SenderService(contacts)
+    sessions = SessionService(SessionStore(store.db), settings.web.session_max_age_s, credentials)
+    inbound = InboundService(InboundQueries(store.db), settings.inbound.stop_keywords)
+    audit = AuditLog(AuditQueries(store.db))
     return Services(
         clock=clock,
-        auth=Authenticator(store, credentials, refuse_to_wait),
-        abuse=AbuseGuard(store, guard_limits(g), clock),
+        auth=auth,
+        abuse=abuse,
         jobs=JobService(store),
         sends=SendService(messages, settings.dispatch.default_validity_min),
         messages=MessageService(messages),
         balances=BalanceService(store, reports),
         contacts=ContactService(contacts),
         stop_list=StopListService(contacts),
-        senders=SenderService(contacts),
+        senders=senders,
         templates=TemplateService(store),
         reports=ReportService(reports),
         profile=ProfileService(
@@ -159,14 +169,23 @@ def build_services(settings: Settings, store: Store, clock: Clock | None = None)
             CallbackPolicy.allowing(settings.dispatch.callbacks.allow_networks),
             credentials=credentials,
         ),
-        sessions=SessionService(
-            SessionStore(store.db), settings.web.session_max_age_s, credentials
-        ),
-        admin=AdminService(store),
+        sessions=sessions,
+        admin=AdminService(store, audit),
         upstreams=UpstreamMonitor(
             store, configured_upstreams(settings), routes_for(settings), UnroutedStore(store.db)
         ),
-        inbound=InboundService(InboundQueries(store.db), settings.inbound.stop_keywords),
+        operator=OperatorService(
+            store,
+            audit,
+            senders=senders,
+            sessions=sessions,
+            abuse=abuse,
+            inbound=inbound,
+            forget=auth.forget,
+        ),
+        audit=audit,
+        sign_in=SignInService(auth, abuse, sessions, audit, store),
+        inbound=inbound,
         door_binds=DoorBindService(DoorBindQueries(store.db)),
         door_receipts=DoorReceiptService(
             DoorReceiptQueries(store.db), settings.smpp_server.receipt_keep_min * 60

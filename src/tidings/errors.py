@@ -31,6 +31,11 @@ class AuthenticationFailed(DomainError):
     """Bad login, password or API key (API error 2)."""
 
 
+class AccountDisabled(AuthenticationFailed):
+    """The credentials are right but an operator has disabled the account (API error 2,
+    `account is blocked`)."""
+
+
 class IpNotAllowed(DomainError):
     """The client IP is not in the account's allowlist (API error 2)."""
 

@@ -129,6 +129,17 @@ def test_an_ip_off_the_allowlist_is_refused(doors: Doors) -> None:
     assert bind_refusal(doors.smpp_port, "transceiver", login, psw) == c.SMPP_ESME_RBINDFAIL
 
 
+def test_a_disabled_account_cannot_bind_and_its_refusals_block_no_ip(doors: Doors) -> None:
+    login, psw, _http = account(doors)
+    acc = doors.server.store.account_by_login(login)
+    assert acc is not None
+    doors.server.store.set_disabled(acc.id, True)
+    for _ in range(6):  # more than the failures that block an IP
+        assert bind_refusal(doors.smpp_port, "transceiver", login, psw) == c.SMPP_ESME_RBINDFAIL
+    other, other_psw, _http = account(doors)
+    assert bind_refusal(doors.smpp_port, "transceiver", other, other_psw) == c.SMPP_ESME_ROK
+
+
 def test_an_ip_blocked_after_failed_binds_is_refused_even_with_the_password(
     backend: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -338,6 +349,22 @@ def test_send_php_rules_refuse_a_submit(doors: Doors, esmes: list[Esme]) -> None
     submit(esme, b"no number", destination_addr="12")
     got = dict((n, s) for n, (s, _id) in enumerate(answers(esme, 2)))
     assert sorted(got.values()) == sorted([c.SMPP_ESME_RSUBMITFAIL, c.SMPP_ESME_RINVDSTADR])
+
+
+def test_a_bound_account_disabled_meanwhile_gets_its_submits_refused(
+    doors: Doors, esmes: list[Esme], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tidings.domain.auth
+
+    monkeypatch.setattr(tidings.domain.auth, "PROFILE_TTL_S", 0.0)  # each submit reads afresh
+    login, psw, _http = account(doors)
+    esme = bound(doors, esmes, "transmitter", login, psw)
+    acc = doors.server.store.account_by_login(login)
+    assert acc is not None
+    doors.server.store.set_disabled(acc.id, True)
+    submit(esme, b"after the operator disabled it")
+    [(status, message_id)] = answers(esme, 1)
+    assert (status, message_id) == (c.SMPP_ESME_RSUBMITFAIL, "")
 
 
 def stored(doors: Doors, message_id: str) -> tuple[int, int, int, int, str]:

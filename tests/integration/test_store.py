@@ -245,3 +245,25 @@ def test_migrations_match_the_schema(
         command.check(migrate.alembic_config(url))
     finally:
         drop_database(url)
+
+
+def test_an_audited_change_and_its_entry_commit_or_roll_back_together(store: Store) -> None:
+    from tidings.domain.audit import CLI, AuditAction, AuditLog
+    from tidings.store.audit import AuditQueries
+
+    acc = store.create_account("audited", HASHES, NOW, test_mode=True)
+    log = AuditLog(AuditQueries(store.db))
+    with pytest.raises(RuntimeError), log.recorded(CLI, AuditAction.TEST_MODE, NOW) as note:
+        store.set_test_mode(acc.id, False)  # its own `tx()` joins the audited transaction
+        note.account_id = acc.id
+        raise RuntimeError("the action fails after its change")
+    assert store.account(acc.id).test_mode  # type: ignore[union-attr]
+    assert AuditQueries(store.db).audit_entries(acc.id, 0, 10) == []
+
+    with log.recorded(CLI, AuditAction.TEST_MODE, NOW, account_id=acc.id, details="off"):
+        store.set_test_mode(acc.id, False)
+        # Reads inside see the transaction's own writes.
+        assert not store.account(acc.id).test_mode  # type: ignore[union-attr]
+    [entry] = AuditQueries(store.db).audit_entries(acc.id, 0, 10)
+    assert (entry.action, entry.actor, entry.details) == ("test_mode", "cli", "off")
+    assert not store.account(acc.id).test_mode  # type: ignore[union-attr]

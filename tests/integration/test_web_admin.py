@@ -28,18 +28,28 @@ GET_PAGES = [
     "/admin/upstreams",
     "/admin/upstreams/rows",
     "/admin/inbound",
+    "/admin/senders",
+    "/admin/blocks",
+    "/admin/audit",
 ]
 POST_ROUTES = [
     "/admin/accounts",
     "/admin/accounts/1/money",
     "/admin/accounts/1/test-mode",
     "/admin/accounts/1/tariff",
+    "/admin/accounts/1/disabled",
+    "/admin/accounts/1/operator",
+    "/admin/accounts/1/password",
     "/admin/tariffs",
     "/admin/tariffs/1",
     "/admin/tariffs/1/countries",
     "/admin/tariffs/1/countries/delete",
     "/admin/inbound/numbers",
     "/admin/inbound/numbers/release",
+    "/admin/senders/approve",
+    "/admin/senders/reject",
+    "/admin/senders/withdraw",
+    "/admin/blocks/lift",
 ]
 
 
@@ -75,7 +85,8 @@ def test_the_section_does_not_exist_for_a_customer(server: Server, customer: Web
         data = {"amount": "1000", "direction": "credit", "on": "0", "login": "x" * 8}
         assert customer.post(url, data).status_code == 404, url
     assert server.store.balance(victim.id) == 10_000
-    assert server.store.account(victim.id).test_mode  # type: ignore[union-attr]
+    after = server.store.account(victim.id)
+    assert after is not None and after.test_mode and not after.disabled and not after.is_operator
 
 
 @pytest.mark.parametrize("path", POST_ROUTES)

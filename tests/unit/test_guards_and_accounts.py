@@ -21,7 +21,7 @@ from tidings.domain.accounts import (
     verify_password,
 )
 from tidings.domain.clock import FakeClock
-from tidings.domain.guards import AbuseGuard, GuardLimits
+from tidings.domain.guards import AbuseGuard, GuardLimits, IpBlock
 from tidings.domain.money import format_money, to_minor
 from tidings.errors import AuthenticationFailed, InvalidParameter, IpBlocked, TooManyRequests
 
@@ -122,6 +122,13 @@ class MemoryGuardStore:
 
     def block_ip(self, ip: str, until: int, reason: str) -> None:
         self.blocks[ip] = until
+
+    def ip_blocks(self, now: int) -> list[IpBlock]:
+        return [IpBlock(ip, until, "") for ip, until in self.blocks.items() if until > now]
+
+    def lift_ip_block(self, ip: str) -> bool:
+        self.failures.pop(ip, None)
+        return self.blocks.pop(ip, None) is not None
 
 
 LIMITS = GuardLimits(
@@ -250,3 +257,19 @@ def test_money_round_trips_in_minor_units() -> None:
     assert format_money(-5) == "-0.05"
     with pytest.raises(InvalidParameter):
         to_minor("lots")
+
+
+def test_a_lifted_block_ends_at_once_and_its_failures_are_forgotten() -> None:
+    clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
+    store = MemoryGuardStore()
+    guard = AbuseGuard(store, LIMITS, clock)
+    for _ in range(LIMITS.auth_failures_max):
+        guard.auth_failed("198.51.100.9")
+    with pytest.raises(IpBlocked):
+        guard.check("198.51.100.9")  # cached now
+    assert [b.ip for b in guard.blocks()] == ["198.51.100.9"]
+    assert guard.lift("198.51.100.9")
+    guard.check("198.51.100.9")
+    assert guard.blocks() == [] and not guard.lift("198.51.100.9")
+    guard.auth_failed("198.51.100.9")  # one failure: far from a new block
+    guard.check("198.51.100.9")

@@ -51,7 +51,7 @@ from tidings.domain.accounts import Account
 from tidings.domain.send_request import echoed_id
 from tidings.domain.sends import PreparedSend, Sent
 from tidings.domain.services import Services
-from tidings.errors import DomainError, InvalidParameter, IpBlocked
+from tidings.errors import AccountDisabled, DomainError, InvalidParameter, IpBlocked
 from tidings.group_commit import GroupCommit
 from tidings.ops.metrics import record_request
 from tidings.waiting import on_loop_first
@@ -412,6 +412,8 @@ def _call(
     out.login = login
     try:
         account = _authenticate(services, credentials, early)
+    except AccountDisabled:
+        raise  # the right credentials: not a failure to count against the IP
     except DomainError:
         if not services.auth.is_allowlisted(login, client_ip):
             services.abuse.auth_failed(client_ip)

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from tidings.config import Settings
 from tidings.domain.admin import AdminService
+from tidings.domain.audit import CLI
 from tidings.errors import NotFound
 
 console = Console()
@@ -25,8 +26,8 @@ def ensure_demo_account(admin: AdminService, settings: Settings) -> None:
         remind_of_demo_account(admin)
         return
     password = secrets.token_urlsafe(9)
-    account = admin.create_account(DEMO_LOGIN, password, "0", _now(), test_mode=True)
-    admin.move_money(account.id, "1000", "credit", "demo balance", _now())
+    account = admin.create_account(DEMO_LOGIN, password, "0", _now(), CLI, test_mode=True)
+    admin.move_money(account.id, "1000", "credit", "demo balance", _now(), CLI)
     base = f"http://{settings.host}:{settings.port}"
     console.print(
         "\n[bold green]Demo account created (test mode: nothing leaves this machine)[/]\n"

@@ -1,6 +1,6 @@
 """`tidings inbound`: the operator's inbound numbers (assign one to an account, release it,
-list them) and the inbound messages no account owns, through the inbound service the admin
-page uses, so the same rules apply."""
+list them) and the inbound messages no account owns, through the services the admin page
+uses, so the same rules apply (and the same audit entries are written)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from rich.table import Table
 
 from tidings.cli.common import account_by_login, fail, opened
 from tidings.cli.options import DbOption
+from tidings.domain.audit import CLI
 from tidings.errors import DomainError
 
 inbound_app = typer.Typer(
@@ -30,9 +31,9 @@ def _utc(ts: int, pattern: str) -> str:
 def inbound_assign(login: str, number: str, db: DbOption = None) -> None:
     """Assign an inbound number to an account: every SMS to it is the account's."""
     with opened(db) as services:
-        account = account_by_login(services, login)
+        account_by_login(services, login)
         try:
-            kept = services.inbound.assign(number, account, datetime.now(UTC))
+            kept = services.operator.assign_number(number, login, datetime.now(UTC), CLI)
         except DomainError as exc:
             fail(exc.description)
     console.print(f"inbound number {kept} assigned to {login}")
@@ -43,7 +44,7 @@ def inbound_release(number: str, db: DbOption = None) -> None:
     """Take an inbound number back from its account."""
     with opened(db) as services:
         try:
-            released = services.inbound.release(number)
+            released = services.operator.release_number(number, datetime.now(UTC), CLI)
         except DomainError as exc:
             fail(exc.description)
     console.print(f"inbound number {released} released")

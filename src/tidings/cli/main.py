@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tidings.cli.account_actions import register as register_account_actions
 from tidings.cli.common import account_by_login, fail, opened
 from tidings.cli.common import tidings_version as _version
 from tidings.cli.demo import ensure_demo_account
@@ -25,6 +26,7 @@ from tidings.cli.options import ConfigOption, DbOption
 from tidings.cli.templates import register as register_template_commands
 from tidings.config import Settings, SettingsError, load_settings
 from tidings.domain.accounts import parse_cidr
+from tidings.domain.audit import CLI
 from tidings.domain.money import format_money
 from tidings.domain.services import Services
 from tidings.errors import DomainError, NotFound, RecordError, StartupError
@@ -260,6 +262,7 @@ def accounts_create(
                 password,
                 balance,
                 _now(),
+                CLI,
                 test_mode=test_mode,
                 is_operator=operator,
                 timezone=timezone,
@@ -273,18 +276,21 @@ def accounts_create(
 def accounts_password(
     login: str,
     password: Annotated[
-        str, typer.Option("--password", help="The new password (at least 8 characters).")
-    ],
+        str | None,
+        typer.Option("--password", help="The new password (8+ characters) [a generated one]"),
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Set an account's password; its cabinet sessions end."""
+    """Set an account's password (without --password: a generated one, printed once); its
+    cabinet sessions end."""
     with opened(db) as services:
         account = account_by_login(services, login)
         try:
-            services.sessions.reset_password(account, password)
+            done = services.operator.reset_password(account.id, password or "", _now(), CLI)
         except DomainError as exc:
             fail(exc.description)
-    console.print(f"{login}: password set, its cabinet sessions ended")
+    shown = f" to {escape(done.password)}" if done.generated else ""
+    console.print(f"{login}: password set{shown}, its cabinet sessions ended", highlight=False)
 
 
 @accounts_app.command("smpp-password")
@@ -313,7 +319,7 @@ def accounts_smpp_password(
 def accounts_list(db: DbOption = None) -> None:
     """List accounts with their balances."""
     with opened(db) as services:
-        table = Table("login", "id", "balance", "time zone", "test mode", "operator")
+        table = Table("login", "id", "balance", "time zone", "test mode", "operator", "disabled")
         for line in services.admin.accounts():
             account = line.account
             table.add_row(
@@ -323,6 +329,7 @@ def accounts_list(db: DbOption = None) -> None:
                 account.timezone,
                 "yes" if account.test_mode else "",
                 "yes" if account.is_operator else "",
+                "[red]yes[/]" if account.disabled else "",
             )
         console.print(table)
 
@@ -422,28 +429,11 @@ def _move_money(login: str, amount: str, direction: str, memo: str, db: str | No
         account = account_by_login(services, login)
         try:
             balance = services.admin.move_money(
-                account.id, amount, direction, memo or f"{direction} from CLI", _now()
+                account.id, amount, direction, memo or f"{direction} from CLI", _now(), CLI
             )
         except DomainError as exc:
             fail(exc.description)
     console.print(f"{login}: balance {format_money(balance)} {account.currency}")
-
-
-@senders_app.command("approve")
-def senders_approve(
-    login: str,
-    sender: str,
-    revoke: Annotated[bool, typer.Option("--revoke", help="Withdraw the approval.")] = False,
-    db: DbOption = None,
-) -> None:
-    """Approve a sender name the account asked for (senders.php add=1)."""
-    with opened(db) as services:
-        account = account_by_login(services, login)
-        try:
-            services.senders.approve(account, sender, approved=not revoke)
-        except NotFound:
-            fail(f"{login} has no sender {sender!r}")
-    console.print(f"{sender.strip()} {'pending' if revoke else 'approved'} for {login}")
 
 
 @db_app.command("upgrade")
@@ -456,6 +446,7 @@ def db_upgrade(db: DbOption = None) -> None:
 
 
 register_operator_commands(app)
+register_account_actions(app, accounts_app, senders_app)
 register_door_commands(app)
 register_template_commands(app)
 register_inbound_commands(app)

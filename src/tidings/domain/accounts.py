@@ -37,6 +37,8 @@ class Account:
     is_operator: bool
     tariff_id: int | None
     default_sender: str
+    # Disabled by an operator: it can neither sign in nor call the API nor bind.
+    disabled: bool = False
 
 
 @dataclass(frozen=True)

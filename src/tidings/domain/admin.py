@@ -21,7 +21,8 @@ from tidings.domain.accounts import (
     hash_password,
     validate_login,
 )
-from tidings.domain.money import to_minor
+from tidings.domain.audit import Actor, AuditAction, AuditLog
+from tidings.domain.money import format_money, to_minor
 from tidings.domain.operations import UpstreamState
 from tidings.domain.pricing import Tariff, TariffRecord, country_code, price, tariff_name
 from tidings.domain.routing import Routes
@@ -110,8 +111,11 @@ class AdminStore(Protocol):
 
 
 class AdminService:
-    def __init__(self, store: AdminStore) -> None:
+    """Every change here writes its audit entry in the change's own transaction."""
+
+    def __init__(self, store: AdminStore, audit: AuditLog) -> None:
         self._store = store
+        self._audit = audit
 
     # ---- accounts -------------------------------------------------------------------------
 
@@ -139,6 +143,7 @@ class AdminService:
         password: str,
         opening_balance: str,
         now: datetime,
+        actor: Actor,
         *,
         test_mode: bool,
         is_operator: bool = False,
@@ -149,44 +154,83 @@ class AdminService:
         check_new_password(password)
         balance = amount(opening_balance or "0", "balance", allow_zero=True)
         zone = time_zone(timezone)
-        account = self._store.create_account(
-            clean,
-            hash_password(password),
-            now,
-            timezone=zone,
-            test_mode=test_mode,
-            is_operator=is_operator,
+        hashes = hash_password(password)
+        details = (
+            f"balance {format_money(balance)}, time zone {zone}"
+            + (", test mode" if test_mode else "")
+            + (", operator" if is_operator else "")
         )
-        if balance:
-            self._store.add_ledger_entry(account.id, balance, "credit", "opening balance", now)
+        with self._audit.recorded(
+            actor, AuditAction.ACCOUNT_CREATED, now, target=clean, details=details
+        ) as note:
+            account = self._store.create_account(
+                clean, hashes, now, timezone=zone, test_mode=test_mode, is_operator=is_operator
+            )
+            note.account_id = account.id
+            if balance:
+                self._store.add_ledger_entry(account.id, balance, "credit", "opening balance", now)
         return account
 
     def move_money(
-        self, account_id: int, raw_amount: str, direction: str, memo: str, now: datetime
+        self,
+        account_id: int,
+        raw_amount: str,
+        direction: str,
+        memo: str,
+        now: datetime,
+        actor: Actor,
     ) -> int:
         """Credit (`direction` "credit") or debit ("debit") the account through the ledger;
         return the new balance."""
         if direction not in ("credit", "debit"):
             raise InvalidParameter("direction: credit or debit")
         minor = amount(raw_amount, "amount")
-        note = memo.strip()
-        if len(note) > MAX_MEMO:
+        text = memo.strip()
+        if len(text) > MAX_MEMO:
             raise InvalidParameter(f"memo: at most {MAX_MEMO} characters")
-        self.account(account_id)
+        account = self.account(account_id)
         signed = minor if direction == "credit" else -minor
-        return self._store.add_ledger_entry(
-            account_id, signed, direction, note or f"{direction} by an operator", now
-        )
+        memo_text = text or f"{direction} by an operator"
+        action = AuditAction.CREDIT if direction == "credit" else AuditAction.DEBIT
+        with self._audit.recorded(
+            actor, action, now, account_id=account_id, target=account.login
+        ) as note:
+            balance = self._store.add_ledger_entry(account_id, signed, direction, memo_text, now)
+            note.details = (
+                f"{format_money(minor)} {account.currency}, balance {format_money(balance)}"
+                f" ({memo_text})"
+            )
+        return balance
 
-    def set_test_mode(self, account_id: int, on: bool) -> None:
-        self._store.set_test_mode(account_id, on)
+    def set_test_mode(self, account_id: int, on: bool, now: datetime, actor: Actor) -> None:
+        account = self.account(account_id)
+        with self._audit.recorded(
+            actor,
+            AuditAction.TEST_MODE,
+            now,
+            account_id=account_id,
+            target=account.login,
+            details="on" if on else "off",
+        ):
+            self._store.set_test_mode(account_id, on)
 
-    def set_account_tariff(self, account_id: int, raw_tariff: str) -> None:
+    def set_account_tariff(
+        self, account_id: int, raw_tariff: str, now: datetime, actor: Actor
+    ) -> None:
         """`raw_tariff` "" puts the account back on the default tariff."""
         text = raw_tariff.strip()
         if text and not (text.isascii() and text.isdigit()):
             raise InvalidParameter("tariff: a tariff id")
-        self._store.set_account_tariff(account_id, int(text) if text else None)
+        account = self.account(account_id)
+        with self._audit.recorded(
+            actor,
+            AuditAction.ACCOUNT_TARIFF,
+            now,
+            account_id=account_id,
+            target=account.login,
+            details=f"tariff {text}" if text else "default tariff",
+        ):
+            self._store.set_account_tariff(account_id, int(text) if text else None)
 
     # ---- tariffs --------------------------------------------------------------------------
 
@@ -197,33 +241,64 @@ class AdminService:
     def tariffs(self) -> list[TariffRecord]:
         return self._store.tariffs()
 
-    def create_tariff(self, raw_name: str, raw_default: str, raw_email: str) -> int:
+    def create_tariff(
+        self, raw_name: str, raw_default: str, raw_email: str, now: datetime, actor: Actor
+    ) -> int:
         """A new tariff in the default tariff's currency, starting with its country prices."""
         base = self._store.default_tariff
-        return self._store.create_tariff(
-            tariff_name(raw_name),
-            Tariff(
-                currency=base.currency,
-                default_price_minor=price(raw_default, "default_price"),
-                email_price_minor=price(raw_email, "email_price"),
-                country_prices=dict(base.country_prices),
-            ),
-        )
+        name = tariff_name(raw_name)
+        sms, mail = price(raw_default, "default_price"), price(raw_email, "email_price")
+        details = f"SMS part {format_money(sms)}, e-mail {format_money(mail)}"
+        with self._audit.recorded(
+            actor, AuditAction.TARIFF_CREATED, now, target=name, details=details
+        ) as note:
+            tariff_id = self._store.create_tariff(
+                name,
+                Tariff(
+                    currency=base.currency,
+                    default_price_minor=sms,
+                    email_price_minor=mail,
+                    country_prices=dict(base.country_prices),
+                ),
+            )
+            note.target = f"tariff {tariff_id} {name}"
+        return tariff_id
 
-    def change_tariff(self, tariff_id: int, raw_default: str, raw_email: str) -> None:
-        self._store.change_tariff(
-            tariff_id,
-            default_price_minor=price(raw_default, "default_price"),
-            email_price_minor=price(raw_email, "email_price"),
-        )
+    def change_tariff(
+        self, tariff_id: int, raw_default: str, raw_email: str, now: datetime, actor: Actor
+    ) -> None:
+        sms, mail = price(raw_default, "default_price"), price(raw_email, "email_price")
+        details = f"SMS part {format_money(sms)}, e-mail {format_money(mail)}"
+        with self._audit.recorded(
+            actor, AuditAction.TARIFF_CHANGED, now, target=f"tariff {tariff_id}", details=details
+        ):
+            self._store.change_tariff(tariff_id, default_price_minor=sms, email_price_minor=mail)
 
-    def set_country_price(self, tariff_id: int, raw_country: str, raw_price: str) -> None:
-        self._store.set_country_price(
-            tariff_id, country_code(raw_country), price(raw_price, "price")
-        )
+    def set_country_price(
+        self, tariff_id: int, raw_country: str, raw_price: str, now: datetime, actor: Actor
+    ) -> None:
+        country, minor = country_code(raw_country), price(raw_price, "price")
+        with self._audit.recorded(
+            actor,
+            AuditAction.COUNTRY_PRICE,
+            now,
+            target=f"tariff {tariff_id}",
+            details=f"{country} {format_money(minor)}",
+        ):
+            self._store.set_country_price(tariff_id, country, minor)
 
-    def remove_country_price(self, tariff_id: int, raw_country: str) -> None:
-        self._store.set_country_price(tariff_id, country_code(raw_country), None)
+    def remove_country_price(
+        self, tariff_id: int, raw_country: str, now: datetime, actor: Actor
+    ) -> None:
+        country = country_code(raw_country)
+        with self._audit.recorded(
+            actor,
+            AuditAction.COUNTRY_PRICE_REMOVED,
+            now,
+            target=f"tariff {tariff_id}",
+            details=country,
+        ):
+            self._store.set_country_price(tariff_id, country, None)
 
 
 def amount(raw: str, param: str, *, allow_zero: bool = False) -> int:

@@ -19,7 +19,7 @@ from tidings.domain.accounts import (
     verify_password,
     verify_secret,
 )
-from tidings.errors import AuthenticationFailed, IpNotAllowed
+from tidings.errors import AccountDisabled, AuthenticationFailed, IpNotAllowed
 
 
 class AuthStore(Protocol):
@@ -34,6 +34,9 @@ class AuthStore(Protocol):
     def smpp_password_hash(self, account_id: int) -> str | None:
         """The account's SMPP password (argon2), None when it has set none."""
 
+
+# [choice] A disabled account's right credentials: error 2 with this description.
+DISABLED = "account is blocked"
 
 # An account's settings and allowlist are reused this long (seconds): a request does not pay
 # two more queries, and an operator's change still applies within moments.
@@ -93,10 +96,22 @@ class Authenticator:
             account_id = self._by_password(login, psw)
         else:
             raise AuthenticationFailed("authorise error")
+        return self.usable(account_id)
+
+    def usable(self, account_id: int) -> Account:
+        """The account of verified credentials, unless it is gone or disabled (read afresh
+        within PROFILE_TTL_S: a bound SMPP client asks at each submit)."""
         profile = self._profile(account_id)
         if profile is None:
             raise AuthenticationFailed("authorise error")
+        if profile[0].disabled:
+            raise AccountDisabled(DISABLED)
         return profile[0]
+
+    def forget(self, account_id: int) -> None:
+        """Read the account afresh at its next request (an operator changed it)."""
+        with self._lock:
+            self._profiles.pop(account_id, None)
 
     def authenticate_smpp(self, login: str, password: str) -> Account:
         """An SMPP bind: the account's SMPP password when it has one, or its password (an
@@ -108,10 +123,7 @@ class Authenticator:
         if account_id is None:
             account_id = self._by_smpp_password(login, password)
             self._cache.put(account_id, "smpp:" + login, password)
-        profile = self._profile(account_id)
-        if profile is None:
-            raise AuthenticationFailed("authorise error")
-        return profile[0]
+        return self.usable(account_id)
 
     def _by_smpp_password(self, login: str, password: str) -> int:
         self._before_slow_work()
@@ -127,8 +139,10 @@ class Authenticator:
         return found[0]
 
     def signed_in(self, account_id: int) -> Account | None:
-        """The account a cabinet session names, read afresh (None: it no longer exists)."""
-        return self._store.account(account_id)
+        """The account a cabinet session names, read afresh (None: it no longer exists or
+        is disabled)."""
+        account = self._store.account(account_id)
+        return None if account is None or account.disabled else account
 
     def check_ip(self, account: Account, client_ip: str) -> bool:
         """Raise if the account has an allowlist without this IP; True if the IP is on it."""

@@ -18,6 +18,13 @@ from tidings.errors import IpBlocked
 BLOCK_CACHE_S = 1.0
 
 
+@dataclass(frozen=True)
+class IpBlock:
+    ip: str
+    until: int  # Unix seconds
+    reason: str
+
+
 class GuardStore(Protocol):
     def ip_blocked_until(self, ip: str) -> int | None: ...
 
@@ -25,6 +32,12 @@ class GuardStore(Protocol):
         """Record one failure; return the failures of this IP since window_start."""
 
     def block_ip(self, ip: str, until: int, reason: str) -> None: ...
+
+    def ip_blocks(self, now: int) -> list[IpBlock]:
+        """The blocks still in force."""
+
+    def lift_ip_block(self, ip: str) -> bool:
+        """End the block and forget the IP's failures; False when it had none."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +118,18 @@ class AbuseGuard:
                 streak.clear()
         if blocked:
             self._block(ip, now + limits.error_block_s, "error streak")
+
+    def blocks(self) -> list[IpBlock]:
+        return self._store.ip_blocks(to_ts(self._clock.now()))
+
+    def lift(self, ip: str) -> bool:
+        """An operator ends the IP's block (this process forgets it at once, the others
+        within BLOCK_CACHE_S); its streak of errors starts afresh. False: it had none."""
+        lifted = self._store.lift_ip_block(ip)
+        with self._lock:
+            self._blocks.pop(ip, None)
+            self._streaks.pop(ip, None)
+        return lifted
 
     def request_succeeded(self, ip: str) -> None:
         with self._lock:

@@ -4,6 +4,7 @@ has any."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -11,6 +12,17 @@ from tidings.domain.accounts import Account
 from tidings.domain.contacts import SenderView
 from tidings.domain.message_rules import sender_name
 from tidings.errors import InvalidParameter, NotFound
+
+
+@dataclass(frozen=True)
+class SenderRequest:
+    """A name an account has asked for, as the operator sees it."""
+
+    id: int
+    account_id: int
+    login: str
+    name: str
+    created_at: int  # Unix seconds
 
 
 class SenderStore(Protocol):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from tidings.domain.address_book import ContactService
 from tidings.domain.admin import AdminService, UpstreamMonitor
+from tidings.domain.audit import AuditLog
 from tidings.domain.auth import Authenticator
 from tidings.domain.balance import BalanceService
 from tidings.domain.clock import Clock
@@ -19,11 +20,13 @@ from tidings.domain.inbound import InboundService
 from tidings.domain.jobs import JobService
 from tidings.domain.message_rules import RequestLimits
 from tidings.domain.messages import MessageService
+from tidings.domain.operator import OperatorService
 from tidings.domain.profile import ProfileService
 from tidings.domain.reports import ReportService
 from tidings.domain.senders import SenderService
 from tidings.domain.sends import SendService
 from tidings.domain.sessions import SessionService
+from tidings.domain.sign_in import SignInService
 from tidings.domain.stop_list import StopListService
 from tidings.domain.templates import TemplateService
 
@@ -48,6 +51,11 @@ class Services:
     # The operator's: accounts, money, tariffs, and the upstreams' live state.
     admin: AdminService
     upstreams: UpstreamMonitor
+    # The operator's actions on accounts (senders, disable, password, IP blocks, numbers)
+    # and the audit log every one of them, the sign-ins and the money moves write.
+    operator: OperatorService
+    audit: AuditLog
+    sign_in: SignInService
     # Incoming SMS: get_answers, the inbox, a list's replies, the operator's inbound numbers.
     inbound: InboundService
     # Receipts owed to the SMPP server's clients, kept until they take them.

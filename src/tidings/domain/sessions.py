@@ -33,6 +33,8 @@ class SessionStore(Protocol):
 
     def end_session(self, key: str) -> None: ...
 
+    def end_account_sessions(self, account_id: int) -> None: ...
+
     def password_hashes_of(self, account_id: int) -> PasswordHashes | None: ...
 
     def set_password(self, account_id: int, hashes: PasswordHashes, keep_key: str) -> None:
@@ -65,6 +67,10 @@ class SessionService:
         if token:
             self._store.end_session(session_key(token))
 
+    def end_all(self, account_id: int) -> None:
+        """Every cabinet session of the account ends (it was disabled)."""
+        self._store.end_account_sessions(account_id)
+
     def change_password(
         self, account: Account, current: str, new: str, repeated: str, token: str
     ) -> None:
@@ -81,7 +87,7 @@ class SessionService:
             self._credentials.forget(account.id)
 
     def reset_password(self, account: Account, new: str) -> None:
-        """The operator sets a new password (the command line): every session of the
+        """The operator sets a new password (domain/operator.py): every session of the
         account ends, the old password is forgotten here."""
         check_new_password(new)
         self._store.set_password(account.id, hash_password(new), keep_key="")

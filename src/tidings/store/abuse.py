@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tidings.domain.guards import IpBlock
 from tidings.store.db import Database
 
 
@@ -30,3 +31,19 @@ class AbuseQueries:
                 (ip, until, reason),
             )
             tx.execute("DELETE FROM auth_failures WHERE ip = ?", (ip,))
+
+    def ip_blocks(self, now: int) -> list[IpBlock]:
+        """The blocks still in force, the longest first."""
+        with self.db.tx(write=False) as tx:
+            rows = tx.all(
+                "SELECT ip, until, reason FROM ip_blocks WHERE until > ? ORDER BY until DESC, ip",
+                (now,),
+            )
+        return [IpBlock(r[0], int(r[1]), r[2]) for r in rows]
+
+    def lift_ip_block(self, ip: str) -> bool:
+        """End the IP's block and forget its failures; False when it had no block."""
+        with self.db.tx() as tx:
+            lifted = tx.execute("DELETE FROM ip_blocks WHERE ip = ?", (ip,))
+            tx.execute("DELETE FROM auth_failures WHERE ip = ?", (ip,))
+        return lifted > 0

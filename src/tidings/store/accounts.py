@@ -12,7 +12,7 @@ from tidings.store.db import Database, Row
 
 _ACCOUNT_COLUMNS = (
     "id, login, timezone, region, currency, credit_limit_minor, test_mode, is_operator, "
-    "tariff_id, default_sender"
+    "tariff_id, default_sender, disabled"
 )
 
 
@@ -94,7 +94,7 @@ class AccountQueries:
         """Every account with its balance (sum of its ledger)."""
         with self.db.tx(write=False) as tx:
             rows = tx.all(f"SELECT {_ACCOUNT_COLUMNS}, balance_minor FROM accounts ORDER BY login")
-        return [(_account(r[:10]), int(r[10])) for r in rows]
+        return [(_account(r[:11]), int(r[11])) for r in rows]
 
     def add_api_key(self, account_id: int, key_hash: str, prefix: str, now: datetime) -> None:
         with self.db.tx() as tx:
@@ -154,6 +154,22 @@ class AccountQueries:
         if changed == 0:
             raise NotFound("account not found")
 
+    def set_operator(self, account_id: int, on: bool) -> None:
+        with self.db.tx() as tx:
+            changed = tx.execute(
+                "UPDATE accounts SET is_operator = ? WHERE id = ?", (on, account_id)
+            )
+        if changed == 0:
+            raise NotFound("account not found")
+
+    def set_disabled(self, account_id: int, disabled: bool) -> None:
+        with self.db.tx() as tx:
+            changed = tx.execute(
+                "UPDATE accounts SET disabled = ? WHERE id = ?", (disabled, account_id)
+            )
+        if changed == 0:
+            raise NotFound("account not found")
+
 
 def _account(row: Row) -> Account:
     return Account(
@@ -167,4 +183,5 @@ def _account(row: Row) -> Account:
         is_operator=bool(row[7]),
         tariff_id=None if row[8] is None else int(row[8]),
         default_sender=row[9],
+        disabled=bool(row[10]),
     )

@@ -52,7 +52,11 @@ class Database(Protocol):
         snapshot, as under READ COMMITTED inside a transaction); on SQLite it is a deferred
         transaction, one snapshot for all its statements — unless `snapshot=False`, for
         reads that need none shared between their statements (one statement, say): then
-        each runs bare, in a transaction of its own, as on PostgreSQL."""
+        each runs bare, in a transaction of its own, as on PostgreSQL.
+
+        Inside a write transaction of the same thread, `tx()` joins it: the statements are
+        the outer transaction's and commit or roll back with it (how an audit entry is
+        written with the action it records, store/audit.py)."""
 
     def close(self) -> None: ...
 
@@ -125,6 +129,10 @@ class SqliteDatabase:
 
     @contextmanager
     def tx(self, *, write: bool = True, snapshot: bool = True) -> Iterator[SqliteTx]:
+        joined: SqliteTx | None = getattr(self._local, "tx", None)
+        if joined is not None:
+            yield joined
+            return
         if not write and not snapshot:
             # BEGIN and COMMIT are two statements more than a one-statement read needs
             # (send.php makes two such reads: a third of its SQLite calls).
@@ -179,11 +187,18 @@ class SqliteDatabase:
     def _transaction(self, begin: str) -> Iterator[SqliteTx]:
         conn = self._connection()
         conn.execute(begin)
+        tx = SqliteTx(conn)
+        joinable = begin != "BEGIN"
+        if joinable:
+            self._local.tx = tx
         try:
-            yield SqliteTx(conn)
+            yield tx
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        finally:
+            if joinable:
+                self._local.tx = None
         conn.execute("COMMIT")
 
     def close(self) -> None:
@@ -260,15 +275,24 @@ class PostgresDatabase:
             open=True,
             kwargs={"connect_timeout": connect_timeout_s, "autocommit": True},
         )
+        self._local = threading.local()
 
     @contextmanager
     def tx(self, *, write: bool = True, snapshot: bool = True) -> Iterator[PostgresTx]:
+        joined: PostgresTx | None = getattr(self._local, "tx", None)
+        if joined is not None:
+            yield joined
+            return
         if not write:
             with self._pool.connection() as conn:
                 yield PostgresTx(conn)
             return
         with self._pool.connection() as conn, conn.transaction():
-            yield PostgresTx(conn)
+            tx = self._local.tx = PostgresTx(conn)
+            try:
+                yield tx
+            finally:
+                self._local.tx = None
 
     def close(self) -> None:
         self._pool.close()

@@ -80,6 +80,8 @@ accounts = Table(
     Column("credit_limit_minor", BigInteger, nullable=False, server_default="0"),
     Column("test_mode", Boolean, nullable=False, server_default=text("false")),
     Column("is_operator", Boolean, nullable=False, server_default=text("false")),
+    # Disabled by an operator: no sign-in, no API, no SMPP bind (domain/operator.py).
+    Column("disabled", Boolean, nullable=False, server_default=text("false")),
     Column("tariff_id", BigInteger, ForeignKey("tariffs.id"), nullable=True),
     Column("default_sender", String(64), nullable=False, server_default=""),
     Column("created_at", BigInteger, nullable=False),
@@ -602,4 +604,24 @@ door_binds = Table(
     Column("window_size", Integer, nullable=False),
     Column("submits", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+)
+
+# Who did what, when, from where (domain/audit.py): cabinet sign-ins, money moved by hand and
+# every operator action, each written in the transaction of the action it records. No foreign
+# key: the trail outlives what it names. Never a secret or a message's text.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("at", BigInteger, nullable=False),
+    # The operator's or the account's login, or "cli".
+    Column("actor", String(64), nullable=False),
+    Column("ip", String(64), nullable=False, server_default=""),
+    Column("action", String(32), nullable=False),
+    # The account the action concerns, when it concerns one (the page's filter).
+    Column("account_id", BigInteger, nullable=True),
+    Column("target", String(255), nullable=False, server_default=""),
+    Column("details", String(500), nullable=False, server_default=""),
+    Index("ix_audit_log_account_id", "account_id", "id"),
+    sqlite_autoincrement=True,
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from tidings.domain.clock import to_ts
+from tidings.domain.senders import SenderRequest
 from tidings.store.db import Database
 
 
@@ -31,3 +32,14 @@ class SenderQueries:
                 " ON CONFLICT (account_id, name) DO UPDATE SET approved = excluded.approved",
                 (account_id, name, approved, to_ts(now)),
             )
+
+    def sender_requests(self, *, approved: bool, limit: int) -> list[SenderRequest]:
+        """Every account's names in one state (the operator's page), the oldest first."""
+        with self.db.tx(write=False) as tx:
+            rows = tx.all(
+                "SELECT s.id, s.account_id, a.login, s.name, s.created_at FROM senders s "
+                "JOIN accounts a ON a.id = s.account_id WHERE s.approved = ? "
+                "ORDER BY s.id LIMIT ?",
+                (approved, limit),
+            )
+        return [SenderRequest(int(r[0]), int(r[1]), r[2], r[3], int(r[4])) for r in rows]

@@ -35,6 +35,10 @@ class SessionStore:
         with self._db.tx() as tx:
             tx.execute("DELETE FROM web_sessions WHERE token_hash = ?", (key,))
 
+    def end_account_sessions(self, account_id: int) -> None:
+        with self._db.tx() as tx:
+            tx.execute("DELETE FROM web_sessions WHERE account_id = ?", (account_id,))
+
     def password_hashes_of(self, account_id: int) -> PasswordHashes | None:
         with self._db.tx(write=False) as tx:
             row = tx.one(

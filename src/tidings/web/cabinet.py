@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute
 
 from tidings.domain.accounts import Account
+from tidings.domain.audit import Actor
 from tidings.domain.services import Services
 from tidings.errors import DomainError, NotFound
 from tidings.web import session
@@ -152,6 +153,15 @@ class Visit:
         return self.request.query_params
 
     @property
+    def client_ip(self) -> str:
+        return client_ip(self.request)
+
+    @property
+    def actor(self) -> Actor:
+        """Who acts, for the audit log: this account from this IP."""
+        return Actor(self.account.login, self.client_ip, self.account.id)
+
+    @property
     def is_htmx(self) -> bool:
         return self.request.headers.get("hx-request") == "true"
 
@@ -192,6 +202,11 @@ def _guarded(handler: Handler, visit: Visit) -> Response:
         return visit.render(
             "error.html", status_code=400, title="Cannot do that", message=error.description
         )
+
+
+def client_ip(request: Request) -> str:
+    """The client's address (a trusted proxy's X-Forwarded-For applied by the server)."""
+    return request.client.host if request.client else "0.0.0.0"
 
 
 def _to_sign_in(request: Request) -> Response:

@@ -50,7 +50,7 @@ from tidings.doors.smpp.submit import (
     unsuccessful,
 )
 from tidings.doors.smpp.times import BadTime
-from tidings.errors import DomainError
+from tidings.errors import AccountDisabled, DomainError
 from tidings.group_commit import GroupCommit
 from tidings.ops.metrics import record_smpp_binds
 
@@ -232,6 +232,8 @@ class SmppServer:
         services.abuse.check(ip)
         try:
             account = services.auth.authenticate_smpp(login, password)
+        except AccountDisabled:
+            raise  # the right credentials: not a failure to count against the IP
         except DomainError:
             if not services.auth.is_allowlisted(login, ip):
                 services.abuse.auth_failed(ip)
@@ -316,6 +318,8 @@ class SmppServer:
         receipts: ReceiptRequest | None,
         limit: int,
     ) -> PreparedSend:
-        """send.php's rules, price and checks (a store thread: templates, stop list)."""
+        """send.php's rules, price and checks (a store thread: templates, stop list). The
+        account is read afresh (cached a few seconds): one disabled since its bind is refused."""
+        account = self._services.auth.usable(account.id)
         send = new_send(values, account, now, None, max_recipients=limit)
         return self._services.sends.prepare(account, send, now, receipts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tidings.channels.smpp import pdu
 from tidings.errors import (
+    AccountDisabled,
     AuthenticationFailed,
     DomainError,
     InsufficientFunds,
@@ -19,6 +20,8 @@ from tidings.errors import (
 # Most specific first. An unknown login and a wrong password are one answer: which logins
 # exist is not told (as on HTTP).
 BIND_STATUS: list[tuple[type[DomainError], int]] = [
+    # The right password of a disabled account: the bind fails, the password was not wrong.
+    (AccountDisabled, pdu.ESME_RBINDFAIL),
     (AuthenticationFailed, pdu.ESME_RINVPASWD),
     (IpNotAllowed, pdu.ESME_RBINDFAIL),
     (IpBlocked, pdu.ESME_RBINDFAIL),

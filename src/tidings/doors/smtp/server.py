@@ -26,7 +26,7 @@ from tidings.domain.send_request import client_id, new_send
 from tidings.domain.services import Services
 from tidings.doors.listen import listening
 from tidings.doors.smtp.body import MailRequest, mail_text, parse_request
-from tidings.errors import DomainError
+from tidings.errors import AccountDisabled, DomainError
 from tidings.ops.metrics import record_mail
 
 log = structlog.get_logger("tidings.smtp_server")
@@ -97,6 +97,8 @@ class SendHandler:
         services = self._services
         try:
             return services.auth.authenticate(request.login, request.psw, "")
+        except AccountDisabled:
+            raise  # the right credentials: not a failure to count against the IP
         except DomainError:
             if not services.auth.is_allowlisted(request.login, ip):
                 services.abuse.auth_failed(ip)

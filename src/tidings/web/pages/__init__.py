@@ -9,7 +9,10 @@ from tidings.web.cabinet import PageModule
 from tidings.web.pages import (
     account,
     admin,
+    admin_audit,
+    admin_blocks,
     admin_inbound,
+    admin_senders,
     admin_smpp,
     auth,
     blacklist,
@@ -28,6 +31,9 @@ PAGES: tuple[PageModule, ...] = (
     inbox.PAGE,
     account.PAGE,
     admin.PAGE,
+    admin_senders.PAGE,
+    admin_blocks.PAGE,
     admin_inbound.PAGE,
     admin_smpp.PAGE,
+    admin_audit.PAGE,
 )

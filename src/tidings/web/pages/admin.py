@@ -1,5 +1,7 @@
 """The operator's section: accounts (balance, credit/debit through the ledger, test mode,
-tariff), tariffs with their per-country prices, upstreams and their live state.
+tariff, disabled, operator flag, password reset), tariffs with their per-country prices,
+upstreams and their live state. Sender names, IP blocks and the audit log have their own
+modules (admin_senders, admin_blocks, admin_audit).
 
 Only accounts with `is_operator` see it; for every other account each of these URLs is a page
 that does not exist (404), so the section does not reveal itself.
@@ -15,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from tidings.domain.admin import AdminService, UpstreamMonitor
 from tidings.domain.money import format_money
-from tidings.errors import DomainError, NotFound
+from tidings.errors import DomainError, InvalidParameter, NotFound
 from tidings.web.cabinet import Cabinet, Handler, NavItem, PageModule, Visit
 
 NAV = (NavItem("Admin", "/admin", operator_only=True),)
@@ -24,7 +26,20 @@ NAV = (NavItem("Admin", "/admin", operator_only=True),)
 def routes(cabinet: Cabinet) -> list[BaseRoute]:
     admin = Admin(cabinet.services.admin, cabinet.services.upstreams)
     page, action = cabinet.page, cabinet.action
+    account_actions = [
+        Route(
+            f"/admin/accounts/{{account_id}}/{name}",
+            action(operator_only(handler)),
+            methods=["POST"],
+        )
+        for name, handler in (
+            ("disabled", admin.disabled),
+            ("operator", admin.operator_flag),
+            ("password", admin.reset_password),
+        )
+    ]
     return [
+        *account_actions,
         Route("/admin", page(operator_only(admin.accounts)), methods=["GET"]),
         Route("/admin/accounts", action(operator_only(admin.create_account)), methods=["POST"]),
         Route(
@@ -105,6 +120,7 @@ class Admin:
                 visit.field("password"),
                 visit.field("balance"),
                 visit.now,
+                visit.actor,
                 test_mode=bool(visit.field("test_mode")),
                 is_operator=bool(visit.field("is_operator")),
             )
@@ -131,27 +147,67 @@ class Admin:
         def change(account_id: int) -> str:
             login = self._service.account(account_id).login
             balance = self._service.move_money(
-                account_id, visit.field("amount"), direction, visit.field("memo"), visit.now
+                account_id,
+                visit.field("amount"),
+                direction,
+                visit.field("memo"),
+                visit.now,
+                visit.actor,
             )
             return f"{login}: {direction} booked, balance {format_money(balance)}"
 
         return self._guarded(visit, change)
 
     def test_mode(self, visit: Visit) -> Response:
-        on = visit.field("on") == "1"
-
         def change(account_id: int) -> str:
-            self._service.set_test_mode(account_id, on)
+            on = _switch(visit)
+            self._service.set_test_mode(account_id, on, visit.now, visit.actor)
             return f"Test mode {'on' if on else 'off'}"
 
         return self._guarded(visit, change)
 
     def account_tariff(self, visit: Visit) -> Response:
         def change(account_id: int) -> str:
-            self._service.set_account_tariff(account_id, visit.field("tariff"))
+            self._service.set_account_tariff(
+                account_id, visit.field("tariff"), visit.now, visit.actor
+            )
             return "Tariff changed"
 
         return self._guarded(visit, change)
+
+    def disabled(self, visit: Visit) -> Response:
+        def change(account_id: int) -> str:
+            off = _switch(visit)
+            done = visit.services.operator.set_disabled(account_id, off, visit.now, visit.actor)
+            return f"{done.login} {'disabled' if off else 'enabled again'}"
+
+        return self._guarded(visit, change)
+
+    def operator_flag(self, visit: Visit) -> Response:
+        def change(account_id: int) -> str:
+            on = _switch(visit)
+            done = visit.services.operator.set_operator(account_id, on, visit.now, visit.actor)
+            return f"{done.login} {'is an operator now' if on else 'is no longer an operator'}"
+
+        return self._guarded(visit, change)
+
+    def reset_password(self, visit: Visit) -> Response:
+        """A generated password is shown on this answer only (never kept, never put in the
+        flash cookie); one the operator typed is not shown again."""
+        account_id = visit.path_int("account_id")
+        try:
+            done = visit.services.operator.reset_password(
+                account_id, visit.field("password"), visit.now, visit.actor
+            )
+        except NotFound:
+            raise
+        except DomainError as error:
+            return self._accounts(visit, error.description)
+        if not done.generated:
+            return visit.redirect("/admin", f"{done.login}: password set, its sessions ended")
+        shown = visit.render("admin/password.html", login=done.login, password=done.password)
+        shown.headers["Cache-Control"] = "no-store"
+        return shown
 
     # ---- tariffs --------------------------------------------------------------------------
 
@@ -182,7 +238,11 @@ class Admin:
         values = {n: visit.field(n) for n in ("name", "default_price", "email_price")}
         try:
             self._service.create_tariff(
-                values["name"], values["default_price"], values["email_price"]
+                values["name"],
+                values["default_price"],
+                values["email_price"],
+                visit.now,
+                visit.actor,
             )
         except DomainError as error:
             return self._tariffs(visit, error.description, **values)
@@ -192,7 +252,7 @@ class Admin:
         return self._tariff_change(
             visit,
             lambda t: self._service.change_tariff(
-                t, visit.field("default_price"), visit.field("email_price")
+                t, visit.field("default_price"), visit.field("email_price"), visit.now, visit.actor
             ),
             "Tariff saved",
         )
@@ -201,7 +261,7 @@ class Admin:
         return self._tariff_change(
             visit,
             lambda t: self._service.set_country_price(
-                t, visit.field("country"), visit.field("price")
+                t, visit.field("country"), visit.field("price"), visit.now, visit.actor
             ),
             "Country price saved",
         )
@@ -209,7 +269,9 @@ class Admin:
     def remove_country(self, visit: Visit) -> Response:
         return self._tariff_change(
             visit,
-            lambda t: self._service.remove_country_price(t, visit.field("country")),
+            lambda t: self._service.remove_country_price(
+                t, visit.field("country"), visit.now, visit.actor
+            ),
             "Country price removed",
         )
 
@@ -226,6 +288,14 @@ class Admin:
     def upstream_rows(self, visit: Visit) -> Response:
         """The table body alone, polled every 2 s by the page."""
         return visit.render("admin/upstream_rows.html", **self._lines(visit))
+
+
+def _switch(visit: Visit) -> bool:
+    """A form's on/off switch: "1" or "0", nothing else."""
+    value = visit.field("on")
+    if value not in ("0", "1"):
+        raise InvalidParameter("on: 0 or 1")
+    return value == "1"
 
 
 PAGE = PageModule(NAV, routes)

@@ -1,6 +1,6 @@
 """The operator's inbound SMS: numbers assigned to accounts (assign, release) and the
 inbound messages no account owns. Part of the admin section (operators only; 404 for
-everyone else), through the inbound service the CLI (`tidings inbound`) uses."""
+everyone else), through the operator service the CLI (`tidings inbound`) uses."""
 
 from __future__ import annotations
 
@@ -42,8 +42,7 @@ def _page(visit: Visit) -> Response:
 def _assign(visit: Visit) -> Response:
     login, raw = visit.field("login").strip(), visit.field("number")
     try:
-        account = visit.services.admin.account_by_login(login)
-        number = visit.services.inbound.assign(raw, account, visit.now)
+        number = visit.services.operator.assign_number(raw, login, visit.now, visit.actor)
     except DomainError as error:
         return _render(visit, error.description, login=login, number=raw)
     return visit.redirect("/admin/inbound", f"Inbound number {number} assigned to {login}")
@@ -51,7 +50,9 @@ def _assign(visit: Visit) -> Response:
 
 def _release(visit: Visit) -> Response:
     try:
-        number = visit.services.inbound.release(visit.field("number"))
+        number = visit.services.operator.release_number(
+            visit.field("number"), visit.now, visit.actor
+        )
     except DomainError as error:
         return _render(visit, error.description)
     return visit.redirect("/admin/inbound", f"Inbound number {number} released")

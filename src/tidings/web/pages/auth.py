@@ -1,5 +1,6 @@
-"""Signing in and out. Failed sign-ins count against the client's IP exactly as failed API
-logins do (the same AbuseGuard), so a blocked IP can neither call the API nor sign in."""
+"""Signing in and out, through the sign-in service (domain/sign_in.py): failed sign-ins count
+against the client's IP exactly as failed API logins do (the same AbuseGuard), so a blocked
+IP can neither call the API nor sign in; every attempt is in the audit log."""
 
 from __future__ import annotations
 
@@ -8,15 +9,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tidings.domain.accounts import Account
-from tidings.errors import AuthenticationFailed, DomainError, IpBlocked, IpNotAllowed
+from tidings.errors import AccountDisabled, DomainError, IpBlocked, IpNotAllowed
 from tidings.web import session
-from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
+from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit, client_ip
 
 NAV: tuple[NavItem, ...] = ()
 WRONG = "Wrong login or password."
 BLOCKED = "Too many failed attempts from your address. Try again later."
 NOT_ALLOWED = "Signing in from your address is not allowed for this account."
+DISABLED = "This account is disabled. Ask the operator."
 
 
 def routes(cabinet: Cabinet) -> list[BaseRoute]:
@@ -28,16 +29,20 @@ def routes(cabinet: Cabinet) -> list[BaseRoute]:
     def sign_in(request: Request, form: FormData) -> Response:
         login = str(form.get("login") or "").strip()
         password = str(form.get("password") or "")
+        services = cabinet.services
         try:
-            account = _authenticate(cabinet, request, login, password)
+            done = services.sign_in.sign_in(
+                login, password, client_ip(request), services.clock.now()
+            )
         except IpBlocked:
             return _refused(cabinet, request, login, BLOCKED, 429)
         except IpNotAllowed:
             return _refused(cabinet, request, login, NOT_ALLOWED, 403)
+        except AccountDisabled:
+            return _refused(cabinet, request, login, DISABLED, 403)
         except DomainError:
             return _refused(cabinet, request, login, WRONG, 401)
-        token = cabinet.services.sessions.start(account.id, cabinet.services.clock.now())
-        session.sign_in(request, account.id, token)
+        session.sign_in(request, done.account.id, done.token)
         return RedirectResponse("/lists", status_code=303)
 
     def sign_out(visit: Visit) -> Response:
@@ -56,24 +61,6 @@ def routes(cabinet: Cabinet) -> list[BaseRoute]:
         Route("/signin", cabinet.public_action(sign_in), methods=["POST"]),
         Route("/signout", cabinet.action(sign_out), methods=["POST"]),
     ]
-
-
-def _authenticate(cabinet: Cabinet, request: Request, login: str, password: str) -> Account:
-    """The API's order (api/app.py `_call`): blocked IP, credentials (a failure counts
-    against the IP unless the IP is on the account's allowlist), then the allowlist."""
-    services = cabinet.services
-    ip = request.client.host if request.client else "0.0.0.0"
-    services.abuse.check(ip)
-    try:
-        if not login or not password:
-            raise AuthenticationFailed("authorise error")
-        account = services.auth.authenticate(login, password, "")
-    except DomainError:
-        if not services.auth.is_allowlisted(login, ip):
-            services.abuse.auth_failed(ip)
-        raise
-    services.auth.check_ip(account, ip)
-    return account
 
 
 def _refused(
