@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 import smpplib.client
 import smpplib.consts
 import smpplib.exceptions
@@ -119,6 +120,20 @@ def doors_running(database_url: str, **overrides: Any) -> Iterator[Doors]:
         thread.join(30)
         application.store.close()
         drop_database(database_url)
+
+
+# Receipts and inbound messages offered again soon, idle binds kept: the receiver tests' doors.
+RECEIVER_SETTINGS = {"receipt_retry_s": 2, "receipt_poll_s": 0.1, "idle_s": 30, "enquire_link_s": 5}
+
+
+@contextmanager
+def receiver_doors(backend: str, factory: pytest.TempPathFactory, tag: str) -> Iterator[Doors]:
+    """Doors on a new database of `backend`, with RECEIVER_SETTINGS."""
+    from tests.conftest import fresh_database_url
+
+    url = fresh_database_url(backend, factory.mktemp(f"{tag}-{backend}"))
+    with doors_running(url, smpp_server=RECEIVER_SETTINGS) as running:
+        yield running
 
 
 class Esme:

@@ -14,8 +14,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import fresh_database_url
-from tests.integration.door_support import Doors, Esme, doors_running
+from tests.integration.door_support import (
+    RECEIVER_SETTINGS,
+    Doors,
+    Esme,
+    receiver_doors,
+)
 from tests.integration.test_smpp_server import PHONE, Login, account, bound
 from tidings.channels.base import InboundPart
 from tidings.config import InboundSettings
@@ -25,22 +29,11 @@ from tidings.domain.clock import SystemClock
 from tidings.domain.inbound import InboundService
 from tidings.store.inbound_reads import InboundQueries
 
-SETTINGS = {"receipt_retry_s": 2, "receipt_poll_s": 0.1, "idle_s": 30, "enquire_link_s": 5}
-
 
 @pytest.fixture(scope="module")
 def doors(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Doors]:
-    url = fresh_database_url(backend, tmp_path_factory.mktemp(f"smpp-mo-{backend}"))
-    with doors_running(url, smpp_server=SETTINGS) as running:
+    with receiver_doors(backend, tmp_path_factory, "smpp-mo") as running:
         yield running
-
-
-@pytest.fixture
-def esmes() -> Iterator[list[Esme]]:
-    made: list[Esme] = []
-    yield made
-    for esme in made:
-        esme.close()
 
 
 def with_number(doors: Doors) -> tuple[Login, str]:
@@ -85,7 +78,7 @@ def test_a_receiver_gets_the_accounts_inbound_messages(doors: Doors, esmes: list
     assert (int(first.data_coding), int(second.data_coding)) == (0, 8)
     assert first.source_addr.decode() == PHONE and first.destination_addr.decode() == number
     # Acknowledged (smpplib answers deliver_sm): never offered again.
-    time.sleep(SETTINGS["receipt_retry_s"] * 2.5)
+    time.sleep(RECEIVER_SETTINGS["receipt_retry_s"] * 2.5)
     assert len(messages(receiver)) == 2
 
 
@@ -133,5 +126,5 @@ def test_a_receiver_that_never_acknowledges_is_offered_it_again_and_another_take
     good = bound(doors, esmes, "receiver", who.login, who.smpp)
     good.wait_for(lambda _got: len(messages(good)) >= 1, timeout=10)
     assert text_of(messages(good)[0]) == "are you there"
-    time.sleep(SETTINGS["receipt_retry_s"] * 2.5)
+    time.sleep(RECEIVER_SETTINGS["receipt_retry_s"] * 2.5)
     assert len(messages(good)) == 1

@@ -13,25 +13,20 @@ import pytest
 import smpplib.consts as c
 
 from tests.conftest import fresh_database_url
-from tests.integration.door_support import Doors, Esme, doors_running
+from tests.integration.door_support import (
+    RECEIVER_SETTINGS,
+    Doors,
+    Esme,
+    doors_running,
+    receiver_doors,
+)
 from tests.integration.test_smpp_server import PHONE, Login, account, answers, bound, submit
-
-SETTINGS = {"receipt_retry_s": 2, "receipt_poll_s": 0.1, "idle_s": 30, "enquire_link_s": 5}
 
 
 @pytest.fixture(scope="module")
 def doors(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Doors]:
-    url = fresh_database_url(backend, tmp_path_factory.mktemp(f"smpp-dlr-{backend}"))
-    with doors_running(url, smpp_server=SETTINGS) as running:
+    with receiver_doors(backend, tmp_path_factory, "smpp-dlr") as running:
         yield running
-
-
-@pytest.fixture
-def esmes() -> Iterator[list[Esme]]:
-    made: list[Esme] = []
-    yield made
-    for esme in made:
-        esme.close()
 
 
 def receipts(esme: Esme) -> list[Any]:
@@ -113,7 +108,7 @@ def test_a_client_that_never_acknowledges_is_retried_and_blocks_nobody(
     good = bound(doors, esmes, "receiver", silent.login, silent.smpp)
     good.wait_for(lambda _got: len(receipts(good)) >= 1, timeout=10)
     assert receipted_id(receipts(good)[0]) == silent_id
-    time.sleep(SETTINGS["receipt_retry_s"] * 2.5)
+    time.sleep(RECEIVER_SETTINGS["receipt_retry_s"] * 2.5)
     assert len(receipts(good)) == 1
 
 
@@ -139,7 +134,7 @@ def test_failures_come_back_as_undeliv_and_failures_only_skips_deliveries(
     2 (failures only) gets those receipts; a delivery is no receipt for it (the other test)."""
     url = fresh_database_url(backend, tmp_path_factory.mktemp("smpp-dlr-fail"))
     virtual = {"delay_ms": 20, "serves_live_accounts": True, "failures": {"20": 1.0}}
-    with doors_running(url, smpp_server=SETTINGS, virtual=virtual) as failing:
+    with doors_running(url, smpp_server=RECEIVER_SETTINGS, virtual=virtual) as failing:
         who = account(failing)
         both = bound(failing, esmes, "transceiver", who.login, who.smpp)
         [failed] = submitted(both, 1, registered=2)

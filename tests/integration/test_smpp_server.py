@@ -17,7 +17,13 @@ import smpplib.consts as c
 import smpplib.gsm
 
 from tests.conftest import fresh_database_url
-from tests.integration.door_support import Doors, Esme, bind_refusal, doors_running, free_port
+from tests.integration.door_support import (
+    Doors,
+    Esme,
+    bind_refusal,
+    doors_running,
+    free_port,
+)
 from tests.tls_support import self_signed
 from tidings.channels.smpp import pdu
 from tidings.domain.accounts import hash_password, hash_secret
@@ -54,14 +60,6 @@ def account(doors: Doors, *, balance: str = "100") -> Login:
     smpp_password = secrets.token_hex(4)
     doors.server.store.set_smpp_password_hash(acc.id, hash_secret(smpp_password))
     return Login(acc.login, smpp_password, psw)
-
-
-@pytest.fixture
-def esmes() -> Iterator[list[Esme]]:
-    made: list[Esme] = []
-    yield made
-    for esme in made:
-        esme.close()
 
 
 def bound(doors: Doors, esmes: list[Esme], mode: str, login: str, psw: str, **kw: bool) -> Esme:

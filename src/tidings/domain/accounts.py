@@ -12,11 +12,12 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from tidings.errors import InvalidParameter
+from tidings.errors import InvalidParameter, NotFound
 
 # OWASP's argon2id minimum (19 MiB, t=2): a few ms here; verified credentials are cached anyway.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -208,3 +209,25 @@ class CredentialCache:
         with self._lock:
             for key in [k for k, (owner, _) in self._entries.items() if owner == account_id]:
                 del self._entries[key]
+
+
+class AccountsByKey(Protocol):
+    """What finding one account needs from a store."""
+
+    def account(self, account_id: int) -> Account | None: ...
+
+    def account_by_login(self, login: str) -> Account | None: ...
+
+
+def require_account(store: AccountsByKey, account_id: int) -> Account:
+    found = store.account(account_id)
+    if found is None:
+        raise NotFound("account not found")
+    return found
+
+
+def require_account_by_login(store: AccountsByKey, login: str) -> Account:
+    found = store.account_by_login(login.strip())
+    if found is None:
+        raise NotFound(f"no account {login.strip()!r}")
+    return found

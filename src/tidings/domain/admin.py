@@ -19,6 +19,8 @@ from tidings.domain.accounts import (
     PasswordHashes,
     check_new_password,
     hash_password,
+    require_account,
+    require_account_by_login,
     validate_login,
 )
 from tidings.domain.audit import Actor, AuditAction, AuditLog
@@ -26,7 +28,7 @@ from tidings.domain.money import format_money, to_minor
 from tidings.domain.operations import UpstreamState
 from tidings.domain.pricing import Tariff, TariffRecord, country_code, price, tariff_name
 from tidings.domain.routing import Routes
-from tidings.errors import InvalidParameter, NotFound
+from tidings.errors import InvalidParameter
 
 MAX_MEMO = 200
 DEFAULT_TIMEZONE = "Europe/Moscow"
@@ -123,16 +125,10 @@ class AdminService:
         return [AccountLine(a, balance) for a, balance in self._store.list_accounts()]
 
     def account(self, account_id: int) -> Account:
-        found = self._store.account(account_id)
-        if found is None:
-            raise NotFound("account not found")
-        return found
+        return require_account(self._store, account_id)
 
     def account_by_login(self, login: str) -> Account:
-        found = self._store.account_by_login(login.strip())
-        if found is None:
-            raise NotFound(f"no account {login!r}")
-        return found
+        return require_account_by_login(self._store, login)
 
     def count_accounts(self) -> int:
         return self._store.count_accounts()

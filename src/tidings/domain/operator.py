@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from tidings.domain.accounts import Account, check_new_password
+from tidings.domain.accounts import (
+    Account,
+    check_new_password,
+    require_account,
+    require_account_by_login,
+)
 from tidings.domain.audit import Actor, AuditAction, AuditLog
 from tidings.domain.guards import AbuseGuard, IpBlock
 from tidings.domain.inbound import InboundNumber, InboundService, assigned_number
@@ -71,16 +76,10 @@ class OperatorService:
         self._forget = forget
 
     def account(self, account_id: int) -> Account:
-        found = self._store.account(account_id)
-        if found is None:
-            raise NotFound("account not found")
-        return found
+        return require_account(self._store, account_id)
 
     def account_by_login(self, login: str) -> Account:
-        found = self._store.account_by_login(login.strip())
-        if found is None:
-            raise NotFound(f"no account {login.strip()!r}")
-        return found
+        return require_account_by_login(self._store, login)
 
     # ---- sender names ---------------------------------------------------------------------
 
