@@ -17,6 +17,7 @@ from tidings.web.pages import (
     auth,
     blacklist,
     contacts,
+    dashboard,
     inbox,
     lists,
     templates,
@@ -24,6 +25,7 @@ from tidings.web.pages import (
 
 PAGES: tuple[PageModule, ...] = (
     auth.PAGE,
+    dashboard.PAGE,
     lists.PAGE,
     contacts.PAGE,
     blacklist.PAGE,

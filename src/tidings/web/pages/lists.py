@@ -15,34 +15,16 @@ from starlette.routing import BaseRoute, Route
 from tidings.domain.contact_export import BOM
 from tidings.domain.job_request import new_job
 from tidings.domain.jobs import JobView, NewJob
-from tidings.domain.lifecycle import JobStatus, MessageStatus
+from tidings.domain.lifecycle import JobStatus
 from tidings.domain.money import format_money
 from tidings.domain.reports import RecipientRow
 from tidings.domain.schedule import Repeat, format_local
 from tidings.errors import DomainError, NotFound, RecordError
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
 from tidings.web.chart import timeline_chart
+from tidings.web.statuses import JOB_STATUS, MESSAGE_STATUS
 
 NAV = (NavItem("Mailing lists", "/lists"),)
-JOB_STATUS: dict[int, str] = {
-    JobStatus.DISABLED: "disabled",
-    JobStatus.WAITING: "waiting",
-    JobStatus.SENDING: "sending",
-    JobStatus.FINISHED: "finished",
-}
-MESSAGE_STATUS: dict[int, str] = {
-    MessageStatus.STOPPED: "stopped",
-    MessageStatus.WAITING: "waiting",
-    MessageStatus.HANDED_OVER: "sent",
-    MessageStatus.DELIVERED: "delivered",
-    MessageStatus.READ: "read",
-    MessageStatus.EXPIRED: "expired",
-    MessageStatus.UNDELIVERABLE: "undeliverable",
-    MessageStatus.BAD_NUMBER: "wrong number",
-    MessageStatus.PROHIBITED: "prohibited",
-    MessageStatus.NO_MONEY: "insufficient funds",
-    MessageStatus.UNAVAILABLE: "unavailable number",
-}
 REPEATS = {
     Repeat.NONE: "once",
     Repeat.HOURLY: "every hour",
