@@ -88,3 +88,37 @@ def test_history_pages_by_keyset_and_exports_the_search(server: Server, user: We
     lines = csv_body.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("id,time,phone") and len(lines) == 2
     assert "79161234561" in lines[1] and "Текст 1" in lines[1]
+
+
+def test_an_e_mail_list_from_the_create_form_is_priced_and_created(
+    server: Server, user: WebUser
+) -> None:
+    acc, psw = server.account()
+    user.sign_in(acc.login, psw)
+    form = {
+        "name": "Рассылка",
+        "channel": "mail",
+        "phones": "a@example.com, b@example.com, not-an-address",
+        "mes": "Здравствуйте!",
+        "mail_from": "shop@example.net",
+        "subj": "Новая коллекция",
+        "sender": "IgnoredSMS",
+    }
+    user.get("/lists/new")
+    preview = user.post("/lists/preview", form, headers={"HX-Request": "true"}).text
+    assert 'id="channel">e-mail<' in preview and "Новая коллекция" in preview
+    assert 'id="cost">0.20 RUB<' in preview  # 2 × 0.10; the third is no address
+    no_subject = user.post(
+        "/lists/preview", {**form, "subj": ""}, headers={"HX-Request": "true"}
+    ).text
+    assert 'data-field="subj"' in no_subject
+    bad_from = user.post(
+        "/lists/preview", {**form, "mail_from": "shop"}, headers={"HX-Request": "true"}
+    ).text
+    assert 'data-field="mail_from"' in bad_from
+    created = user.post("/lists/new", form, headers={"HX-Request": "true"})
+    assert created.status_code == 204
+    job_id = created.headers["HX-Redirect"].rsplit("/", 1)[1]
+    got = server.jobs(login=acc.login, psw=psw, get=1, id=job_id, fmt=3, charset="utf-8")
+    assert '"subject": "Новая коллекция"' in got and '"sender_id": "shop@example.net"' in got
+    assert '"format": 8' in got or '"format": "8"' in got

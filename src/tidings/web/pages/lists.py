@@ -48,7 +48,11 @@ FORM_FIELDS = (
     "valid",
     "sender",
     "translit",
+    "subj",
 )
+# The e-mail From address: jobs.php's `sender` of an e-mail list, a field of its own here
+# (the SMS sender's field holds an 11-character name).
+MAIL_FROM = "mail_from"
 PAGE_SIZE = 50
 # The newest replies and opt-outs shown on a list's page (the inbox has them all).
 REPLIES_SHOWN = 50
@@ -104,14 +108,21 @@ def rows(visit: Visit) -> Response:
 
 def new_form(visit: Visit) -> Response:
     groups = visit.services.contacts.list_groups(visit.account)
-    return visit.render(
-        "lists/new.html", groups=groups, repeats=REPEATS, values={f: "" for f in FORM_FIELDS}
-    )
+    values = {f: "" for f in (*FORM_FIELDS, MAIL_FROM)}
+    return visit.render("lists/new.html", groups=groups, repeats=REPEATS, values=values)
+
+
+def _is_mail(visit: Visit) -> bool:
+    return visit.field("channel") == "mail"
 
 
 def _new_job(visit: Visit) -> NewJob:
     """The form as jobs.php `add` parameters: the rules of jobs.php apply."""
     values = {name: visit.field(name) for name in FORM_FIELDS}
+    if _is_mail(visit):
+        values.update(mail="1", sender=visit.field(MAIL_FROM))
+    else:
+        values["subj"] = ""  # an SMS list has no subject, whatever the hidden field holds
     groups = [f"G{g}" for g in visit.form.getlist("groups") if isinstance(g, str) and g.isdigit()]
     values["phones"] = ",".join(p for p in (values["phones"].strip(), *groups) if p)
     limit = visit.services.limits.max_recipients
@@ -122,10 +133,12 @@ def _refusal(visit: Visit, error: DomainError) -> Response:
     """The error under the form, and the form's field it names ("phones: required")
     marked (cabinet.js)."""
     field = error.description.split(":", 1)[0].strip()
+    if field == "sender" and _is_mail(visit):
+        field = MAIL_FROM
     return visit.render(
         "lists/preview.html",
         error=error.description,
-        error_field=field if field in FORM_FIELDS else "",
+        error_field=field if field in (*FORM_FIELDS, MAIL_FROM) else "",
     )
 
 
