@@ -13,7 +13,18 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.conftest import ARTIFACTS
 from tests.conftest import Server
 
-PAGES = ["/lists", "/lists/new", "/contacts", "/blacklist", "/templates", "/inbox", "/account"]
+PAGES = [
+    "/dashboard",
+    "/send",
+    "/lists",
+    "/lists/new",
+    "/history",
+    "/contacts",
+    "/blacklist",
+    "/templates",
+    "/inbox",
+    "/account",
+]
 
 
 @pytest.fixture(params=[400, 360], ids=lambda w: f"{w}px")
