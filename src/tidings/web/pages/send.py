@@ -8,13 +8,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from tidings.domain.send_request import new_send
-from tidings.errors import (
-    DomainError,
-    InsufficientFunds,
-    InvalidNumber,
-    MessageDenied,
-    Undeliverable,
-)
+from tidings.errors import DomainError, InvalidNumber, MessageDenied, Undeliverable
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
 
 NAV = (NavItem("Send", "/send"),)
@@ -26,7 +20,6 @@ FIELD_OF: dict[type[DomainError], str] = {
     InvalidNumber: "phones",
     Undeliverable: "phones",
     MessageDenied: "sender",
-    InsufficientFunds: "phones",
 }
 
 
