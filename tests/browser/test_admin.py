@@ -37,7 +37,7 @@ def test_operator_credits_an_account_prices_a_country_and_sees_upstreams(
     page.get_by_label("Login").fill(login)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/lists$"))
+    expect(page).to_have_url(re.compile(r"/dashboard$"))
 
     page.get_by_role("link", name="Admin").click()
     row = page.locator(f"#account-{customer.id}")

@@ -45,8 +45,8 @@ def _sign_in(page: Page, live: Server) -> tuple[int, str]:
     page.get_by_label("Login").fill(acc.login)
     page.get_by_label("Password").fill(psw)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/lists$"))
-    expect(page.get_by_role("heading", name="Mailing lists")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/dashboard$"))
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     expect(page.get_by_text(acc.login)).to_be_visible()
     return acc.id, acc.login
 
@@ -60,7 +60,7 @@ def test_sign_in_with_a_wrong_password_then_the_right_one(page: Page, live: Serv
     expect(page.get_by_role("alert")).to_have_text("Wrong login or password.")
     page.get_by_label("Password").fill(psw)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/lists$"))
+    expect(page).to_have_url(re.compile(r"/dashboard$"))
 
 
 def test_a_refused_form_marks_the_field_the_error_names(

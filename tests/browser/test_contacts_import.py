@@ -49,7 +49,7 @@ def test_import_ten_thousand_rows_with_one_bad(
     page.get_by_label("Login").fill(acc.login)
     page.get_by_label("Password").fill(psw)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/lists$"))
+    expect(page).to_have_url(re.compile(r"/dashboard$"))
 
     page.get_by_role("link", name="Contacts").first.click()
     expect(page.get_by_role("heading", name=re.compile("^Contacts"))).to_be_visible()

@@ -52,7 +52,7 @@ def test_the_inbox_lists_searches_and_pages_incoming_sms(
     page.get_by_label("Login").fill(acc.login)
     page.get_by_label("Password").fill(psw)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/lists$"))
+    expect(page).to_have_url(re.compile(r"/dashboard$"))
     page.get_by_role("link", name="Inbox", exact=True).click()
     expect(page.get_by_role("heading", name=re.compile("^Inbox"))).to_be_visible()
     rows = page.locator("table.inbox tbody tr")

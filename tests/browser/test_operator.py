@@ -35,7 +35,7 @@ def page(context: BrowserContext, live: Server) -> Page:
     live.store.create_account(login, hash_password(password), live.clock.now(), is_operator=True)
     tab = context.new_page()
     _sign_in(tab, login, password)
-    expect(tab).to_have_url(re.compile(r"/lists$"))
+    expect(tab).to_have_url(re.compile(r"/dashboard$"))
     return tab
 
 
@@ -74,7 +74,7 @@ def test_disable_enable_and_reset_password(
     other, tab = _customer_tab(browser, live)
     try:
         _sign_in(tab, customer.login, password)
-        expect(tab).to_have_url(re.compile(r"/lists$"))
+        expect(tab).to_have_url(re.compile(r"/dashboard$"))
 
         page.goto("/admin")
         _row(page, customer).get_by_role("button", name=f"Disable {customer.login}").click()
@@ -96,7 +96,7 @@ def test_disable_enable_and_reset_password(
         expect(page.get_by_role("status")).to_have_text(f"{customer.login} enabled again")
         assert _api(live, "balance", ip, **login) == "100.00"
         _sign_in(tab, customer.login, password)
-        expect(tab).to_have_url(re.compile(r"/lists$"))
+        expect(tab).to_have_url(re.compile(r"/dashboard$"))
 
         # A generated password, shown once; the old one stops working, the session ends.
         page.goto("/admin")
@@ -111,7 +111,7 @@ def test_disable_enable_and_reset_password(
         expect(tab).to_have_url(re.compile(r"/signin$"))
         assert _api(live, "balance", ip, **login).startswith("ERROR = 2")
         _sign_in(tab, customer.login, new_password)
-        expect(tab).to_have_url(re.compile(r"/lists$"))
+        expect(tab).to_have_url(re.compile(r"/dashboard$"))
 
         # One the operator types (the cabinet's 8-character rule applies).
         page.goto("/admin")

@@ -13,7 +13,18 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.conftest import ARTIFACTS
 from tests.conftest import Server
 
-PAGES = ["/lists", "/lists/new", "/contacts", "/blacklist", "/templates", "/inbox", "/account"]
+PAGES = [
+    "/dashboard",
+    "/send",
+    "/lists",
+    "/lists/new",
+    "/history",
+    "/contacts",
+    "/blacklist",
+    "/templates",
+    "/inbox",
+    "/account",
+]
 
 
 @pytest.fixture(params=[400, 360], ids=lambda w: f"{w}px")
@@ -33,7 +44,7 @@ def _sign_in(page: Page, live: Server) -> None:
     page.get_by_label("Login").fill(acc.login)
     page.get_by_label("Password").fill(psw)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/lists$"))
+    expect(page).to_have_url(re.compile(r"/dashboard$"))
     # A list, so the lists page has a row to lay out.
     page.goto("/lists/new")
     page.get_by_label("Name").fill("Весенняя акция для постоянных покупателей")

@@ -26,7 +26,7 @@ def test_sign_in_sets_an_httponly_lax_cookie_and_shows_the_lists(
     assert user.get("/lists").status_code == 303  # not signed in: sent to the sign-in page
     response = user.sign_in(acc.login, psw)
     assert response.status_code == 303
-    assert response.headers["location"] == "/lists"
+    assert response.headers["location"] == "/dashboard"
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
     page = user.get("/lists")

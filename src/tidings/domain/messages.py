@@ -3,11 +3,15 @@ from the history, listed for a period, totalled."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from tidings.domain import phones as phone_rules
 from tidings.domain.accounts import Account
+from tidings.domain.clock import to_ts
 from tidings.errors import OperationFailed
 
 
@@ -40,6 +44,14 @@ class HistoryQuery:
     fmt: int | None = None
     before_id: int | None = None
     limit: int = 100
+    # Only messages in one of these statuses (none given: any).
+    statuses: tuple[int, ...] = ()
+
+
+# Created before this (unix seconds): no end to a period.
+NO_END = 2**62
+# Messages read per query when the whole history is read (the cabinet's CSV export).
+HISTORY_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,18 @@ class MessageStore(Protocol):
         """Newest first, created in [start, end), below `before_id` when given."""
 
     def totals(self, account_id: int, start_ts: int, end_ts: int) -> Totals: ...
+
+
+def days_period(start: date | None, end: date | None, zone: ZoneInfo) -> tuple[int, int]:
+    """[start, end) in unix seconds of the days from `start` to `end`, both inclusive, on the
+    zone's calendar; an open side is unbounded."""
+
+    def midnight(day: date) -> int:
+        return to_ts(datetime.combine(day, time.min, zone))
+
+    first = 0 if start is None else midnight(start)
+    last = NO_END if end is None else midnight(end + timedelta(days=1))
+    return first, last
 
 
 def lookup_address(raw: str, region: str) -> str:
@@ -91,6 +115,17 @@ class MessageService:
 
     def history(self, query: HistoryQuery) -> list[MessageInfo]:
         return self._store.history(query)
+
+    def iter_history(self, query: HistoryQuery) -> Iterator[MessageInfo]:
+        """Every message the query finds, newest first, read a batch at a time by id (a
+        keyset: a million messages never sit in memory, and no OFFSET is counted through)."""
+        query = replace(query, limit=HISTORY_BATCH)
+        while True:
+            batch = self._store.history(query)
+            yield from batch
+            if len(batch) < HISTORY_BATCH:
+                return
+            query = replace(query, before_id=batch[-1].id)
 
     def totals(self, account: Account, start_ts: int, end_ts: int) -> Totals:
         return self._store.totals(account.id, start_ts, end_ts)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from tidings.domain.accounts import Account
+from tidings.domain.clock import to_ts
 from tidings.domain.jobs import JobView
 from tidings.domain.operations import JobProgress
 from tidings.domain.progress import Progress, progress
@@ -62,6 +64,35 @@ class ListPage:
     has_next: bool
 
 
+@dataclass(frozen=True)
+class PeriodFigures:
+    """The account's messages created in a period, counted by the store."""
+
+    messages: int
+    delivered: int
+    failed: int
+    cost_minor: int
+
+    @property
+    def delivered_percent(self) -> int:
+        """Delivered (or read) messages as a whole percentage of all (0 when none)."""
+        return 100 * self.delivered // self.messages if self.messages else 0
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """The cabinet's landing page: today and this month in the account's zone, and the
+    lists sending now with their progress."""
+
+    today: PeriodFigures
+    month: PeriodFigures
+    running: list[tuple[JobSummary, Progress]]
+
+
+# The lists a dashboard shows as running (the table of lists has them all).
+RUNNING_SHOWN = 20
+
+
 class ReportStore(Protocol):
     def job_page(self, account_id: int, offset: int, limit: int) -> list[JobSummary]:
         """The account's live lists, newest first."""
@@ -78,6 +109,14 @@ class ReportStore(Protocol):
     def iter_recipients(self, account_id: int, job_id: int) -> Iterator[RecipientRow]: ...
 
     def job_progress(self, account_id: int, limit: int) -> list[JobProgress]: ...
+
+    def period_figures(
+        self, account_id: int, periods: Sequence[tuple[int, int]]
+    ) -> list[PeriodFigures]:
+        """The figures of each [start, end) period (unix seconds), counted in one pass."""
+
+    def running_jobs(self, account_id: int, limit: int) -> list[JobSummary]:
+        """The account's lists sending now, newest first."""
 
 
 class ReportService:
@@ -112,6 +151,31 @@ class ReportService:
         """Deliveries over time; None before the first one."""
         return self._store.delivery_timeline(account.id, job_id)
 
+    def dashboard(self, account: Account, now: datetime) -> Dashboard:
+        """Today's and this month's figures (the account's calendar) and the running lists."""
+        day, month = day_and_month(now, ZoneInfo(account.timezone))
+        today, this_month = self._store.period_figures(account.id, [day, month])
+        jobs = self._store.running_jobs(account.id, RUNNING_SHOWN)
+        counts = self._store.status_counts(account.id, [j.job_id for j in jobs])
+        running = [(job, progress(counts.get(job.job_id, {}), job.phones_cnt)) for job in jobs]
+        return Dashboard(today, this_month, running)
+
     def job_progress(self, account: Account, limit: int = 1000) -> list[JobProgress]:
         """The account's lists with waiting/sent/delivered/failed counts (`tidings jobs`)."""
         return self._store.job_progress(account.id, limit)
+
+
+def day_and_month(now: datetime, zone: ZoneInfo) -> tuple[tuple[int, int], tuple[int, int]]:
+    """[start, end) of the day and of the month `now` falls in, on the zone's calendar, in
+    unix seconds (a day across a DST change is 23 or 25 hours long)."""
+    today = now.astimezone(zone).date()
+    first = today.replace(day=1)
+    next_month = (first + timedelta(days=32)).replace(day=1)
+
+    def midnight(day: date) -> int:
+        return to_ts(datetime.combine(day, time.min, zone))
+
+    return (midnight(today), midnight(today + timedelta(days=1))), (
+        midnight(first),
+        midnight(next_month),
+    )

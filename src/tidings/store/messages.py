@@ -222,6 +222,9 @@ class MessageStore:
         if query.fmt is not None:
             sql += " AND m.format = ?"
             params.append(query.fmt)
+        if query.statuses:
+            sql += f" AND m.status IN ({', '.join('?' * len(query.statuses))})"
+            params.extend(query.statuses)
         if query.before_id is not None:
             sql += " AND m.id < ?"
             params.append(query.before_id)

@@ -11,10 +11,10 @@ from typing import Any
 
 from tidings.domain.balance import LedgerRow
 from tidings.domain.clock import from_ts
-from tidings.domain.lifecycle import DELIVERED_OR_READ
+from tidings.domain.lifecycle import DELIVERED_OR_READ, FAILED, JobStatus
 from tidings.domain.operations import JobProgress
 from tidings.domain.progress import progress_bucket
-from tidings.domain.reports import JobSummary, RecipientRow, Timeline
+from tidings.domain.reports import JobSummary, PeriodFigures, RecipientRow, Timeline
 from tidings.store.db import Database, Tx
 from tidings.store.sql import sql_in
 
@@ -157,6 +157,51 @@ class ReportStore:
                 )
             )
         return result
+
+    def period_figures(
+        self, account_id: int, periods: Sequence[tuple[int, int]]
+    ) -> list[PeriodFigures]:
+        """Each period's figures as SQL aggregates in one pass over the account's messages
+        of the widest span: the rows never leave the database, however many there are."""
+        if not periods:
+            return []
+        columns: list[str] = []
+        params: list[Any] = []
+        for start, end in periods:
+            within = "m.created_at >= ? AND m.created_at < ?"
+            columns += [
+                f"COALESCE(SUM(CASE WHEN {within} THEN 1 ELSE 0 END), 0)",
+                f"COALESCE(SUM(CASE WHEN {within} AND m.status IN {sql_in(DELIVERED_OR_READ)} "
+                "THEN 1 ELSE 0 END), 0)",
+                f"COALESCE(SUM(CASE WHEN {within} AND m.status IN {sql_in(FAILED)} "
+                "THEN 1 ELSE 0 END), 0)",
+                f"COALESCE(SUM(CASE WHEN {within} THEN m.cost_minor ELSE 0 END), 0)",
+            ]
+            params += [start, end] * 4
+        params += [account_id, min(s for s, _ in periods), max(e for _, e in periods)]
+        with self._db.tx(write=False) as tx:
+            row = tx.one(
+                f"SELECT {', '.join(columns)} FROM messages m "
+                "WHERE m.account_id = ? AND m.created_at >= ? AND m.created_at < ?",
+                params,
+            )
+        assert row is not None
+        values = [int(v) for v in row]
+        return [PeriodFigures(*values[i : i + 4]) for i in range(0, len(values), 4)]
+
+    def running_jobs(self, account_id: int, limit: int) -> list[JobSummary]:
+        """The account's lists sending now, newest first."""
+        with self._db.tx(write=False) as tx:
+            rows = tx.all(
+                "SELECT job_id, name, status, need_date, rpt, phones_cnt FROM jobs "
+                "WHERE account_id = ? AND status = ? AND deleted_at IS NULL "
+                "ORDER BY created_at DESC, job_id DESC LIMIT ?",
+                (account_id, int(JobStatus.SENDING), limit),
+            )
+        return [
+            JobSummary(int(r[0]), r[1], int(r[2]), from_ts(r[3]), int(r[4]), int(r[5]))
+            for r in rows
+        ]
 
     def ledger(self, account_id: int, offset: int, limit: int) -> list[LedgerRow]:
         """One page of the account's ledger, newest first."""

@@ -33,4 +33,12 @@ def build_templates() -> Environment:
     env.filters["money"] = format_money
     env.filters["local"] = local_time
     env.filters["local_ts"] = local_ts
+    install_translations(env)
     return env
+
+
+def install_translations(env: Environment) -> None:
+    """`{{ _("Text") }}` in templates (newstyle gettext). Null translations for now: the
+    texts show as written; real catalogues replace this function."""
+    env.add_extension("jinja2.ext.i18n")
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]

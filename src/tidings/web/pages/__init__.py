@@ -17,14 +17,20 @@ from tidings.web.pages import (
     auth,
     blacklist,
     contacts,
+    dashboard,
+    history,
     inbox,
     lists,
+    send,
     templates,
 )
 
 PAGES: tuple[PageModule, ...] = (
     auth.PAGE,
+    dashboard.PAGE,
+    send.PAGE,
     lists.PAGE,
+    history.PAGE,
     contacts.PAGE,
     blacklist.PAGE,
     templates.PAGE,

@@ -14,6 +14,8 @@ from tidings.web import session
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit, client_ip
 
 NAV: tuple[NavItem, ...] = ()
+# Where a signed-in account lands.
+HOME = "/dashboard"
 WRONG = "Wrong login or password."
 BLOCKED = "Too many failed attempts from your address. Try again later."
 NOT_ALLOWED = "Signing in from your address is not allowed for this account."
@@ -23,7 +25,7 @@ DISABLED = "This account is disabled. Ask the operator."
 def routes(cabinet: Cabinet) -> list[BaseRoute]:
     async def sign_in_form(request: Request) -> Response:
         if session.account_id(request) is not None:
-            return RedirectResponse("/lists", status_code=303)
+            return RedirectResponse(HOME, status_code=303)
         return cabinet.render(request, "signin.html", error="", login="")
 
     def sign_in(request: Request, form: FormData) -> Response:
@@ -43,7 +45,7 @@ def routes(cabinet: Cabinet) -> list[BaseRoute]:
         except DomainError:
             return _refused(cabinet, request, login, WRONG, 401)
         session.sign_in(request, done.account.id, done.token)
-        return RedirectResponse("/lists", status_code=303)
+        return RedirectResponse(HOME, status_code=303)
 
     def sign_out(visit: Visit) -> Response:
         # Ended on the server too: a copy of the cookie opens nothing after this.
@@ -52,7 +54,7 @@ def routes(cabinet: Cabinet) -> list[BaseRoute]:
         return RedirectResponse("/signin", status_code=303)
 
     async def home(request: Request) -> Response:
-        target = "/lists" if session.account_id(request) is not None else "/signin"
+        target = HOME if session.account_id(request) is not None else "/signin"
         return RedirectResponse(target, status_code=303)
 
     return [

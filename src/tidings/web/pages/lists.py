@@ -15,34 +15,16 @@ from starlette.routing import BaseRoute, Route
 from tidings.domain.contact_export import BOM
 from tidings.domain.job_request import new_job
 from tidings.domain.jobs import JobView, NewJob
-from tidings.domain.lifecycle import JobStatus, MessageStatus
+from tidings.domain.lifecycle import JobStatus
 from tidings.domain.money import format_money
 from tidings.domain.reports import RecipientRow
 from tidings.domain.schedule import Repeat, format_local
 from tidings.errors import DomainError, NotFound, RecordError
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
 from tidings.web.chart import timeline_chart
+from tidings.web.statuses import JOB_STATUS, MESSAGE_STATUS
 
 NAV = (NavItem("Mailing lists", "/lists"),)
-JOB_STATUS: dict[int, str] = {
-    JobStatus.DISABLED: "disabled",
-    JobStatus.WAITING: "waiting",
-    JobStatus.SENDING: "sending",
-    JobStatus.FINISHED: "finished",
-}
-MESSAGE_STATUS: dict[int, str] = {
-    MessageStatus.STOPPED: "stopped",
-    MessageStatus.WAITING: "waiting",
-    MessageStatus.HANDED_OVER: "sent",
-    MessageStatus.DELIVERED: "delivered",
-    MessageStatus.READ: "read",
-    MessageStatus.EXPIRED: "expired",
-    MessageStatus.UNDELIVERABLE: "undeliverable",
-    MessageStatus.BAD_NUMBER: "wrong number",
-    MessageStatus.PROHIBITED: "prohibited",
-    MessageStatus.NO_MONEY: "insufficient funds",
-    MessageStatus.UNAVAILABLE: "unavailable number",
-}
 REPEATS = {
     Repeat.NONE: "once",
     Repeat.HOURLY: "every hour",
@@ -66,7 +48,11 @@ FORM_FIELDS = (
     "valid",
     "sender",
     "translit",
+    "subj",
 )
+# The e-mail From address: jobs.php's `sender` of an e-mail list, a field of its own here
+# (the SMS sender's field holds an 11-character name).
+MAIL_FROM = "mail_from"
 PAGE_SIZE = 50
 # The newest replies and opt-outs shown on a list's page (the inbox has them all).
 REPLIES_SHOWN = 50
@@ -122,14 +108,21 @@ def rows(visit: Visit) -> Response:
 
 def new_form(visit: Visit) -> Response:
     groups = visit.services.contacts.list_groups(visit.account)
-    return visit.render(
-        "lists/new.html", groups=groups, repeats=REPEATS, values={f: "" for f in FORM_FIELDS}
-    )
+    values = {f: "" for f in (*FORM_FIELDS, MAIL_FROM)}
+    return visit.render("lists/new.html", groups=groups, repeats=REPEATS, values=values)
+
+
+def _is_mail(visit: Visit) -> bool:
+    return visit.field("channel") == "mail"
 
 
 def _new_job(visit: Visit) -> NewJob:
     """The form as jobs.php `add` parameters: the rules of jobs.php apply."""
     values = {name: visit.field(name) for name in FORM_FIELDS}
+    if _is_mail(visit):
+        values.update(mail="1", sender=visit.field(MAIL_FROM))
+    else:
+        values["subj"] = ""  # an SMS list has no subject, whatever the hidden field holds
     groups = [f"G{g}" for g in visit.form.getlist("groups") if isinstance(g, str) and g.isdigit()]
     values["phones"] = ",".join(p for p in (values["phones"].strip(), *groups) if p)
     limit = visit.services.limits.max_recipients
@@ -140,10 +133,12 @@ def _refusal(visit: Visit, error: DomainError) -> Response:
     """The error under the form, and the form's field it names ("phones: required")
     marked (cabinet.js)."""
     field = error.description.split(":", 1)[0].strip()
+    if field == "sender" and _is_mail(visit):
+        field = MAIL_FROM
     return visit.render(
         "lists/preview.html",
         error=error.description,
-        error_field=field if field in FORM_FIELDS else "",
+        error_field=field if field in (*FORM_FIELDS, MAIL_FROM) else "",
     )
 
 

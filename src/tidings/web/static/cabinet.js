@@ -69,3 +69,26 @@
     }
   });
 })();
+
+// A form with a channel choice (SMS / e-mail, inputs marked data-channel) shows only the
+// fields of the chosen one ([data-only="sms"|"mail"]); without script every field shows and
+// the server takes those of the chosen channel.
+(function () {
+  "use strict";
+  function apply(form) {
+    var chosen = form.querySelector("input[data-channel]:checked, select[data-channel]");
+    var value = chosen ? chosen.value : "sms";
+    form.querySelectorAll("[data-only]").forEach(function (el) {
+      el.hidden = el.dataset.only !== value;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el.dataset && el.dataset.channel !== undefined && el.form) { apply(el.form); }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form").forEach(function (form) {
+      if (form.querySelector("[data-channel]")) { apply(form); }
+    });
+  });
+})();

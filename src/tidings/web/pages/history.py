@@ -1,0 +1,143 @@
+"""The account's messages, as get.php `get_messages` offers them: searched by phone (or
+e-mail), days and status, newest first, paged by id (a keyset, never OFFSET), and the same
+search as a streamed CSV file."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from tidings.domain.clock import from_ts
+from tidings.domain.contact_export import BOM
+from tidings.domain.messages import HistoryQuery, MessageInfo, days_period, lookup_address
+from tidings.domain.money import format_money
+from tidings.domain.numbers import parse_uint
+from tidings.domain.schedule import format_local
+from tidings.errors import InvalidParameter
+from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
+from tidings.web.statuses import MESSAGE_STATUS
+
+NAV = (NavItem("History", "/history"),)
+PAGE_SIZE = 50
+FILTERS = ("phone", "start", "end", "status")
+CSV_HEADER = ["id", "time", "phone", "sender", "status", "status_name", "parts", "cost", "text"]
+_CSV_FLUSH = 500
+
+
+def routes(cabinet: Cabinet) -> list[BaseRoute]:
+    return [
+        Route("/history", cabinet.page(index), methods=["GET"]),
+        Route("/history.csv", cabinet.page(export_csv), methods=["GET"]),
+    ]
+
+
+def _query(visit: Visit, before_id: int | None, limit: int) -> HistoryQuery:
+    """The search form as a history query (days in the account's zone)."""
+    q = visit.query
+    zone = ZoneInfo(visit.account.timezone)
+    start, end = days_period(_day(q.get("start", ""), "start"), _day(q.get("end", ""), "end"), zone)
+    phone = q.get("phone", "").strip()
+    status = _status(q.get("status", ""))
+    return HistoryQuery(
+        account_id=visit.account.id,
+        start_ts=start,
+        end_ts=end,
+        addresses=(lookup_address(phone, visit.account.region),) if phone else (),
+        statuses=() if status is None else (status,),
+        before_id=before_id,
+        limit=limit,
+    )
+
+
+def _day(raw: str, name: str) -> date | None:
+    """A date field (the browser's YYYY-MM-DD); empty: no bound."""
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidParameter(f"{name}: a date YYYY-MM-DD") from None
+
+
+def _status(raw: str) -> int | None:
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        status = int(text)
+    except ValueError:
+        status = None
+    if status not in MESSAGE_STATUS:
+        raise InvalidParameter("status: one of the listed statuses")
+    return status
+
+
+def index(visit: Visit) -> Response:
+    before = parse_uint(visit.query.get("before", "").strip())
+    found = visit.services.messages.history(_query(visit, before or None, PAGE_SIZE + 1))
+    shown = found[:PAGE_SIZE]
+    filters = {name: visit.query.get(name, "") for name in FILTERS}
+    searched = urlencode({k: v for k, v in filters.items() if v})
+    older = ""
+    if len(found) > PAGE_SIZE:
+        older = urlencode({**{k: v for k, v in filters.items() if v}, "before": shown[-1].id})
+    return visit.render(
+        "history/index.html",
+        messages=shown,
+        filters=filters,
+        statuses=MESSAGE_STATUS,
+        searched=searched,
+        older=older,
+        paged=before is not None,
+    )
+
+
+def export_csv(visit: Visit) -> Response:
+    """The search's every message, streamed a batch at a time."""
+    rows = visit.services.messages.iter_history(_query(visit, None, PAGE_SIZE))
+    zone = ZoneInfo(visit.account.timezone)
+    return StreamingResponse(
+        _csv_lines(rows, zone),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="history.csv"'},
+    )
+
+
+def _csv_lines(rows: Iterator[MessageInfo], zone: ZoneInfo) -> Iterator[str]:
+    # UTF-8 with a BOM, as contacts.csv: spreadsheet programs then read it as UTF-8.
+    yield BOM
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    for n, m in enumerate(rows, 1):
+        writer.writerow(_csv_row(m, zone))
+        if n % _CSV_FLUSH == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _csv_row(m: MessageInfo, zone: ZoneInfo) -> list[object]:
+    return [
+        m.id,
+        format_local(from_ts(m.created_at), zone),
+        m.address,
+        m.sender,
+        m.status,
+        MESSAGE_STATUS.get(m.status, ""),
+        m.parts,
+        format_money(m.cost_minor),
+        m.text,
+    ]
+
+
+PAGE = PageModule(NAV, routes)
