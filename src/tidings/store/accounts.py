@@ -12,7 +12,7 @@ from tidings.store.db import Database, Row
 
 _ACCOUNT_COLUMNS = (
     "id, login, timezone, region, currency, credit_limit_minor, test_mode, is_operator, "
-    "tariff_id, default_sender, disabled"
+    "tariff_id, default_sender, disabled, language"
 )
 
 
@@ -184,4 +184,5 @@ def _account(row: Row) -> Account:
         tariff_id=None if row[8] is None else int(row[8]),
         default_sender=row[9],
         disabled=bool(row[10]),
+        language=row[11],
     )
