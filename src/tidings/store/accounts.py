@@ -94,7 +94,8 @@ class AccountQueries:
         """Every account with its balance (sum of its ledger)."""
         with self.db.tx(write=False) as tx:
             rows = tx.all(f"SELECT {_ACCOUNT_COLUMNS}, balance_minor FROM accounts ORDER BY login")
-        return [(_account(r[:11]), int(r[11])) for r in rows]
+        width = _ACCOUNT_COLUMNS.count(",") + 1
+        return [(_account(r[:width]), int(r[width])) for r in rows]
 
     def add_api_key(self, account_id: int, key_hash: str, prefix: str, now: datetime) -> None:
         with self.db.tx() as tx:

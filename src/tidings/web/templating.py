@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from tidings.domain.money import format_money
 from tidings.domain.profile import LANGUAGES
 from tidings.web.i18n import Language, language
 
@@ -32,7 +33,8 @@ def build_all_templates() -> dict[str, Environment]:
 def install_language(env: Environment, lang: Language) -> None:
     """Everything about the language in one place: `_()`/`gettext()`/`ngettext()` in
     templates (newstyle: `{{ _("%(n)s sent", n=x) }}`, escaped like any value),
-    `<html lang>`, and the locale-aware filters `money`, `local` and `local_ts`.
+    `<html lang>`, and the locale-aware filters `money`, `number`, `local` and `local_ts`
+    (`money_input` keeps the one format form fields read back).
 
     One environment per language, not one whose gettext reads the visit from the context:
     macros imported without context (`{% from "macros.html" import … %}`) see only the
@@ -41,6 +43,8 @@ def install_language(env: Environment, lang: Language) -> None:
     env.install_gettext_translations(lang.translations, newstyle=True)  # type: ignore[attr-defined]
     env.globals["lang"] = lang.code
     env.filters["money"] = lang.money
+    # An amount in a form field stays as the forms read it back ("1234.50"), in any language.
+    env.filters["money_input"] = format_money
     env.filters["number"] = lang.number
     env.filters["local"] = lang.time
     env.filters["local_ts"] = lang.timestamp

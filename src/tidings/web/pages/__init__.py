@@ -18,6 +18,7 @@ from tidings.web.pages import (
     blacklist,
     contacts,
     inbox,
+    language,
     lists,
     templates,
 )
@@ -30,6 +31,7 @@ PAGES: tuple[PageModule, ...] = (
     templates.PAGE,
     inbox.PAGE,
     account.PAGE,
+    language.PAGE,
     admin.PAGE,
     admin_senders.PAGE,
     admin_blocks.PAGE,

@@ -42,7 +42,7 @@ def _lift(visit: Visit) -> Response:
         ip = visit.services.operator.lift_block(raw, visit.now, visit.actor)
     except DomainError as error:
         return _render(visit, error.description, raw)
-    return visit.redirect(PATH, f"Block of {ip} lifted")
+    return visit.redirect(PATH, visit.gettext("Block of %(ip)s lifted", ip=ip))
 
 
 PAGE = PageModule((), routes)

@@ -45,7 +45,10 @@ def _assign(visit: Visit) -> Response:
         number = visit.services.operator.assign_number(raw, login, visit.now, visit.actor)
     except DomainError as error:
         return _render(visit, error.description, login=login, number=raw)
-    return visit.redirect("/admin/inbound", f"Inbound number {number} assigned to {login}")
+    said = visit.gettext(
+        "Inbound number %(number)s assigned to %(login)s", number=number, login=login
+    )
+    return visit.redirect("/admin/inbound", said)
 
 
 def _release(visit: Visit) -> Response:
@@ -55,7 +58,8 @@ def _release(visit: Visit) -> Response:
         )
     except DomainError as error:
         return _render(visit, error.description)
-    return visit.redirect("/admin/inbound", f"Inbound number {number} released")
+    said = visit.gettext("Inbound number %(number)s released", number=number)
+    return visit.redirect("/admin/inbound", said)
 
 
 PAGE = PageModule((), routes)
