@@ -38,6 +38,9 @@ SOURCE_LANGUAGE = "en"
 # How each language is offered on the Language page: in itself.
 LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
 MONEY_FORMAT = "#,##0.00"
+# Counts that reach every plural category of Russian and English (1 one, 2 few/other,
+# 5 many/other, 0 many/other).
+PLURAL_SAMPLES = (1, 2, 5, 0)
 
 
 def N_(message: str) -> str:
@@ -88,6 +91,16 @@ class Language:
         """The form for `n`; `%(num)s` is `n` (Jinja's newstyle ngettext convention)."""
         text = self.translations.ngettext(singular, plural, n)
         return text % {"num": n, **variables}
+
+    def plural_patterns(self, singular: str, plural: str) -> dict[str, str]:
+        """A plural phrase for a script: its form per CLDR plural category ("one", "few",
+        "many", "other"), `%(num)s` written as `{n}`, for Intl.PluralRules to pick from."""
+        patterns: dict[str, str] = {}
+        for sample in PLURAL_SAMPLES:
+            form = self.translations.ngettext(singular, plural, sample)
+            category = str(self.locale.plural_form(sample))
+            patterns.setdefault(category, form.replace("%(num)s", "{n}"))
+        return patterns
 
     def number(self, value: int | Decimal) -> str:
         return format_decimal(value, locale=self.code)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -116,6 +117,15 @@ def new_form(visit: Visit) -> Response:
         groups=groups,
         repeats=repeats(visit),
         values={f: "" for f in FORM_FIELDS},
+        # The live counter (cabinet.js) says it in the visit's language.
+        counter_chars=json.dumps(
+            visit.language.plural_patterns("%(num)s character", "%(num)s characters"),
+            ensure_ascii=False,
+        ),
+        counter_parts=json.dumps(
+            visit.language.plural_patterns("%(num)s SMS part", "%(num)s SMS parts"),
+            ensure_ascii=False,
+        ),
     )
 
 
