@@ -36,7 +36,7 @@ def test_the_browsers_language_is_the_visits_until_the_account_chooses(
     acc, psw = server.account()
     user.client.headers["Accept-Language"] = "ru-RU,ru;q=0.9,en;q=0.8"
     signin = user.get("/signin").text
-    assert _html_lang(signin) == "ru" and "Вход" in signin and "Логин" in signin
+    assert _html_lang(signin) == "ru" and "Войти" in signin and "Логин" in signin
     user.sign_in(acc.login, psw)
     lists = user.get("/lists").text
     assert _html_lang(lists) == "ru"
@@ -71,7 +71,7 @@ def test_without_accept_language_the_default_setting_decides(
         web = WebUser(srv, ip)
         try:
             page = web.get("/signin").text
-            assert _html_lang(page) == "ru" and "<h1>Вход</h1>" in page
+            assert _html_lang(page) == "ru" and "<h1>Войти</h1>" in page
             missing = web.get("/no-such-page")
             assert missing.status_code == 404 and "Такой страницы нет." in missing.text
         finally:
