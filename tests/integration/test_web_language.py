@@ -104,3 +104,18 @@ def test_a_finished_list_in_russian_and_its_csv(live: Server, ip: str) -> None:
     assert list(rows[0])[:3] == ["\ufeffphone", "status", "status_name"]
     assert {r["cost"] for r in rows} == {"1.80"}
     user.close()
+
+
+def test_a_refused_form_says_why_in_russian(server: Server, user: WebUser) -> None:
+    acc, psw = server.account()
+    user.client.headers["Accept-Language"] = "ru"
+    user.sign_in(acc.login, psw)
+    user.get("/account/password")
+    form = {"current": psw, "new": "new-password-1", "repeated": "new-password-2"}
+    refused = user.post("/account/password", form)
+    assert refused.status_code == 400
+    assert "Новый пароль: введённые значения не совпадают" in refused.text
+    user.get("/lists/new")
+    preview = user.post("/lists/preview", {"name": "x", "phones": "", "mes": "Привет"}).text
+    # Named as the form labels the field; the field is still marked by its parameter name.
+    assert "Получатели: обязательное поле" in preview and 'data-field="phones"' in preview

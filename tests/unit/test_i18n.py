@@ -1,5 +1,6 @@
 """The cabinet's languages: which one a visit gets, how it writes numbers, money and times,
-and the one table of status names the API and the cabinet share."""
+the refusals it translates, and the one table of status names the API and the cabinet
+share."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pytest
 from tidings.api.endpoints.status import STATUS_NAMES
 from tidings.domain.lifecycle import LINK_CLICKED, JobStatus, MessageStatus
 from tidings.domain.status_names import job_status_names, message_status_names
+from tidings.errors import InvalidParameter
 from tidings.web.i18n import choose, from_accept_language, language
+from tidings.web.refusals import refusal_text
 
 
 @pytest.mark.parametrize(
@@ -99,3 +102,13 @@ def test_the_cabinet_names_every_status_in_both_languages() -> None:
     for code in ("ru", "en"):
         assert set(job_status_names(code)) == set(JobStatus)
     assert job_status_names("ru")[JobStatus.FINISHED] == "Завершена"
+
+
+def test_a_known_refusal_is_said_in_russian_and_unchanged_in_english() -> None:
+    required = InvalidParameter("phones: required")
+    assert refusal_text(language("ru"), required) == "Получатели: обязательное поле"
+    assert refusal_text(language("en"), required) == "phones: required"  # the API's words
+    short = InvalidParameter("password: at least 8 characters")
+    assert refusal_text(language("ru"), short) == "Пароль: не меньше 8 символов"
+    odd = InvalidParameter("something the cabinet never shows")
+    assert refusal_text(language("ru"), odd) == "something the cabinet never shows"

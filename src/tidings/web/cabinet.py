@@ -26,6 +26,7 @@ from tidings.domain.services import Services
 from tidings.errors import DomainError, NotFound
 from tidings.web import i18n, session
 from tidings.web.i18n import N_, Language
+from tidings.web.refusals import refusal_text
 
 Handler = Callable[["Visit"], Response]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -211,6 +212,10 @@ class Visit:
     def ngettext(self, singular: str, plural: str, n: int, **variables: Any) -> str:
         return self.language.ngettext(singular, plural, n, **variables)
 
+    def refusal(self, error: DomainError) -> str:
+        """A domain error as the visit's language says it (web/refusals.py)."""
+        return refusal_text(self.language, error)
+
     @property
     def is_htmx(self) -> bool:
         return self.request.headers.get("hx-request") == "true"
@@ -248,8 +253,7 @@ def _guarded(handler: Handler, visit: Visit) -> Response:
     except NotFound:
         return cabinet.error_page(request, account, 404, NOT_FOUND)
     except DomainError as error:
-        # The domain's own words (English, as the API gives them).
-        return cabinet.error_page(request, account, 400, CANNOT, error.description)
+        return cabinet.error_page(request, account, 400, CANNOT, visit.refusal(error))
 
 
 def client_ip(request: Request) -> str:

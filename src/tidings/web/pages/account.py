@@ -85,7 +85,7 @@ def add_sender(visit: Visit) -> Response:
         # The rule senders.php and jobs.php apply to a sender name.
         added = visit.services.senders.request(visit.account, raw, visit.now, mail="@" in raw)
     except DomainError as error:
-        return _senders_page(visit, error=error.description, value=raw)
+        return _senders_page(visit, error=visit.refusal(error), value=raw)
     done = visit.gettext("Sender %(name)s added; it waits for approval.", name=added.name)
     return visit.redirect("/account/senders", done)
 
@@ -136,7 +136,7 @@ def allow_ip(visit: Visit) -> Response:
     try:
         cidr = visit.services.profile.allow_ip(visit.account, visit.field("cidr"))
     except DomainError as error:
-        return _ips_page(visit, error=error.description, value=visit.field("cidr"))
+        return _ips_page(visit, error=visit.refusal(error), value=visit.field("cidr"))
     return visit.redirect("/account/ips", visit.gettext("%(cidr)s allowed.", cidr=cidr))
 
 
@@ -168,7 +168,7 @@ def set_callback(visit: Visit) -> Response:
     try:
         secret = visit.services.profile.set_callback(visit.account, url)
     except DomainError as error:
-        return _callback_page(visit, error=error.description, value=url)
+        return _callback_page(visit, error=visit.refusal(error), value=url)
     return _callback_page(visit, secret=secret)
 
 
@@ -197,7 +197,7 @@ def change_password(visit: Visit) -> Response:
             session.token(visit.request),
         )
     except DomainError as error:
-        return visit.render("account/password.html", status_code=400, error=error.description)
+        return visit.render("account/password.html", status_code=400, error=visit.refusal(error))
     # This browser stays signed in; every other session of the account has ended.
     done = visit.gettext("Password changed. Other sessions ended.")
     return visit.redirect("/account/password", done)

@@ -126,7 +126,7 @@ class Admin:
             )
         except DomainError as error:
             return self._accounts(
-                visit, error.description, login=login, balance=visit.field("balance")
+                visit, visit.refusal(error), login=login, balance=visit.field("balance")
             )
         return visit.redirect(
             "/admin", visit.gettext("Account %(login)s created", login=account.login)
@@ -140,7 +140,7 @@ class Admin:
         except NotFound:
             raise
         except DomainError as error:
-            return self._accounts(visit, error.description)
+            return self._accounts(visit, visit.refusal(error))
         return visit.redirect("/admin", message)
 
     def move_money(self, visit: Visit) -> Response:
@@ -213,7 +213,7 @@ class Admin:
         except NotFound:
             raise
         except DomainError as error:
-            return self._accounts(visit, error.description)
+            return self._accounts(visit, visit.refusal(error))
         if not done.generated:
             said = visit.gettext("%(login)s: password set, its sessions ended", login=done.login)
             return visit.redirect("/admin", said)
@@ -243,7 +243,7 @@ class Admin:
         except NotFound:
             raise
         except DomainError as error:
-            return self._tariffs(visit, error.description)
+            return self._tariffs(visit, visit.refusal(error))
         return visit.redirect("/admin/tariffs", visit.gettext(done))
 
     def create_tariff(self, visit: Visit) -> Response:
@@ -257,7 +257,7 @@ class Admin:
                 visit.actor,
             )
         except DomainError as error:
-            return self._tariffs(visit, error.description, **values)
+            return self._tariffs(visit, visit.refusal(error), **values)
         return visit.redirect("/admin/tariffs", visit.gettext("Tariff created"))
 
     def change_tariff(self, visit: Visit) -> Response:

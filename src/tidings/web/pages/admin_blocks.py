@@ -41,7 +41,7 @@ def _lift(visit: Visit) -> Response:
     try:
         ip = visit.services.operator.lift_block(raw, visit.now, visit.actor)
     except DomainError as error:
-        return _render(visit, error.description, raw)
+        return _render(visit, visit.refusal(error), raw)
     return visit.redirect(PATH, visit.gettext("Block of %(ip)s lifted", ip=ip))
 
 

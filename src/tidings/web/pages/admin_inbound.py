@@ -44,7 +44,7 @@ def _assign(visit: Visit) -> Response:
     try:
         number = visit.services.operator.assign_number(raw, login, visit.now, visit.actor)
     except DomainError as error:
-        return _render(visit, error.description, login=login, number=raw)
+        return _render(visit, visit.refusal(error), login=login, number=raw)
     said = visit.gettext(
         "Inbound number %(number)s assigned to %(login)s", number=number, login=login
     )
@@ -57,7 +57,7 @@ def _release(visit: Visit) -> Response:
             visit.field("number"), visit.now, visit.actor
         )
     except DomainError as error:
-        return _render(visit, error.description)
+        return _render(visit, visit.refusal(error))
     said = visit.gettext("Inbound number %(number)s released", number=number)
     return visit.redirect("/admin/inbound", said)
 

@@ -48,7 +48,7 @@ def _decide(visit: Visit, decide: Callable[[int, str], str], done: str) -> Respo
         account_id = int(raw) if raw.isdigit() and len(raw) <= 12 else 0
         name = decide(account_id, visit.field("sender"))
     except DomainError as error:
-        return _render(visit, error.description)
+        return _render(visit, visit.refusal(error))
     return visit.redirect(PATH, visit.gettext(done, name=name))
 
 

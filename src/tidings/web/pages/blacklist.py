@@ -59,7 +59,7 @@ def add(visit: Visit) -> Response:
             visit.account, addresses, rules.blacklist_type(values["type"]), visit.now
         )
     except DomainError as error:
-        return _page(visit, error.description, values)
+        return _page(visit, visit.refusal(error), values)
     done = visit.ngettext(
         "%(num)s address stop-listed", "%(num)s addresses stop-listed", len(addresses)
     )

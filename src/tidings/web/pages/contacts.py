@@ -131,7 +131,7 @@ def add(visit: Visit) -> Response:
     except NotFound:
         raise
     except DomainError as error:
-        return _listing(visit, error.description, values)
+        return _listing(visit, visit.refusal(error), values)
     added = visit.ngettext("%(num)s contact added", "%(num)s contacts added", len(ids))
     return visit.redirect("/contacts", added)
 
@@ -172,7 +172,7 @@ def change(visit: Visit) -> Response:
     except NotFound:
         raise
     except DomainError as error:
-        return _detail(visit, contact, error.description)
+        return _detail(visit, contact, visit.refusal(error))
     return visit.redirect(f"/contacts/{contact.id}", visit.gettext("Contact saved"))
 
 
@@ -310,7 +310,7 @@ def add_group(visit: Visit) -> Response:
             visit.now,
         )
     except DomainError as error:
-        return _groups(visit, error.description, values)
+        return _groups(visit, visit.refusal(error), values)
     return visit.redirect("/groups", visit.gettext("Group created"))
 
 
@@ -351,7 +351,7 @@ def change_group(visit: Visit) -> Response:
     except NotFound:
         raise
     except DomainError as error:
-        return _group_page(visit, found, error.description)
+        return _group_page(visit, found, visit.refusal(error))
     return visit.redirect(f"/groups/{found.id}", visit.gettext("Group saved"))
 
 
@@ -373,7 +373,7 @@ def add_members(visit: Visit) -> Response:
         # The group is the account's (checked above): a miss here is a number it has no
         # contact for.
         message = "no contact has one of these numbers" if isinstance(error, NotFound) else ""
-        return _group_page(visit, found, message or error.description, phones=phones)
+        return _group_page(visit, found, message or visit.refusal(error), phones=phones)
     return visit.redirect(f"/groups/{found.id}", visit.gettext("Members added"))
 
 

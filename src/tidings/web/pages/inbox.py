@@ -73,7 +73,7 @@ def set_keywords(visit: Visit) -> Response:
     try:
         saved = visit.services.inbound.set_stop_keywords(visit.account, raw)
     except DomainError as error:
-        return _keywords_page(visit, error.description, raw)
+        return _keywords_page(visit, visit.refusal(error), raw)
     done = (
         N_("Stop keywords reset to the defaults.") if saved.default else N_("Stop keywords saved.")
     )
@@ -86,7 +86,7 @@ def set_reply(visit: Visit) -> Response:
     try:
         saved = visit.services.inbound.set_stop_reply(visit.account, raw)
     except DomainError as error:
-        return _keywords_page(visit, reply_error=error.description, reply=raw)
+        return _keywords_page(visit, reply_error=visit.refusal(error), reply=raw)
     done = N_("Confirmation saved.") if saved else N_("No confirmation is sent.")
     return visit.redirect("/account/stop-keywords", visit.gettext(done))
 

@@ -144,7 +144,7 @@ def _refusal(visit: Visit, error: DomainError) -> Response:
     field = error.description.split(":", 1)[0].strip()
     return visit.render(
         "lists/preview.html",
-        error=error.description,
+        error=visit.refusal(error),
         error_field=field if field in FORM_FIELDS else "",
     )
 

@@ -69,7 +69,7 @@ def add(visit: Visit) -> Response:
     try:
         added = visit.services.templates.add(visit.account, values, visit.now)
     except DomainError as error:
-        return _page(visit, error.description, values)
+        return _page(visit, visit.refusal(error), values)
     done = visit.gettext("Template %(name)s saved: tpl=%(id)s", name=added.name, id=added.id)
     return visit.redirect("/templates", done)
 
@@ -100,7 +100,7 @@ def change(visit: Visit) -> Response:
     try:
         service.change(visit.account, template.id, values, visit.now)
     except DomainError as error:
-        return _edit_page(visit, template, error.description, values)
+        return _edit_page(visit, template, visit.refusal(error), values)
     return visit.redirect("/templates", visit.gettext("Template saved"))
 
 
