@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 import pytest
 
 from tidings.api.endpoints.status import STATUS_NAMES
+from tidings.domain.audit import AuditAction
 from tidings.domain.lifecycle import LINK_CLICKED, JobStatus, MessageStatus
 from tidings.domain.status_names import job_status_names, message_status_names
 from tidings.errors import InvalidParameter
 from tidings.web.i18n import choose, from_accept_language, language
+from tidings.web.pages.admin_audit import ACTIONS
 from tidings.web.refusals import refusal_text
 
 
@@ -112,3 +114,8 @@ def test_a_known_refusal_is_said_in_russian_and_unchanged_in_english() -> None:
     assert refusal_text(language("ru"), short) == "Пароль: не меньше 8 символов"
     odd = InvalidParameter("something the cabinet never shows")
     assert refusal_text(language("ru"), odd) == "something the cabinet never shows"
+
+
+def test_every_audit_action_has_a_name_and_english_is_its_code() -> None:
+    for action in AuditAction:
+        assert ACTIONS[action] == action.value.replace("_", " ")

@@ -126,7 +126,8 @@ class Cabinet:
             flash="" if request.headers.get("hx-request") else session.take_flash(request),
             **context,
         )
-        return HTMLResponse(body, status_code=status_code)
+        # The same address answers in another language for another Accept-Language.
+        return HTMLResponse(body, status_code=status_code, headers={"Vary": "Accept-Language"})
 
     def forbidden(self, request: Request) -> HTMLResponse:
         return self.error_page(request, None, 403, FORBIDDEN)
@@ -139,7 +140,8 @@ class Cabinet:
         texts: tuple[str, str],
         message: str | None = None,
     ) -> HTMLResponse:
-        """error.html with a title and a message of ERROR_TEXTS' (or a message given)."""
+        """error.html in the visit's language: a (title, message) pair such as NOT_FOUND,
+        or its title with a message already said (a domain refusal)."""
         lang = self.language(request, account)
         title, text = texts
         return self.render(
