@@ -23,19 +23,19 @@ WEB = ROOT / "src" / "tidings" / "web"
 PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[-#0 +]*\d*(?:\.\d+)?[sdifr%]")
 
 Msgid = str | tuple[str, str]
+# A marked string and its context (pgettext: the same English meaning two things), if any.
+Marked = tuple[Msgid, str | None]
 
 
-def extracted() -> list[Msgid]:
+def extracted() -> list[Marked]:
     """The strings marked in src/tidings/web now, as `pybabel extract -F babel.cfg` sees them."""
     with (ROOT / "babel.cfg").open() as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
-    found: dict[Msgid, None] = {}
-    for _file, _line, message, _comments, _context in extract_from_dir(
-        WEB, method_map, options_map
-    ):
+    found: dict[Marked, None] = {}
+    for _file, _line, message, _comments, context in extract_from_dir(WEB, method_map, options_map):
         msgid: Msgid = message if isinstance(message, str) else (message[0], message[1])
         if msgid:
-            found[msgid] = None
+            found[(msgid, context)] = None
     return list(found)
 
 
@@ -48,27 +48,24 @@ def placeholders(text: str) -> set[str]:
     return set(PLACEHOLDER.findall(text))
 
 
-def problems(msgids: Iterable[Msgid], catalog: Catalog) -> Iterator[str]:
-    """What is wrong with each msgid's entry in the catalogue ("" when nothing)."""
-    for msgid in msgids:
+def problems(marked: Iterable[Marked], catalog: Catalog) -> Iterator[str]:
+    """What is wrong with each marked string's entry in the catalogue."""
+    for msgid, context in marked:
         key = msgid[0] if isinstance(msgid, tuple) else msgid
-        entry = catalog.get(key)
+        entry = catalog.get(key, context=context)
         if entry is None:
             yield f"missing: {msgid!r}"
             continue
         if entry.fuzzy:
             yield f"fuzzy: {msgid!r}"
-        forms = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+        raw = entry.string if isinstance(entry.string, tuple | list) else (entry.string,)
+        forms = tuple(str(form or "") for form in raw)
         if isinstance(msgid, tuple) != isinstance(entry.id, tuple):
             yield f"plural forms differ from the code's: {msgid!r}"
         if not all(forms) or (isinstance(msgid, tuple) and len(forms) != catalog.num_plurals):
             yield f"untranslated: {msgid!r}"
             continue
-        english = (
-            placeholders(msgid[0]) | placeholders(msgid[1])
-            if isinstance(msgid, tuple)
-            else placeholders(msgid)
-        )
+        english = placeholders(" ".join(msgid) if isinstance(msgid, tuple) else msgid)
         for form in forms:
             if placeholders(form) != english:
                 yield f"placeholders {sorted(placeholders(form))} ≠ {sorted(english)}: {msgid!r}"
@@ -86,24 +83,34 @@ def test_the_catalogue_check_finds_what_it_should() -> None:
     catalog.add("Fuzzy", "Нечётко", flags=["fuzzy"])
     catalog.add("%(n)s sent", "отправлено")
     catalog.add(("%(num)s run", "%(num)s runs"), ("%(num)s запуск", "%(num)s запуска", ""))
-    msgids: list[Msgid] = [
-        "A string added today",
-        "Empty",
-        "Fuzzy",
-        "%(n)s sent",
-        ("%(num)s run", "%(num)s runs"),
+    catalog.add("Name", "Название")
+    marked: list[Marked] = [
+        ("A string added today", None),
+        ("Empty", None),
+        ("Fuzzy", None),
+        ("%(n)s sent", None),
+        (("%(num)s run", "%(num)s runs"), None),
+        ("Name", "person"),  # translated without this context only
     ]
-    found = list(problems(msgids, catalog))
+    found = list(problems(marked, catalog))
     assert [p.split(":")[0] for p in found] == [
         "missing",
         "untranslated",
         "fuzzy",
         "placeholders [] ≠ ['%(n)s']",
         "untranslated",
+        "missing",
     ]
 
 
-@pytest.mark.parametrize("msgid", ["Mailing lists", ("%(num)s SMS part", "%(num)s SMS parts")])
-def test_the_extraction_sees_python_and_templates(msgid: Msgid) -> None:
-    """A menu title (N_() in a page module) and a template's ngettext are both found."""
-    assert msgid in extracted()
+@pytest.mark.parametrize(
+    "marked",
+    [
+        ("Mailing lists", None),
+        (("%(num)s SMS part", "%(num)s SMS parts"), None),
+        ("Name", "person"),
+    ],
+)
+def test_the_extraction_sees_python_and_templates(marked: Marked) -> None:
+    """A menu title (N_() in a page module), a template's ngettext and pgettext are found."""
+    assert marked in extracted()
