@@ -2,10 +2,11 @@
 numbers, money and times the way that language writes them.
 
 Source strings are English; `locale/<lang>/LC_MESSAGES/messages.po` translates them. Only
-the .po files are kept: each is read once, at first use, with Babel and compiled in memory
-into a GNU translations object (no .mo in git, no build step, and a catalogue edited in place
-takes effect at the next start). Re-extracting and updating: docs/architecture.md, "Where to
-add … a cabinet string".
+the .po files are kept: each is read once, at start (when the cabinet's templates are built,
+so a broken catalogue stops the start rather than a visit), with Babel, and compiled in
+memory into a GNU translations object — no .mo in git, no build step to forget, and a
+catalogue edited in place takes effect at the next start. Re-extracting and updating:
+docs/architecture.md, "Where to add … a cabinet string".
 
 The API (/sys/*.php) never passes through here: its formats are byte-exact and English/
 Russian as smsc.ru's are (domain/status_names.py for the status names both use).
