@@ -120,12 +120,20 @@ class Server:
 # The tests name their client IPs in X-Forwarded-For (the `ip` fixture), as a local reverse
 # proxy would: the test servers trust loopback, which production settings never do unasked.
 TRUST_LOOPBACK = {"http": {"trusted_proxies": ["127.0.0.1"]}}
+# The suite reads the cabinet in English (production's default is Russian): a test of the
+# Russian cabinet sends Accept-Language or sets the account's language.
+ENGLISH_CABINET = {"web": {"default_language": "en"}}
 
 
 def start_server(
     database_url: str, clock: FakeClock, **settings_overrides: object
 ) -> tuple[uvicorn.Server, threading.Thread, Server]:
-    values = {"database_url": database_url, **TRUST_LOOPBACK, **settings_overrides}
+    values = {
+        "database_url": database_url,
+        **TRUST_LOOPBACK,
+        **ENGLISH_CABINET,
+        **settings_overrides,
+    }
     settings = Settings.model_validate(values)
     application = build_application(settings, clock=clock)
     with socket.socket() as sock:
@@ -192,6 +200,7 @@ def start_live(
         # follow a live account's money without an SMSC.
         "virtual": {"delay_ms": 20, "serves_live_accounts": True},
         **TRUST_LOOPBACK,
+        **ENGLISH_CABINET,
         **settings_overrides,
     }
     settings = Settings.model_validate(values)

@@ -227,6 +227,9 @@ class WebSettings(Section):
     # Send the cookie only over HTTPS (switch on behind a TLS-terminating proxy).
     cookie_secure: bool = False
     session_max_age_s: int = 12 * 60 * 60
+    # The cabinet's language when the account has chosen none and the browser's
+    # Accept-Language names neither "ru" nor "en" (the sign-in page too).
+    default_language: Literal["ru", "en"] = "ru"
 
 
 class SmppServerSettings(Section):

@@ -76,6 +76,6 @@ def test_import_ten_thousand_rows_with_one_bad(
 
     assert ContactStore(live.store.db).count_contacts(acc.id) == ROWS - 1
     page.get_by_role("link", name="← All contacts").click()
-    expect(page.get_by_text(f"{ROWS - 1} in all")).to_be_visible()
+    expect(page.get_by_text(f"{ROWS - 1:,} in all")).to_be_visible()
     expect(page.get_by_text("Абонент №1", exact=True)).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / f"contacts-list-{backend}.png"), full_page=True)

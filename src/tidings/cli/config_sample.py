@@ -89,6 +89,7 @@ SAMPLE = """\
 # session_secret = ""             # empty: random per start (sessions end at a restart)
 # cookie_secure = false           # true behind a TLS-terminating proxy
 # session_max_age_s = 43200
+# default_language = "ru"        # "ru" or "en": when neither account nor browser chooses
 
 [smpp_server]                     # the SMPP server clients bind to (tidings smpp-server)
 # enabled = false                 # true: inside `tidings serve` too

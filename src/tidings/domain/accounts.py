@@ -40,6 +40,8 @@ class Account:
     default_sender: str
     # Disabled by an operator: it can neither sign in nor call the API nor bind.
     disabled: bool = False
+    # The cabinet's language it chose ("ru", "en"); None: the browser's, else the default.
+    language: str | None = None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,11 @@ from tidings.domain.callback_urls import (
     check_callback_url,
     resolve_host,
 )
-from tidings.errors import NotFound, RecordError
+from tidings.errors import InvalidParameter, NotFound, RecordError
+
+# The languages the cabinet speaks; an account may choose one of them or none (its
+# browser's, else the default setting).
+LANGUAGES = ("ru", "en")
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,9 @@ class ProfileStore(Protocol):
     def forward_inbound(self, account_id: int) -> bool: ...
 
     def set_forward_inbound(self, account_id: int, on: bool) -> None: ...
+
+    def set_language(self, account_id: int, language: str | None) -> None: ...
+
     def set_smpp_password_hash(self, account_id: int, stored: str | None) -> None: ...
 
 
@@ -111,6 +118,12 @@ class ProfileService:
         if self._credentials is not None:
             self._credentials.forget(account.id)
         return chosen or None
+
+    def set_language(self, account: Account, language: str | None) -> None:
+        """The cabinet's language for the account; None: follow the browser."""
+        if language is not None and language not in LANGUAGES:
+            raise InvalidParameter(f"language must be one of {', '.join(LANGUAGES)}")
+        self._store.set_language(account.id, language)
 
     def callback_url(self, account: Account) -> str:
         return self._store.callback_url(account.id)

@@ -12,7 +12,7 @@ from tidings.store.db import Database, Row
 
 _ACCOUNT_COLUMNS = (
     "id, login, timezone, region, currency, credit_limit_minor, test_mode, is_operator, "
-    "tariff_id, default_sender, disabled"
+    "tariff_id, default_sender, disabled, language"
 )
 
 
@@ -94,7 +94,8 @@ class AccountQueries:
         """Every account with its balance (sum of its ledger)."""
         with self.db.tx(write=False) as tx:
             rows = tx.all(f"SELECT {_ACCOUNT_COLUMNS}, balance_minor FROM accounts ORDER BY login")
-        return [(_account(r[:11]), int(r[11])) for r in rows]
+        width = _ACCOUNT_COLUMNS.count(",") + 1
+        return [(_account(r[:width]), int(r[width])) for r in rows]
 
     def add_api_key(self, account_id: int, key_hash: str, prefix: str, now: datetime) -> None:
         with self.db.tx() as tx:
@@ -184,4 +185,5 @@ def _account(row: Row) -> Account:
         tariff_id=None if row[8] is None else int(row[8]),
         default_sender=row[9],
         disabled=bool(row[10]),
+        language=row[11],
     )

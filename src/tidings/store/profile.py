@@ -68,5 +68,9 @@ class ProfileStore:
         with self._db.tx() as tx:
             tx.execute("UPDATE accounts SET forward_inbound = ? WHERE id = ?", (on, account_id))
 
+    def set_language(self, account_id: int, language: str | None) -> None:
+        with self._db.tx() as tx:
+            tx.execute("UPDATE accounts SET language = ? WHERE id = ?", (language, account_id))
+
     def set_smpp_password_hash(self, account_id: int, stored: str | None) -> None:
         self._store.set_smpp_password_hash(account_id, stored)

@@ -84,6 +84,9 @@ accounts = Table(
     Column("disabled", Boolean, nullable=False, server_default=text("false")),
     Column("tariff_id", BigInteger, ForeignKey("tariffs.id"), nullable=True),
     Column("default_sender", String(64), nullable=False, server_default=""),
+    # The cabinet's language the account chose ("ru", "en"); NULL: the browser's, else
+    # web.default_language.
+    Column("language", String(8), nullable=True),
     Column("created_at", BigInteger, nullable=False),
     # Kept equal to SUM(ledger.amount_minor) in the same transaction as every ledger insert,
     # so a charge checks the balance without summing the whole ledger.

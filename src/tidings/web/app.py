@@ -19,9 +19,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tidings.config import WebSettings
 from tidings.domain.services import Services
-from tidings.web.cabinet import Cabinet
+from tidings.web.cabinet import FAILED, NOT_FOUND, Cabinet
 from tidings.web.pages import PAGES
-from tidings.web.templating import build_templates
+from tidings.web.templating import build_all_templates
 
 log = structlog.get_logger("tidings.web")
 
@@ -75,7 +75,9 @@ def session_secret(settings: WebSettings) -> str:
 
 def build_web_app(services: Services, web: WebSettings) -> Starlette:
     """The cabinet over the domain services (built by tidings.app.build_services)."""
-    cabinet = Cabinet(services=services, templates=build_templates())
+    cabinet = Cabinet(
+        services=services, templates=build_all_templates(), default_language=web.default_language
+    )
     routes: list[BaseRoute] = [Mount("/static", app=StaticFiles(directory=STATIC_DIR))]
     for page in PAGES:
         cabinet.nav += page.nav
@@ -94,23 +96,11 @@ def build_web_app(services: Services, web: WebSettings) -> Starlette:
 
     async def not_found(request: Request, _error: Exception) -> Response:
         # A page of the cabinet's own, not Starlette's bare "Not Found".
-        return cabinet.render(
-            request,
-            "error.html",
-            status_code=404,
-            title="Not found",
-            message="There is no such page.",
-        )
+        return cabinet.error_page(request, None, 404, NOT_FOUND)
 
     async def failed(request: Request, error: Exception) -> Response:
         log.error("cabinet page failed", path=request.url.path, error=repr(error))
-        return cabinet.render(
-            request,
-            "error.html",
-            status_code=500,
-            title="Something went wrong",
-            message="The page could not be shown. Try again in a moment.",
-        )
+        return cabinet.error_page(request, None, 500, FAILED)
 
     handlers = {404: not_found, 500: failed}
     return Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)

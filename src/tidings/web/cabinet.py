@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from jinja2 import Environment
@@ -23,7 +24,9 @@ from tidings.domain.accounts import Account
 from tidings.domain.audit import Actor
 from tidings.domain.services import Services
 from tidings.errors import DomainError, NotFound
-from tidings.web import session
+from tidings.web import i18n, session
+from tidings.web.i18n import N_, Language
+from tidings.web.refusals import refusal_text
 
 Handler = Callable[["Visit"], Response]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -31,6 +34,7 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 @dataclass(frozen=True)
 class NavItem:
+    # English, marked with N_(): base.html shows it in the visit's language.
     title: str
     path: str
     operator_only: bool = False
@@ -46,11 +50,23 @@ class PageModule:
 
 @dataclass
 class Cabinet:
-    """What the pages share: the domain services and the templates."""
+    """What the pages share: the domain services and the templates (one environment per
+    language)."""
 
     services: Services
-    templates: Environment
+    templates: Mapping[str, Environment]
     nav: list[NavItem] = field(default_factory=list)
+    # web.default_language: when neither the account nor the browser names a language.
+    default_language: str = "ru"
+
+    def language(self, request: Request, account: Account | None) -> Language:
+        """The visit's language: the account's choice, the browser's, else the setting."""
+        code = i18n.choose(
+            account.language if account else None,
+            request.headers.get("accept-language", ""),
+            self.default_language,
+        )
+        return i18n.language(code)
 
     def page(self, handler: Handler) -> Endpoint:
         """A GET page for a signed-in account; others are sent to the sign-in page."""
@@ -99,7 +115,8 @@ class Cabinet:
         **context: Any,
     ) -> HTMLResponse:
         nav = [n for n in self.nav if account and (account.is_operator or not n.operator_only)]
-        body = self.templates.get_template(template).render(
+        env = self.templates[self.language(request, account).code]
+        body = env.get_template(template).render(
             request=request,
             path=request.url.path,
             account=account,
@@ -109,16 +126,31 @@ class Cabinet:
             flash="" if request.headers.get("hx-request") else session.take_flash(request),
             **context,
         )
-        return HTMLResponse(body, status_code=status_code)
+        # The same address answers in another language for another Accept-Language.
+        return HTMLResponse(body, status_code=status_code, headers={"Vary": "Accept-Language"})
 
     def forbidden(self, request: Request) -> HTMLResponse:
+        return self.error_page(request, None, 403, FORBIDDEN)
+
+    def error_page(
+        self,
+        request: Request,
+        account: Account | None,
+        status_code: int,
+        texts: tuple[str, str],
+        message: str | None = None,
+    ) -> HTMLResponse:
+        """error.html in the visit's language: a (title, message) pair such as NOT_FOUND,
+        or its title with a message already said (a domain refusal)."""
+        lang = self.language(request, account)
+        title, text = texts
         return self.render(
             request,
             "error.html",
-            status_code=403,
-            title="Forbidden",
-            message="The form has expired or did not come from this site. Reload the page "
-            "and try again.",
+            account,
+            status_code=status_code,
+            title=lang.gettext(title),
+            message=lang.gettext(text) if message is None else message,
         )
 
     def _signed_in(self, request: Request) -> Account | None:
@@ -132,6 +164,16 @@ class Cabinet:
         if account is None:
             session.sign_out(request)
         return account
+
+
+# The error pages' titles and messages, translated when shown.
+FORBIDDEN = (
+    N_("Forbidden"),
+    N_("The form has expired or did not come from this site. Reload the page and try again."),
+)
+NOT_FOUND = (N_("Not found"), N_("There is no such page."))
+CANNOT = (N_("Cannot do that"), "")
+FAILED = (N_("Something went wrong"), N_("The page could not be shown. Try again in a moment."))
 
 
 @dataclass(frozen=True)
@@ -160,6 +202,21 @@ class Visit:
     def actor(self) -> Actor:
         """Who acts, for the audit log: this account from this IP."""
         return Actor(self.account.login, self.client_ip, self.account.id)
+
+    @cached_property
+    def language(self) -> Language:
+        return self.cabinet.language(self.request, self.account)
+
+    def gettext(self, message: str, **variables: Any) -> str:
+        """A text of the page in the visit's language (`%(name)s` filled from variables)."""
+        return self.language.gettext(message, **variables)
+
+    def ngettext(self, singular: str, plural: str, n: int, **variables: Any) -> str:
+        return self.language.ngettext(singular, plural, n, **variables)
+
+    def refusal(self, error: DomainError) -> str:
+        """A domain error as the visit's language says it (web/refusals.py)."""
+        return refusal_text(self.language, error)
 
     @property
     def is_htmx(self) -> bool:
@@ -192,16 +249,13 @@ class Visit:
 
 def _guarded(handler: Handler, visit: Visit) -> Response:
     """Domain errors a page did not handle itself: not found → 404, the rest → 400."""
+    cabinet, request, account = visit.cabinet, visit.request, visit.account
     try:
         return handler(visit)
     except NotFound:
-        return visit.render(
-            "error.html", status_code=404, title="Not found", message="There is no such page."
-        )
+        return cabinet.error_page(request, account, 404, NOT_FOUND)
     except DomainError as error:
-        return visit.render(
-            "error.html", status_code=400, title="Cannot do that", message=error.description
-        )
+        return cabinet.error_page(request, account, 400, CANNOT, visit.refusal(error))
 
 
 def client_ip(request: Request) -> str:

@@ -26,6 +26,7 @@ from typing import IO, Any
 import structlog
 
 from tidings.domain.contact_import import ImportReport
+from tidings.web.i18n import N_
 
 log = structlog.get_logger(__name__)
 
@@ -97,9 +98,11 @@ class ImportRunner:
             self._forget_old()
             running = [j for j in self._jobs.values() if not j.done]
             if any(j.account_id == account_id for j in running):
-                raise RuntimeError("An import of yours is still running; wait for it to finish.")
+                raise RuntimeError(
+                    N_("An import of yours is still running; wait for it to finish.")
+                )
             if len(running) >= MAX_RUNNING:
-                raise RuntimeError("Too many imports are running; try again in a minute.")
+                raise RuntimeError(N_("Too many imports are running; try again in a minute."))
             spool = tempfile.NamedTemporaryFile(prefix="tidings-import-", delete=False)  # noqa: SIM115
             try:
                 shutil.copyfileobj(upload, spool, 1024 * 1024)

@@ -11,29 +11,17 @@ import phonenumbers
 from tidings.api.context import Call
 from tidings.api.formats import Record
 from tidings.domain.clock import from_ts, to_ts
-from tidings.domain.lifecycle import LINK_CLICKED, MessageStatus
+from tidings.domain.lifecycle import MessageStatus
 from tidings.domain.messages import MessageInfo
 from tidings.domain.money import format_money
 from tidings.domain.numbers import parse_uint
 from tidings.domain.schedule import format_local
+from tidings.domain.status_names import message_status_names
 from tidings.errors import InvalidParameter
 
-# [choice] status names in Russian, as smsc.ru answers them.
-STATUS_NAMES: dict[int, str] = {
-    MessageStatus.NOT_FOUND: "Сообщение не найдено",
-    MessageStatus.STOPPED: "Остановлено",
-    MessageStatus.WAITING: "Ожидает отправки",
-    MessageStatus.HANDED_OVER: "Передано оператору",
-    MessageStatus.DELIVERED: "Доставлено",
-    MessageStatus.READ: "Прочитано",
-    MessageStatus.EXPIRED: "Просрочено",
-    LINK_CLICKED: "Нажата ссылка",
-    MessageStatus.UNDELIVERABLE: "Невозможно доставить",
-    MessageStatus.BAD_NUMBER: "Неверный номер",
-    MessageStatus.PROHIBITED: "Запрещено",
-    MessageStatus.NO_MONEY: "Недостаточно средств",
-    MessageStatus.UNAVAILABLE: "Недоступный номер",
-}
+# [choice] status names in Russian, as smsc.ru answers them (the one table both the API
+# and the cabinet take them from).
+STATUS_NAMES: dict[int, str] = message_status_names("ru")
 
 
 def handle_status(call: Call) -> str:

@@ -11,17 +11,18 @@ from starlette.routing import BaseRoute, Route
 from tidings.errors import DomainError
 from tidings.web import session
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
+from tidings.web.i18n import N_
 
 NAV = (
-    NavItem("Balance", "/account/balance"),
-    NavItem("Senders", "/account/senders"),
-    NavItem("API keys", "/account/keys"),
-    NavItem("Allowed IPs", "/account/ips"),
-    NavItem("Callback", "/account/callback"),
-    NavItem("Password", "/account/password"),
+    NavItem(N_("Balance"), "/account/balance"),
+    NavItem(N_("Senders"), "/account/senders"),
+    NavItem(N_("API keys"), "/account/keys"),
+    NavItem(N_("Allowed IPs"), "/account/ips"),
+    NavItem(N_("Callback"), "/account/callback"),
+    NavItem(N_("Password"), "/account/password"),
 )
 LEDGER_PAGE = 50
-LEDGER_KINDS = {"credit": "top-up", "charge": "charge", "refund": "refund"}
+LEDGER_KINDS = {"credit": N_("top-up"), "charge": N_("charge"), "refund": N_("refund")}
 
 
 def routes(cabinet: Cabinet) -> list[BaseRoute]:
@@ -61,7 +62,7 @@ def balance(visit: Visit) -> Response:
         has_next=len(rows) > LEDGER_PAGE,
         offset=offset,
         limit=LEDGER_PAGE,
-        kinds=LEDGER_KINDS,
+        kinds={kind: visit.gettext(title) for kind, title in LEDGER_KINDS.items()},
     )
 
 
@@ -84,13 +85,14 @@ def add_sender(visit: Visit) -> Response:
         # The rule senders.php and jobs.php apply to a sender name.
         added = visit.services.senders.request(visit.account, raw, visit.now, mail="@" in raw)
     except DomainError as error:
-        return _senders_page(visit, error=error.description, value=raw)
-    return visit.redirect("/account/senders", f"Sender {added.name} added; it waits for approval.")
+        return _senders_page(visit, error=visit.refusal(error), value=raw)
+    done = visit.gettext("Sender %(name)s added; it waits for approval.", name=added.name)
+    return visit.redirect("/account/senders", done)
 
 
 def delete_sender(visit: Visit) -> Response:
     visit.services.senders.delete(visit.account, visit.path_int("sender_id"))
-    return visit.redirect("/account/senders", "Sender deleted.")
+    return visit.redirect("/account/senders", visit.gettext("Sender deleted."))
 
 
 # ---- API keys -----------------------------------------------------------------------------
@@ -112,7 +114,7 @@ def create_key(visit: Visit) -> Response:
 
 def revoke_key(visit: Visit) -> Response:
     visit.services.profile.revoke_api_key(visit.account, visit.path_int("key_id"), visit.now)
-    return visit.redirect("/account/keys", "API key revoked.")
+    return visit.redirect("/account/keys", visit.gettext("API key revoked."))
 
 
 # ---- allowed IPs --------------------------------------------------------------------------
@@ -134,14 +136,14 @@ def allow_ip(visit: Visit) -> Response:
     try:
         cidr = visit.services.profile.allow_ip(visit.account, visit.field("cidr"))
     except DomainError as error:
-        return _ips_page(visit, error=error.description, value=visit.field("cidr"))
-    return visit.redirect("/account/ips", f"{cidr} allowed.")
+        return _ips_page(visit, error=visit.refusal(error), value=visit.field("cidr"))
+    return visit.redirect("/account/ips", visit.gettext("%(cidr)s allowed.", cidr=cidr))
 
 
 def deny_ip(visit: Visit) -> Response:
     cidr = visit.field("cidr")
     visit.services.profile.deny_ip(visit.account, cidr)
-    return visit.redirect("/account/ips", f"{cidr} removed.")
+    return visit.redirect("/account/ips", visit.gettext("%(cidr)s removed.", cidr=cidr))
 
 
 # ---- callback URL -------------------------------------------------------------------------
@@ -166,7 +168,7 @@ def set_callback(visit: Visit) -> Response:
     try:
         secret = visit.services.profile.set_callback(visit.account, url)
     except DomainError as error:
-        return _callback_page(visit, error=error.description, value=url)
+        return _callback_page(visit, error=visit.refusal(error), value=url)
     return _callback_page(visit, secret=secret)
 
 
@@ -174,8 +176,8 @@ def set_forwarding(visit: Visit) -> Response:
     """Incoming SMS forwarded to the callback URL too (SMS Center's fl[11])."""
     on = visit.field("forward") == "1"
     visit.services.profile.set_forward_inbound(visit.account, on)
-    done = "Incoming SMS are forwarded." if on else "Incoming SMS are not forwarded."
-    return visit.redirect("/account/callback", done)
+    done = N_("Incoming SMS are forwarded.") if on else N_("Incoming SMS are not forwarded.")
+    return visit.redirect("/account/callback", visit.gettext(done))
 
 
 # ---- password -----------------------------------------------------------------------------
@@ -195,9 +197,10 @@ def change_password(visit: Visit) -> Response:
             session.token(visit.request),
         )
     except DomainError as error:
-        return visit.render("account/password.html", status_code=400, error=error.description)
+        return visit.render("account/password.html", status_code=400, error=visit.refusal(error))
     # This browser stays signed in; every other session of the account has ended.
-    return visit.redirect("/account/password", "Password changed. Other sessions ended.")
+    done = visit.gettext("Password changed. Other sessions ended.")
+    return visit.redirect("/account/password", done)
 
 
 PAGE = PageModule(NAV, routes)

@@ -16,11 +16,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from tidings.domain.admin import AdminService, UpstreamMonitor
-from tidings.domain.money import format_money
 from tidings.errors import DomainError, InvalidParameter, NotFound
 from tidings.web.cabinet import Cabinet, Handler, NavItem, PageModule, Visit
+from tidings.web.i18n import N_
 
-NAV = (NavItem("Admin", "/admin", operator_only=True),)
+NAV = (NavItem(N_("Admin"), "/admin", operator_only=True),)
 
 
 def routes(cabinet: Cabinet) -> list[BaseRoute]:
@@ -126,9 +126,11 @@ class Admin:
             )
         except DomainError as error:
             return self._accounts(
-                visit, error.description, login=login, balance=visit.field("balance")
+                visit, visit.refusal(error), login=login, balance=visit.field("balance")
             )
-        return visit.redirect("/admin", f"Account {account.login} created")
+        return visit.redirect(
+            "/admin", visit.gettext("Account %(login)s created", login=account.login)
+        )
 
     def _guarded(self, visit: Visit, change: Callable[[int], str]) -> Response:
         """Run a change to one account; a bad form value is shown on the accounts page."""
@@ -138,7 +140,7 @@ class Admin:
         except NotFound:
             raise
         except DomainError as error:
-            return self._accounts(visit, error.description)
+            return self._accounts(visit, visit.refusal(error))
         return visit.redirect("/admin", message)
 
     def move_money(self, visit: Visit) -> Response:
@@ -154,7 +156,10 @@ class Admin:
                 visit.now,
                 visit.actor,
             )
-            return f"{login}: {direction} booked, balance {format_money(balance)}"
+            booked = N_("%(login)s: credit booked, balance %(balance)s")
+            if direction != "credit":
+                booked = N_("%(login)s: debit booked, balance %(balance)s")
+            return visit.gettext(booked, login=login, balance=visit.language.money(balance))
 
         return self._guarded(visit, change)
 
@@ -162,7 +167,7 @@ class Admin:
         def change(account_id: int) -> str:
             on = _switch(visit)
             self._service.set_test_mode(account_id, on, visit.now, visit.actor)
-            return f"Test mode {'on' if on else 'off'}"
+            return visit.gettext(N_("Test mode on") if on else N_("Test mode off"))
 
         return self._guarded(visit, change)
 
@@ -171,7 +176,7 @@ class Admin:
             self._service.set_account_tariff(
                 account_id, visit.field("tariff"), visit.now, visit.actor
             )
-            return "Tariff changed"
+            return visit.gettext("Tariff changed")
 
         return self._guarded(visit, change)
 
@@ -179,7 +184,8 @@ class Admin:
         def change(account_id: int) -> str:
             off = _switch(visit)
             done = visit.services.operator.set_disabled(account_id, off, visit.now, visit.actor)
-            return f"{done.login} {'disabled' if off else 'enabled again'}"
+            said = N_("%(login)s disabled") if off else N_("%(login)s enabled again")
+            return visit.gettext(said, login=done.login)
 
         return self._guarded(visit, change)
 
@@ -187,7 +193,12 @@ class Admin:
         def change(account_id: int) -> str:
             on = _switch(visit)
             done = visit.services.operator.set_operator(account_id, on, visit.now, visit.actor)
-            return f"{done.login} {'is an operator now' if on else 'is no longer an operator'}"
+            said = (
+                N_("%(login)s is an operator now")
+                if on
+                else N_("%(login)s is no longer an operator")
+            )
+            return visit.gettext(said, login=done.login)
 
         return self._guarded(visit, change)
 
@@ -202,9 +213,10 @@ class Admin:
         except NotFound:
             raise
         except DomainError as error:
-            return self._accounts(visit, error.description)
+            return self._accounts(visit, visit.refusal(error))
         if not done.generated:
-            return visit.redirect("/admin", f"{done.login}: password set, its sessions ended")
+            said = visit.gettext("%(login)s: password set, its sessions ended", login=done.login)
+            return visit.redirect("/admin", said)
         shown = visit.render("admin/password.html", login=done.login, password=done.password)
         shown.headers["Cache-Control"] = "no-store"
         return shown
@@ -231,8 +243,8 @@ class Admin:
         except NotFound:
             raise
         except DomainError as error:
-            return self._tariffs(visit, error.description)
-        return visit.redirect("/admin/tariffs", done)
+            return self._tariffs(visit, visit.refusal(error))
+        return visit.redirect("/admin/tariffs", visit.gettext(done))
 
     def create_tariff(self, visit: Visit) -> Response:
         values = {n: visit.field(n) for n in ("name", "default_price", "email_price")}
@@ -245,8 +257,8 @@ class Admin:
                 visit.actor,
             )
         except DomainError as error:
-            return self._tariffs(visit, error.description, **values)
-        return visit.redirect("/admin/tariffs", "Tariff created")
+            return self._tariffs(visit, visit.refusal(error), **values)
+        return visit.redirect("/admin/tariffs", visit.gettext("Tariff created"))
 
     def change_tariff(self, visit: Visit) -> Response:
         return self._tariff_change(
@@ -254,7 +266,7 @@ class Admin:
             lambda t: self._service.change_tariff(
                 t, visit.field("default_price"), visit.field("email_price"), visit.now, visit.actor
             ),
-            "Tariff saved",
+            N_("Tariff saved"),
         )
 
     def set_country(self, visit: Visit) -> Response:
@@ -263,7 +275,7 @@ class Admin:
             lambda t: self._service.set_country_price(
                 t, visit.field("country"), visit.field("price"), visit.now, visit.actor
             ),
-            "Country price saved",
+            N_("Country price saved"),
         )
 
     def remove_country(self, visit: Visit) -> Response:
@@ -272,7 +284,7 @@ class Admin:
             lambda t: self._service.remove_country_price(
                 t, visit.field("country"), visit.now, visit.actor
             ),
-            "Country price removed",
+            N_("Country price removed"),
         )
 
     # ---- upstreams ------------------------------------------------------------------------

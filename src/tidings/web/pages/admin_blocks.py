@@ -41,8 +41,8 @@ def _lift(visit: Visit) -> Response:
     try:
         ip = visit.services.operator.lift_block(raw, visit.now, visit.actor)
     except DomainError as error:
-        return _render(visit, error.description, raw)
-    return visit.redirect(PATH, f"Block of {ip} lifted")
+        return _render(visit, visit.refusal(error), raw)
+    return visit.redirect(PATH, visit.gettext("Block of %(ip)s lifted", ip=ip))
 
 
 PAGE = PageModule((), routes)

@@ -44,8 +44,11 @@ def _assign(visit: Visit) -> Response:
     try:
         number = visit.services.operator.assign_number(raw, login, visit.now, visit.actor)
     except DomainError as error:
-        return _render(visit, error.description, login=login, number=raw)
-    return visit.redirect("/admin/inbound", f"Inbound number {number} assigned to {login}")
+        return _render(visit, visit.refusal(error), login=login, number=raw)
+    said = visit.gettext(
+        "Inbound number %(number)s assigned to %(login)s", number=number, login=login
+    )
+    return visit.redirect("/admin/inbound", said)
 
 
 def _release(visit: Visit) -> Response:
@@ -54,8 +57,9 @@ def _release(visit: Visit) -> Response:
             visit.field("number"), visit.now, visit.actor
         )
     except DomainError as error:
-        return _render(visit, error.description)
-    return visit.redirect("/admin/inbound", f"Inbound number {number} released")
+        return _render(visit, visit.refusal(error))
+    said = visit.gettext("Inbound number %(number)s released", number=number)
+    return visit.redirect("/admin/inbound", said)
 
 
 PAGE = PageModule((), routes)

@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from tidings.errors import DomainError
 from tidings.web.cabinet import Cabinet, PageModule, Visit
+from tidings.web.i18n import N_
 from tidings.web.pages.admin import operator_only
 
 PATH = "/admin/senders"
@@ -47,21 +48,25 @@ def _decide(visit: Visit, decide: Callable[[int, str], str], done: str) -> Respo
         account_id = int(raw) if raw.isdigit() and len(raw) <= 12 else 0
         name = decide(account_id, visit.field("sender"))
     except DomainError as error:
-        return _render(visit, error.description)
-    return visit.redirect(PATH, f"{name}: {done}")
+        return _render(visit, visit.refusal(error))
+    return visit.redirect(PATH, visit.gettext(done, name=name))
 
 
 def _approve(visit: Visit) -> Response:
     operator = visit.services.operator
     return _decide(
-        visit, lambda a, n: operator.approve_sender(a, n, visit.now, visit.actor), "approved"
+        visit,
+        lambda a, n: operator.approve_sender(a, n, visit.now, visit.actor),
+        N_("%(name)s: approved"),
     )
 
 
 def _reject(visit: Visit) -> Response:
     operator = visit.services.operator
     return _decide(
-        visit, lambda a, n: operator.reject_sender(a, n, visit.now, visit.actor), "rejected"
+        visit,
+        lambda a, n: operator.reject_sender(a, n, visit.now, visit.actor),
+        N_("%(name)s: rejected"),
     )
 
 
@@ -70,7 +75,7 @@ def _withdraw(visit: Visit) -> Response:
     return _decide(
         visit,
         lambda a, n: operator.approve_sender(a, n, visit.now, visit.actor, approved=False),
-        "approval withdrawn, pending again",
+        N_("%(name)s: approval withdrawn, pending again"),
     )
 
 

@@ -12,14 +12,16 @@ from starlette.routing import BaseRoute, Route
 from tidings.errors import AccountDisabled, DomainError, IpBlocked, IpNotAllowed
 from tidings.web import session
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit, client_ip
+from tidings.web.i18n import N_
 
 NAV: tuple[NavItem, ...] = ()
 # Where a signed-in account lands.
 HOME = "/dashboard"
-WRONG = "Wrong login or password."
-BLOCKED = "Too many failed attempts from your address. Try again later."
-NOT_ALLOWED = "Signing in from your address is not allowed for this account."
-DISABLED = "This account is disabled. Ask the operator."
+# Translated when shown: the sign-in page speaks the browser's language (or the default).
+WRONG = N_("Wrong login or password.")
+BLOCKED = N_("Too many failed attempts from your address. Try again later.")
+NOT_ALLOWED = N_("Signing in from your address is not allowed for this account.")
+DISABLED = N_("This account is disabled. Ask the operator.")
 
 
 def routes(cabinet: Cabinet) -> list[BaseRoute]:
@@ -68,7 +70,8 @@ def routes(cabinet: Cabinet) -> list[BaseRoute]:
 def _refused(
     cabinet: Cabinet, request: Request, login: str, error: str, status_code: int
 ) -> Response:
-    return cabinet.render(request, "signin.html", status_code=status_code, error=error, login=login)
+    text = cabinet.language(request, None).gettext(error)
+    return cabinet.render(request, "signin.html", status_code=status_code, error=text, login=login)
 
 
 PAGE = PageModule(NAV, routes)

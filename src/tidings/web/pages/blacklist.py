@@ -10,13 +10,14 @@ from tidings.domain import contacts as rules
 from tidings.domain.contacts import BlacklistType
 from tidings.errors import DomainError, NotFound
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
+from tidings.web.i18n import N_
 
-NAV = (NavItem("Blacklist", "/blacklist"),)
+NAV = (NavItem(N_("Blacklist"), "/blacklist"),)
 PAGE_SIZE = 100
 KINDS = {
-    BlacklistType.ALL: "every message",
-    BlacklistType.MAILINGS: "mailing lists only",
-    BlacklistType.SINGLE: "single messages only",
+    BlacklistType.ALL: N_("every message"),
+    BlacklistType.MAILINGS: N_("mailing lists only"),
+    BlacklistType.SINGLE: N_("single messages only"),
 }
 
 
@@ -38,7 +39,7 @@ def _page(visit: Visit, error: str = "", values: dict[str, str] | None = None) -
         entries=entries[:PAGE_SIZE],
         next_after=entries[PAGE_SIZE - 1].id if len(entries) > PAGE_SIZE else None,
         after=after,
-        kinds={int(k): v for k, v in KINDS.items()},
+        kinds={int(k): visit.gettext(v) for k, v in KINDS.items()},
         error=error,
         values=values or {"phones": "", "mails": "", "type": "0"},
     )
@@ -58,9 +59,11 @@ def add(visit: Visit) -> Response:
             visit.account, addresses, rules.blacklist_type(values["type"]), visit.now
         )
     except DomainError as error:
-        return _page(visit, error.description, values)
-    added = "1 address" if len(addresses) == 1 else f"{len(addresses)} addresses"
-    return visit.redirect("/blacklist", f"{added} stop-listed")
+        return _page(visit, visit.refusal(error), values)
+    done = visit.ngettext(
+        "%(num)s address stop-listed", "%(num)s addresses stop-listed", len(addresses)
+    )
+    return visit.redirect("/blacklist", done)
 
 
 def delete(visit: Visit) -> Response:
@@ -69,7 +72,7 @@ def delete(visit: Visit) -> Response:
     if not address:
         raise NotFound("not in the blacklist")
     visit.services.stop_list.remove(visit.account, [address])
-    return visit.redirect("/blacklist", "Taken off the blacklist")
+    return visit.redirect("/blacklist", visit.gettext("Taken off the blacklist"))
 
 
 PAGE = PageModule(NAV, routes)

@@ -20,9 +20,10 @@ from tidings.domain.contact_import import ImportReport, read_contacts
 from tidings.domain.contacts import ContactKeys, ContactView, GroupView, MoveMode
 from tidings.errors import DomainError, InvalidParameter, NotFound
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
+from tidings.web.i18n import N_
 from tidings.web.imports import ImportJob, ImportRunner
 
-NAV = (NavItem("Contacts", "/contacts"), NavItem("Groups", "/groups"))
+NAV = (NavItem(N_("Contacts"), "/contacts"), NavItem(N_("Groups"), "/groups"))
 PAGE_SIZE = 50
 MAX_UPLOAD = 50 * 1024 * 1024
 
@@ -130,8 +131,8 @@ def add(visit: Visit) -> Response:
     except NotFound:
         raise
     except DomainError as error:
-        return _listing(visit, error.description, values)
-    added = "1 contact added" if len(ids) == 1 else f"{len(ids)} contacts added"
+        return _listing(visit, visit.refusal(error), values)
+    added = visit.ngettext("%(num)s contact added", "%(num)s contacts added", len(ids))
     return visit.redirect("/contacts", added)
 
 
@@ -171,14 +172,14 @@ def change(visit: Visit) -> Response:
     except NotFound:
         raise
     except DomainError as error:
-        return _detail(visit, contact, error.description)
-    return visit.redirect(f"/contacts/{contact.id}", "Contact saved")
+        return _detail(visit, contact, visit.refusal(error))
+    return visit.redirect(f"/contacts/{contact.id}", visit.gettext("Contact saved"))
 
 
 def delete(visit: Visit) -> Response:
     contact_id = visit.path_int("contact_id")
     visit.services.contacts.delete_contacts(visit.account, ContactKeys(ids=(contact_id,)))
-    return visit.redirect("/contacts", "Contact deleted")
+    return visit.redirect("/contacts", visit.gettext("Contact deleted"))
 
 
 def join_group(visit: Visit) -> Response:
@@ -190,7 +191,7 @@ def join_group(visit: Visit) -> Response:
         raise NotFound("group not found")
     mode = MoveMode.REMOVE if leave else MoveMode.ADD
     visit.services.contacts.move(visit.account, ContactKeys(ids=(contact_id,)), [int(raw)], mode)
-    return visit.redirect(f"/contacts/{contact_id}", "Groups saved")
+    return visit.redirect(f"/contacts/{contact_id}", visit.gettext("Groups saved"))
 
 
 # ---- export -------------------------------------------------------------------------------
@@ -244,9 +245,10 @@ class Imports:
 
     def _start(self, visit: Visit, upload: UploadFile | str | None) -> Response:
         if not isinstance(upload, UploadFile) or not upload.filename:
-            return self._form(visit, "Choose a CSV file to import.")
+            return self._form(visit, visit.gettext("Choose a CSV file to import."))
         if upload.size is not None and upload.size > MAX_UPLOAD:
-            return self._form(visit, f"The file is larger than {MAX_UPLOAD // 2**20} MB.")
+            too_large = visit.gettext("The file is larger than %(mb)s MB.", mb=MAX_UPLOAD // 2**20)
+            return self._form(visit, too_large)
         account = visit.account
         group_ids = _chosen_groups(visit)
         contacts = visit.services.contacts
@@ -259,7 +261,8 @@ class Imports:
         try:
             job = self._runner.start(account.id, upload.filename, upload.file, run)
         except RuntimeError as exc:
-            return self._form(visit, str(exc))
+            # imports.py's refusals are English marked with N_(): said in the visit's words.
+            return self._form(visit, visit.gettext(str(exc)))
         return visit.redirect(f"/contacts/import/{job.id}")
 
     def _job(self, visit: Visit) -> ImportJob:
@@ -307,8 +310,8 @@ def add_group(visit: Visit) -> Response:
             visit.now,
         )
     except DomainError as error:
-        return _groups(visit, error.description, values)
-    return visit.redirect("/groups", "Group created")
+        return _groups(visit, visit.refusal(error), values)
+    return visit.redirect("/groups", visit.gettext("Group created"))
 
 
 def _group(visit: Visit) -> GroupView:
@@ -348,13 +351,13 @@ def change_group(visit: Visit) -> Response:
     except NotFound:
         raise
     except DomainError as error:
-        return _group_page(visit, found, error.description)
-    return visit.redirect(f"/groups/{found.id}", "Group saved")
+        return _group_page(visit, found, visit.refusal(error))
+    return visit.redirect(f"/groups/{found.id}", visit.gettext("Group saved"))
 
 
 def delete_group(visit: Visit) -> Response:
     visit.services.contacts.delete_groups(visit.account, [visit.path_int("group_id")])
-    return visit.redirect("/groups", "Group deleted; its contacts stay")
+    return visit.redirect("/groups", visit.gettext("Group deleted; its contacts stay"))
 
 
 def add_members(visit: Visit) -> Response:
@@ -370,8 +373,8 @@ def add_members(visit: Visit) -> Response:
         # The group is the account's (checked above): a miss here is a number it has no
         # contact for.
         message = "no contact has one of these numbers" if isinstance(error, NotFound) else ""
-        return _group_page(visit, found, message or error.description, phones=phones)
-    return visit.redirect(f"/groups/{found.id}", "Members added")
+        return _group_page(visit, found, message or visit.refusal(error), phones=phones)
+    return visit.redirect(f"/groups/{found.id}", visit.gettext("Members added"))
 
 
 def remove_member(visit: Visit) -> Response:
@@ -380,7 +383,7 @@ def remove_member(visit: Visit) -> Response:
     visit.services.contacts.move(
         visit.account, ContactKeys(ids=(contact_id,)), [group_id], MoveMode.REMOVE
     )
-    return visit.redirect(f"/groups/{group_id}", "Removed from the group")
+    return visit.redirect(f"/groups/{group_id}", visit.gettext("Removed from the group"))
 
 
 PAGE = PageModule(NAV, routes)

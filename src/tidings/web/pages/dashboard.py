@@ -7,8 +7,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
+from tidings.web.i18n import N_
 
-NAV = (NavItem("Dashboard", "/dashboard"),)
+NAV = (NavItem(N_("Dashboard"), "/dashboard"),)
 
 
 def routes(cabinet: Cabinet) -> list[BaseRoute]:

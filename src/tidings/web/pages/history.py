@@ -16,19 +16,24 @@ from starlette.routing import BaseRoute, Route
 
 from tidings.domain.clock import from_ts
 from tidings.domain.contact_export import BOM
+from tidings.domain.lifecycle import MessageStatus
 from tidings.domain.messages import HistoryQuery, MessageInfo, days_period, lookup_address
 from tidings.domain.money import format_money
 from tidings.domain.numbers import parse_uint
 from tidings.domain.schedule import format_local
+from tidings.domain.status_names import message_status_names
 from tidings.errors import InvalidParameter
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
-from tidings.web.statuses import MESSAGE_STATUS
+from tidings.web.i18n import N_
 
-NAV = (NavItem("History", "/history"),)
+NAV = (NavItem(N_("History"), "/history"),)
 PAGE_SIZE = 50
 FILTERS = ("phone", "start", "end", "status")
 CSV_HEADER = ["id", "time", "phone", "sender", "status", "status_name", "parts", "cost", "text"]
 _CSV_FLUSH = 500
+# The statuses a stored message can have, the filter's choices (NOT_FOUND is only an answer
+# of status.php for an id it does not know).
+STATUSES = tuple(s for s in MessageStatus if s is not MessageStatus.NOT_FOUND)
 
 
 def routes(cabinet: Cabinet) -> list[BaseRoute]:
@@ -75,7 +80,7 @@ def _status(raw: str) -> int | None:
         status = int(text)
     except ValueError:
         status = None
-    if status not in MESSAGE_STATUS:
+    if status not in STATUSES:
         raise InvalidParameter("status: one of the listed statuses")
     return status
 
@@ -93,11 +98,17 @@ def index(visit: Visit) -> Response:
         "history/index.html",
         messages=shown,
         filters=filters,
-        statuses=MESSAGE_STATUS,
+        statuses=_status_names(visit),
         searched=searched,
         older=older,
         paged=before is not None,
     )
+
+
+def _status_names(visit: Visit) -> dict[int, str]:
+    """The filter's statuses, named in the visit's language (domain/status_names.py)."""
+    names = message_status_names(visit.language.code)
+    return {status: names[status] for status in STATUSES}
 
 
 def export_csv(visit: Visit) -> Response:
@@ -105,20 +116,24 @@ def export_csv(visit: Visit) -> Response:
     rows = visit.services.messages.iter_history(_query(visit, None, PAGE_SIZE))
     zone = ZoneInfo(visit.account.timezone)
     return StreamingResponse(
-        _csv_lines(rows, zone),
+        _csv_lines(rows, zone, _status_names(visit)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="history.csv"'},
     )
 
 
-def _csv_lines(rows: Iterator[MessageInfo], zone: ZoneInfo) -> Iterator[str]:
-    # UTF-8 with a BOM, as contacts.csv: spreadsheet programs then read it as UTF-8.
+def _csv_lines(
+    rows: Iterator[MessageInfo], zone: ZoneInfo, status_names: dict[int, str]
+) -> Iterator[str]:
+    # UTF-8 with a BOM, as contacts.csv: spreadsheet programs then read it as UTF-8. The
+    # columns and numbers stay machine-readable; status_name is in the visit's language, as
+    # in a list's recipients.csv.
     yield BOM
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
     for n, m in enumerate(rows, 1):
-        writer.writerow(_csv_row(m, zone))
+        writer.writerow(_csv_row(m, zone, status_names))
         if n % _CSV_FLUSH == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -126,14 +141,14 @@ def _csv_lines(rows: Iterator[MessageInfo], zone: ZoneInfo) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def _csv_row(m: MessageInfo, zone: ZoneInfo) -> list[object]:
+def _csv_row(m: MessageInfo, zone: ZoneInfo, status_names: dict[int, str]) -> list[object]:
     return [
         m.id,
         format_local(from_ts(m.created_at), zone),
         m.address,
         m.sender,
         m.status,
-        MESSAGE_STATUS.get(m.status, ""),
+        status_names.get(m.status, ""),
         m.parts,
         format_money(m.cost_minor),
         m.text,

@@ -10,8 +10,9 @@ from starlette.routing import BaseRoute, Route
 
 from tidings.errors import DomainError
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
+from tidings.web.i18n import N_
 
-NAV = (NavItem("Inbox", "/inbox"), NavItem("Stop keywords", "/account/stop-keywords"))
+NAV = (NavItem(N_("Inbox"), "/inbox"), NavItem(N_("Stop keywords"), "/account/stop-keywords"))
 PAGE_SIZE = 50
 
 
@@ -72,9 +73,11 @@ def set_keywords(visit: Visit) -> Response:
     try:
         saved = visit.services.inbound.set_stop_keywords(visit.account, raw)
     except DomainError as error:
-        return _keywords_page(visit, error.description, raw)
-    done = "Stop keywords reset to the defaults." if saved.default else "Stop keywords saved."
-    return visit.redirect("/account/stop-keywords", done)
+        return _keywords_page(visit, visit.refusal(error), raw)
+    done = (
+        N_("Stop keywords reset to the defaults.") if saved.default else N_("Stop keywords saved.")
+    )
+    return visit.redirect("/account/stop-keywords", visit.gettext(done))
 
 
 def set_reply(visit: Visit) -> Response:
@@ -83,9 +86,9 @@ def set_reply(visit: Visit) -> Response:
     try:
         saved = visit.services.inbound.set_stop_reply(visit.account, raw)
     except DomainError as error:
-        return _keywords_page(visit, reply_error=error.description, reply=raw)
-    done = "Confirmation saved." if saved else "No confirmation is sent."
-    return visit.redirect("/account/stop-keywords", done)
+        return _keywords_page(visit, reply_error=visit.refusal(error), reply=raw)
+    done = N_("Confirmation saved.") if saved else N_("No confirmation is sent.")
+    return visit.redirect("/account/stop-keywords", visit.gettext(done))
 
 
 PAGE = PageModule(NAV, routes)

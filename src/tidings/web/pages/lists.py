@@ -19,21 +19,23 @@ from tidings.domain.lifecycle import JobStatus
 from tidings.domain.money import format_money
 from tidings.domain.reports import RecipientRow
 from tidings.domain.schedule import Repeat, format_local
+from tidings.domain.status_names import job_status_names, message_status_names
 from tidings.errors import DomainError, NotFound, RecordError
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
 from tidings.web.chart import timeline_chart
-from tidings.web.statuses import JOB_STATUS, MESSAGE_STATUS
+from tidings.web.i18n import N_
 
-NAV = (NavItem("Mailing lists", "/lists"),)
+NAV = (NavItem(N_("Mailing lists"), "/lists"),)
+# Translated where shown (repeats()).
 REPEATS = {
-    Repeat.NONE: "once",
-    Repeat.HOURLY: "every hour",
-    Repeat.DAILY: "every day",
-    Repeat.WORKDAYS: "on workdays",
-    Repeat.WEEKENDS: "at weekends",
-    Repeat.WEEKLY: "every week",
-    Repeat.MONTHLY: "every month",
-    Repeat.YEARLY: "every year",
+    Repeat.NONE: N_("once"),
+    Repeat.HOURLY: N_("every hour"),
+    Repeat.DAILY: N_("every day"),
+    Repeat.WORKDAYS: N_("on workdays"),
+    Repeat.WEEKENDS: N_("at weekends"),
+    Repeat.WEEKLY: N_("every week"),
+    Repeat.MONTHLY: N_("every month"),
+    Repeat.YEARLY: N_("every year"),
 }
 # The create form's fields are the jobs.php `add` parameters of the same names.
 FORM_FIELDS = (
@@ -81,8 +83,8 @@ def _table(visit: Visit) -> dict[str, Any]:
     page = visit.services.reports.list_page(visit.account, offset, PAGE_SIZE)
     return {
         "lines": page.lines,
-        "status_names": JOB_STATUS,
-        "repeats": REPEATS,
+        "status_names": job_status_names(visit.language.code),
+        "repeats": repeats(visit),
         "offset": offset,
         "limit": PAGE_SIZE,
         "has_next": page.has_next,
@@ -92,6 +94,11 @@ def _table(visit: Visit) -> dict[str, Any]:
             for j, p in page.lines
         ),
     }
+
+
+def repeats(visit: Visit) -> dict[Repeat, str]:
+    """The repeat choices in the visit's language."""
+    return {value: visit.gettext(title) for value, title in REPEATS.items()}
 
 
 def index(visit: Visit) -> Response:
@@ -108,8 +115,14 @@ def rows(visit: Visit) -> Response:
 
 def new_form(visit: Visit) -> Response:
     groups = visit.services.contacts.list_groups(visit.account)
-    values = {f: "" for f in (*FORM_FIELDS, MAIL_FROM)}
-    return visit.render("lists/new.html", groups=groups, repeats=REPEATS, values=values)
+    return visit.render(
+        "lists/new.html",
+        groups=groups,
+        repeats=repeats(visit),
+        values={f: "" for f in (*FORM_FIELDS, MAIL_FROM)},
+        # The live counter (cabinet.js) says it in the visit's language.
+        counter=visit.language.counter_phrases(),
+    )
 
 
 def _is_mail(visit: Visit) -> bool:
@@ -137,7 +150,7 @@ def _refusal(visit: Visit, error: DomainError) -> Response:
         field = MAIL_FROM
     return visit.render(
         "lists/preview.html",
-        error=error.description,
+        error=visit.refusal(error),
         error_field=field if field in (*FORM_FIELDS, MAIL_FROM) else "",
     )
 
@@ -155,7 +168,7 @@ def preview(visit: Visit) -> Response:
         job=job,
         summary=summary,
         first_run=format_local(job.first_run, zone),
-        repeat=REPEATS.get(Repeat(job.rpt), ""),
+        repeat=repeats(visit).get(Repeat(job.rpt), ""),
     )
 
 
@@ -165,7 +178,8 @@ def create(visit: Visit) -> Response:
         created = visit.services.jobs.create(visit.account, job, visit.now, with_cost=False)
     except DomainError as error:
         return _refusal(visit, error)
-    return visit.redirect(f"/lists/{created.job_id}", f"Mailing list {created.job_id} created.")
+    done = visit.gettext("Mailing list %(id)s created.", id=created.job_id)
+    return visit.redirect(f"/lists/{created.job_id}", done)
 
 
 # ---- one list -----------------------------------------------------------------------------
@@ -184,7 +198,7 @@ def detail(visit: Visit) -> Response:
         opt_outs=inbound.list_replies(visit.account, job.job_id, REPLIES_SHOWN, stops_only=True),
         replies_shown=REPLIES_SHOWN,
         **_live(visit, job),
-        repeat=REPEATS.get(Repeat(job.rpt), str(job.rpt)),
+        repeat=repeats(visit).get(Repeat(job.rpt), str(job.rpt)),
         recipients=recipients[:PAGE_SIZE],
         has_next=len(recipients) > PAGE_SIZE,
         offset=offset,
@@ -208,8 +222,8 @@ def _live(visit: Visit, job: JobView) -> dict[str, Any]:
         "job": job,
         "p": done,
         "by_status": sorted(by_status.items()),
-        "status_names": JOB_STATUS,
-        "message_status": MESSAGE_STATUS,
+        "status_names": job_status_names(visit.language.code),
+        "message_status": message_status_names(visit.language.code),
         "chart": timeline_chart(timeline, ZoneInfo(visit.account.timezone)),
     }
 
@@ -220,14 +234,17 @@ def export_csv(visit: Visit) -> Response:
     rows = visit.services.reports.iter_recipients(visit.account, job.job_id)
     zone = ZoneInfo(visit.account.timezone)
     return StreamingResponse(
-        _csv_lines(rows, zone),
+        _csv_lines(rows, zone, message_status_names(visit.language.code)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="list-{job.job_id}.csv"'},
     )
 
 
-def _csv_lines(rows: Iterator[RecipientRow], zone: ZoneInfo) -> Iterator[str]:
-    # UTF-8 with a BOM, as contacts.csv: spreadsheet programs then read it as UTF-8.
+def _csv_lines(
+    rows: Iterator[RecipientRow], zone: ZoneInfo, status_names: dict[int, str]
+) -> Iterator[str]:
+    # UTF-8 with a BOM, as contacts.csv: spreadsheet programs then read it as UTF-8. The
+    # columns and numbers stay machine-readable; status_name is in the visit's language.
     yield BOM
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -237,7 +254,7 @@ def _csv_lines(rows: Iterator[RecipientRow], zone: ZoneInfo) -> Iterator[str]:
             [
                 row.address,
                 row.status,
-                MESSAGE_STATUS.get(row.status, ""),
+                status_names.get(row.status, ""),
                 row.err,
                 row.parts,
                 format_money(row.cost_minor),
@@ -261,16 +278,19 @@ def cancel(visit: Visit) -> Response:
     except RecordError:
         # The page was shown while it ran and it has ended since: say so on its page (a 400
         # would leave the button doing nothing under htmx).
-        return visit.redirect(
-            f"/lists/{job_id}", f"Mailing list {job_id} has already ended: nothing to cancel."
+        ended = visit.gettext(
+            "Mailing list %(id)s has already ended: nothing to cancel.", id=job_id
         )
-    return visit.redirect(f"/lists/{job_id}", f"Mailing list {job_id} cancelled.")
+        return visit.redirect(f"/lists/{job_id}", ended)
+    return visit.redirect(
+        f"/lists/{job_id}", visit.gettext("Mailing list %(id)s cancelled.", id=job_id)
+    )
 
 
 def delete(visit: Visit) -> Response:
     job_id = visit.path_int("job_id")
     visit.services.jobs.delete(visit.account, job_id, visit.now)
-    return visit.redirect("/lists", f"Mailing list {job_id} deleted.")
+    return visit.redirect("/lists", visit.gettext("Mailing list %(id)s deleted.", id=job_id))
 
 
 def _offset(raw: str) -> int:

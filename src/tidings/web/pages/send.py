@@ -10,8 +10,9 @@ from starlette.routing import BaseRoute, Route
 from tidings.domain.send_request import new_send
 from tidings.errors import DomainError, InvalidNumber, MessageDenied, Undeliverable
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
+from tidings.web.i18n import N_
 
-NAV = (NavItem("Send", "/send"),)
+NAV = (NavItem(N_("Send"), "/send"),)
 # The form's fields are send.php's parameters of the same names, but for the channel (the
 # `mail` flag) and the e-mail From address (send.php's `sender` for an e-mail).
 FORM_FIELDS = ("phones", "mes", "sender", "time", "subj", "mail_from")
@@ -32,7 +33,12 @@ def routes(cabinet: Cabinet) -> list[BaseRoute]:
 
 def form(visit: Visit) -> Response:
     senders = visit.services.senders.names(visit.account, approved_only=True)
-    return visit.render("send/index.html", senders=[s.name for s in senders])
+    return visit.render(
+        "send/index.html",
+        senders=[s.name for s in senders],
+        # The live counter (cabinet.js) says it in the visit's language.
+        counter=visit.language.counter_phrases(),
+    )
 
 
 def _values(visit: Visit) -> dict[str, str]:
@@ -53,7 +59,8 @@ def send(visit: Visit) -> Response:
         sent = visit.services.sends.send(visit.account, request, visit.now)
     except DomainError as error:
         field = _error_field(error, mail="mail" in values)
-        return visit.render("send/result.html", error=error.description, error_field=field)
+        # The field is read from the domain's English; the text is the visit's language.
+        return visit.render("send/result.html", error=visit.refusal(error), error_field=field)
     return visit.render("send/result.html", error="", sent=sent)
 
 

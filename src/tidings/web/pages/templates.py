@@ -9,14 +9,15 @@ from starlette.routing import BaseRoute, Route
 from tidings.domain.templates import FORMATS, Template
 from tidings.errors import DomainError
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
+from tidings.web.i18n import N_
 
-NAV = (NavItem("Templates", "/templates"),)
+NAV = (NavItem(N_("Templates"), "/templates"),)
 FORMAT_TITLES = {
-    "": "any",
+    "": N_("any"),
     "sms": "SMS",
-    "flash": "flash SMS",
-    "bin": "binary SMS",
-    "mail": "e-mail",
+    "flash": N_("flash SMS"),
+    "bin": N_("binary SMS"),
+    "mail": N_("e-mail"),
 }
 EMPTY = {"name": "", "msg": "", "format": "", "sender": "", "fl[1]": ""}
 
@@ -53,7 +54,7 @@ def _page(visit: Visit, error: str = "", values: dict[str, str] | None = None) -
         "templates/index.html",
         status_code=400 if error else 200,
         templates=visit.services.templates.list(visit.account),
-        formats={k: FORMAT_TITLES[k] for k in FORMATS},
+        formats={k: visit.gettext(FORMAT_TITLES[k]) for k in FORMATS},
         error=error,
         values=values or EMPTY,
     )
@@ -68,8 +69,9 @@ def add(visit: Visit) -> Response:
     try:
         added = visit.services.templates.add(visit.account, values, visit.now)
     except DomainError as error:
-        return _page(visit, error.description, values)
-    return visit.redirect("/templates", f"Template {added.name} saved: tpl={added.id}")
+        return _page(visit, visit.refusal(error), values)
+    done = visit.gettext("Template %(name)s saved: tpl=%(id)s", name=added.name, id=added.id)
+    return visit.redirect("/templates", done)
 
 
 def _edit_page(
@@ -79,7 +81,7 @@ def _edit_page(
         "templates/edit.html",
         status_code=400 if error else 200,
         item=template,
-        formats={k: FORMAT_TITLES[k] for k in FORMATS},
+        formats={k: visit.gettext(FORMAT_TITLES[k]) for k in FORMATS},
         error=error,
         values=values or _values(template),
     )
@@ -98,13 +100,13 @@ def change(visit: Visit) -> Response:
     try:
         service.change(visit.account, template.id, values, visit.now)
     except DomainError as error:
-        return _edit_page(visit, template, error.description, values)
-    return visit.redirect("/templates", "Template saved")
+        return _edit_page(visit, template, visit.refusal(error), values)
+    return visit.redirect("/templates", visit.gettext("Template saved"))
 
 
 def delete(visit: Visit) -> Response:
     visit.services.templates.delete(visit.account, visit.path_int("template_id"))
-    return visit.redirect("/templates", "Template deleted")
+    return visit.redirect("/templates", visit.gettext("Template deleted"))
 
 
 PAGE = PageModule(NAV, routes)

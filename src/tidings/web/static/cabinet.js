@@ -30,12 +30,22 @@
     return { chars: chars.length, encoding: gsm ? "GSM-7" : "UCS-2", parts: parts };
   }
 
+  // A count in the page's language: the server gives each plural category's phrase
+  // (data-chars, data-parts: {"one": "{n} character", …}); English if it gave none.
+  function phrase(json, n, english) {
+    var forms = null;
+    try { forms = JSON.parse(json || "null"); } catch (e) { forms = null; }
+    if (!forms) { return n + " " + english + (n === 1 ? "" : "s"); }
+    var category = new Intl.PluralRules(document.documentElement.lang || "en").select(n);
+    return (forms[category] || forms.other || forms.many || "{n}").replace("{n}", n);
+  }
+
   function bind(box) {
     var out = document.getElementById(box.dataset.counter);
     function update() {
       var c = count(box.value);
-      out.textContent = c.chars + " characters · " + c.encoding + " · " + c.parts +
-        (c.parts === 1 ? " SMS part" : " SMS parts");
+      out.textContent = phrase(out.dataset.chars, c.chars, "character") + " · " + c.encoding +
+        " · " + phrase(out.dataset.parts, c.parts, "SMS part");
     }
     box.addEventListener("input", update);
     update();
