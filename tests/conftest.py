@@ -31,6 +31,9 @@ PG_ADMIN_URL = os.environ.get("TIDINGS_TEST_PG", "postgresql://postgres@127.0.0.
 REQUIRE_PG = os.environ.get("TIDINGS_REQUIRE_PG") == "1"
 BACKENDS = ["sqlite", "postgresql"]
 configure_logging("warning")
+# The CLI's tables (rich) are as wide as COLUMNS says when its consoles are made, at import;
+# pytest-xdist's workers start with the terminal's width. Tests read whole rows.
+os.environ["COLUMNS"] = "200"
 
 
 def _pg_available() -> str | None:
