@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import socket
+import sqlite3
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +34,9 @@ PG_ADMIN_URL = os.environ.get("TIDINGS_TEST_PG", "postgresql://postgres@127.0.0.
 REQUIRE_PG = os.environ.get("TIDINGS_REQUIRE_PG") == "1"
 BACKENDS = ["sqlite", "postgresql"]
 configure_logging("warning")
+# The CLI's tables (rich) are as wide as COLUMNS says when its consoles are made, at import;
+# pytest-xdist's workers start with the terminal's width. Tests read whole rows.
+os.environ["COLUMNS"] = "200"
 
 
 def _pg_available() -> str | None:
@@ -54,17 +60,62 @@ def need_postgres() -> None:
         pytest.skip(_PG_PROBLEM)
 
 
-def fresh_database_url(backend: str, tmp_dir: Path) -> str:
-    """A new, empty database of the given kind."""
+def fresh_database_url(backend: str, tmp_dir: Path, *, migrated: bool = True) -> str:
+    """A new database of the given kind, at the newest migration — a copy of one migrated
+    once per test process: a migration run takes half a second, and the suite makes some
+    five hundred databases — or, `migrated=False`, an empty one."""
     if backend == "sqlite":
-        return f"sqlite:///{tmp_dir / f'tidings-{secrets.token_hex(4)}.db'}"
+        path = tmp_dir / f"tidings-{secrets.token_hex(4)}.db"
+        if migrated:
+            _copy_sqlite(_template("sqlite"), path)
+        return f"sqlite:///{path}"
     need_postgres()
     import psycopg
 
     name = f"tidings_test_{os.getpid()}_{secrets.token_hex(4)}"
+    template = f' TEMPLATE "{_template("postgresql")}"' if migrated else ""
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{template}')
+    return _pg_url(name)
+
+
+def _pg_url(name: str) -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+# backend → this process's migrated template: a SQLite file, or a PostgreSQL database name
+# (its own per process: CREATE DATABASE … TEMPLATE needs the template to have no sessions).
+_TEMPLATES: dict[str, str] = {}
+
+
+def _template(backend: str) -> str:
+    if backend not in _TEMPLATES:
+        from tidings.store import migrate
+
+        if backend == "sqlite":
+            folder = Path(tempfile.mkdtemp(prefix="tidings-template-"))
+            _TEMPLATES[backend] = str(folder / "template.db")
+            migrate.upgrade(f"sqlite:///{_TEMPLATES[backend]}")
+        else:
+            empty = fresh_database_url(backend, Path(), migrated=False)
+            migrate.upgrade(empty)  # its connections are not pooled: none is left open
+            _TEMPLATES[backend] = empty.rsplit("/", 1)[1]
+    return _TEMPLATES[backend]
+
+
+def _copy_sqlite(source: str, target: Path) -> None:
+    """SQLite's online backup: a whole, consistent copy whatever its journal holds."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop this process's templates."""
+    for backend, template in _TEMPLATES.items():
+        if backend == "sqlite":
+            shutil.rmtree(Path(template).parent, ignore_errors=True)
+        else:
+            drop_database(_pg_url(template))
 
 
 def drop_database(url: str) -> None:

@@ -23,6 +23,7 @@ from tests.e2e.test_dispatcher_processes import (
     TIDINGS,
     WINDOW,
     crash_reports,
+    run_state,
     stop,
     wait,
 )
@@ -126,7 +127,12 @@ def test_two_default_dispatchers_touch_none_of_each_others_work_and_recover_a_ki
         # (dead_after_s, 15 s, is the bound when it cannot tell).
         wait(lambda: crash_reports(log) > 0, 25, "the killed dispatcher's leases recovered")
         recovered_after = time.monotonic() - killed
-        wait(lambda: view(store, acc, job_id).status == 1, 180, "the run to finish")
+        wait(
+            lambda: view(store, acc, job_id).status == 1,
+            180,
+            "the run to finish",
+            run_state(store, acc, log),
+        )
     finally:
         for proc in (first, second):
             if proc is not None and proc.poll() is None:
@@ -201,7 +207,12 @@ def test_receipts_acknowledged_right_before_a_kill_9_are_not_lost(
     try:
         # Before the fix, receipts parked in memory and acknowledged died with the process:
         # their messages stayed handed over (0) until their validity ran out.
-        wait(lambda: view(store, acc, job_id).status == 1, 180, "every message to be final")
+        wait(
+            lambda: view(store, acc, job_id).status == 1,
+            180,
+            "every message to be final",
+            run_state(store, acc, log),
+        )
     finally:
         stop(second)
     sim.stop()

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from tests.integration.engine_support import account, create_list, statuses, vie
 from tests.integration.smsc_sim import SmscSim, StartSim, start_sim_fixture  # noqa: F401
 from tidings.app import default_tariff
 from tidings.config import Settings
+from tidings.domain.accounts import Account
 from tidings.store import migrate
 from tidings.store.db import open_database
 from tidings.store.repository import Store
@@ -60,11 +61,27 @@ def dispatcher(url: str, config: Path, worker: str, log: Path) -> subprocess.Pop
         )
 
 
-def wait(condition: object, timeout: float, what: str) -> None:
+def wait(
+    condition: object, timeout: float, what: str, explain: Callable[[], str] | None = None
+) -> None:
+    """Until `condition()` holds; past `timeout` s, fail saying what `explain()` sees."""
     deadline = time.monotonic() + timeout
     while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        if time.monotonic() >= deadline:
+            seen = f": {explain()}" if explain is not None else ""
+            raise AssertionError(f"timed out waiting for {what}{seen}")
         time.sleep(0.1)
+
+
+def run_state(store: Store, acc: Account, log: Path) -> Callable[[], str]:
+    """What a run that does not finish has come to: its messages' statuses and the end of
+    the dispatchers' log."""
+
+    def explain() -> str:
+        tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
+        return f"statuses {dict(statuses(store, acc))}; log ends:\n" + "\n".join(tail)
+
+    return explain
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -109,7 +126,12 @@ def test_kill_9_mid_run_loses_nothing_and_duplicates_at_most_the_window(
 
     second = dispatcher(url, config, "crashy", log)
     try:
-        wait(lambda: view(store, acc, job_id).status == 1, 180, "the run to finish")
+        wait(
+            lambda: view(store, acc, job_id).status == 1,
+            180,
+            "the run to finish",
+            run_state(store, acc, log),
+        )
     finally:
         stop(second)
     sim.stop()
@@ -145,11 +167,16 @@ def test_two_dispatchers_share_one_run_without_duplicates(
     config, log = config_file(tmp_path, sim, "skip"), tmp_path / "dispatchers.log"
     workers = [dispatcher(url, config, f"worker-{n}", log) for n in (1, 2)]
     try:
-        wait(lambda: view(store, acc, job_id).status == 1, 120, "the run to finish")
-    except AssertionError:
-        # Say where it stopped: statuses in the store, and what the SMSC saw.
+        wait(
+            lambda: view(store, acc, job_id).status == 1,
+            120,
+            "the run to finish",
+            run_state(store, acc, log),
+        )
+    except AssertionError as stuck:
+        # Say where it stopped: statuses in the store, the log, and what the SMSC saw.
         events = Counter(e["event"] for e in sim.events)
-        raise AssertionError(f"stuck at {statuses(store, acc)}; SMSC events {events}") from None
+        raise AssertionError(f"{stuck}\nSMSC events {events}") from None
     finally:
         for proc in workers:
             stop(proc)

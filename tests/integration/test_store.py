@@ -51,7 +51,7 @@ def job(**overrides: object) -> NewJob:
 def test_migrations_go_down_and_up_again(
     backend: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    url = fresh_database_url(backend, tmp_path_factory.mktemp("mig"))
+    url = fresh_database_url(backend, tmp_path_factory.mktemp("mig"), migrated=False)
     try:
         migrate.upgrade(url)
         migrate.downgrade(url, "base")
@@ -73,7 +73,7 @@ def test_the_migrations_build_the_schema_the_code_declares(
 
     from tidings.store.schema import metadata
 
-    url = fresh_database_url(backend, tmp_path_factory.mktemp("drift"))
+    url = fresh_database_url(backend, tmp_path_factory.mktemp("drift"), migrated=False)
     engine = sa.create_engine(migrate.sqlalchemy_url(url))
     try:
         migrate.upgrade(url)
@@ -239,7 +239,7 @@ def test_migrations_match_the_schema(
     """`alembic check`: the newest migration builds exactly the schema the code declares."""
     from alembic import command
 
-    url = fresh_database_url(backend, tmp_path_factory.mktemp("drift"))
+    url = fresh_database_url(backend, tmp_path_factory.mktemp("drift"), migrated=False)
     try:
         migrate.upgrade(url)
         command.check(migrate.alembic_config(url))
