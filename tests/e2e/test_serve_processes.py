@@ -149,6 +149,57 @@ def test_a_killed_serve_takes_its_dispatcher_with_it(tmp_path: Path) -> None:
         assert _gone(children, 2), "a dispatcher left behind would meet the next serve's"
 
 
+# A start as slow as on a busy machine: running the CLI's module takes two seconds more (in
+# its loader, not its finder: finders run under the interpreter's global import lock).
+SLOW_CLI_IMPORT = """
+import importlib.util, sys, time
+
+
+class SlowCli:
+    def find_spec(self, name, path=None, target=None):
+        if name != "tidings.cli.main":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        run = spec.loader.exec_module
+
+        def slowly(module):
+            time.sleep(2)
+            run(module)
+
+        spec.loader.exec_module = slowly
+        return spec
+
+
+sys.meta_path.insert(0, SlowCli())
+"""
+
+
+def test_serve_killed_while_its_dispatcher_starts_takes_it_along_at_once(tmp_path: Path) -> None:
+    """The child is tied to serve before the CLI's imports: serve killed the moment the
+    child exists leaves nothing running. Tied only after them, the child outlived serve by
+    as long as they took (0.6 s idle, seconds on a busy machine; two more here)."""
+    (tmp_path / "sitecustomize.py").write_text(SLOW_CLI_IMPORT, encoding="utf-8")
+    path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p)
+    port = str(_free_port())
+    proc = subprocess.Popen(
+        [str(TIDINGS), "serve", "--db", f"sqlite:///{tmp_path / 't.db'}", "--port", port],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (children := _dispatchers_of(proc)):
+            assert proc.poll() is None and time.monotonic() < deadline, "no dispatcher child"
+            time.sleep(0.01)
+    finally:
+        proc.kill()
+        proc.wait(10)
+    assert _gone(children, 1.0), "the dispatcher outlived serve"
+
+
 def test_serve_stops_when_its_dispatcher_ends_on_its_own(tmp_path: Path) -> None:
     with _serving(tmp_path) as (proc, _port, _db):
         [child] = _dispatchers_of(proc)

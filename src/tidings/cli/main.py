@@ -191,7 +191,7 @@ def dispatcher(
 ) -> None:
     """Run only the dispatcher: scheduler, upstreams, receipts. SIGTERM drains and stops."""
     from tidings.app import build_dispatcher, configure_logging, open_store, run_event_loop
-    from tidings.cli.serve_split import die_with_parent
+    from tidings.cli.child_of_serve import die_with_parent
 
     # Started by `serve --processes 2`: never outlive it, and the store is migrated already
     # (a second migration run would only race the server's first requests for SQLite's lock).

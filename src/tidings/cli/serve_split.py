@@ -14,9 +14,6 @@ dispatcher left behind by the one before.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ctypes
-import ctypes.util
 import os
 import signal
 import subprocess
@@ -32,50 +29,23 @@ if TYPE_CHECKING:
     from tidings.app import Application
     from tidings.config import Settings
 
-log = structlog.get_logger("tidings.serve")
+from tidings.cli.child_of_serve import PARENT_ENV
 
-PARENT_ENV = "TIDINGS_SERVE_PARENT"
-_PR_SET_PDEATHSIG = 1
+log = structlog.get_logger("tidings.serve")
+CHILD_MODULE = "tidings.cli.child_of_serve"
+
 # How long the child may drain (finish submits in flight, record their results) after SIGTERM.
 DRAIN_S = 60.0
 
 
 def start_dispatcher(database_url: str, config: str | None) -> subprocess.Popen[bytes]:
     """`tidings dispatcher` over the same store and settings file, sharing stdout/stderr."""
-    argv = [sys.executable, "-m", "tidings.cli.main", "dispatcher", "--db", database_url]
+    # Through child_of_serve: tied to this process before the CLI's imports.
+    argv = [sys.executable, "-m", CHILD_MODULE, "dispatcher", "--db", database_url]
     if config:
         argv += ["--config", config]
     env = dict(os.environ, **{PARENT_ENV: str(os.getpid())})
     return subprocess.Popen(argv, env=env)
-
-
-def die_with_parent() -> bool:
-    """In the child: end when the `serve` that started it is gone. False when this process
-    was not started by `serve`."""
-    expected = os.environ.pop(PARENT_ENV, None)  # not for this process's own children
-    if not expected:
-        return False
-    parent = int(expected)
-    _ask_kernel_to_kill_on_parent_death()
-    # The parent may have died before the kernel was asked; and off Linux nothing asks it.
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    return True
-
-
-def _ask_kernel_to_kill_on_parent_death() -> None:
-    if not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-
-def _watch_parent(parent: int) -> None:
-    event = threading.Event()
-    while os.getppid() == parent:
-        event.wait(0.5)
-    log.error("serve is gone: its dispatcher stops at once")
-    os.kill(os.getpid(), signal.SIGKILL)
 
 
 async def serve_beside(
