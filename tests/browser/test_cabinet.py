@@ -3,23 +3,21 @@ API, dispatcher and the virtual upstream of test mode. Screenshots go to artifac
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.screenshots import (
+    README_IMAGES,
+    UPDATE_README_SCREENSHOT,
+    readme_screenshot,
+    shot,
+)
 from tests.conftest import Server
-from tidings.domain.accounts import api_key_hash
 from tidings.domain.sms import segment_count, split_comment
-
-README_SCREENSHOT = Path(__file__).parents[2] / "docs" / "img" / "cabinet.png"
-# The README's screenshot is a tracked file: rewritten only when asked for.
-UPDATE_README_SCREENSHOT = os.environ.get("TIDINGS_UPDATE_SCREENSHOT") == "1"
 
 
 @pytest.fixture
@@ -30,12 +28,6 @@ def page(browser: Any, live: Server, request: pytest.FixtureRequest) -> Iterator
     tab.set_default_timeout(15_000)
     yield tab
     context.close()
-
-
-def _shot(page: Page, name: str, backend: str) -> Path:
-    path = ARTIFACTS / f"{name}-{backend}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
 
 
 def _sign_in(page: Page, live: Server) -> tuple[int, str]:
@@ -75,7 +67,7 @@ def test_a_refused_form_marks_the_field_the_error_names(
     recipients = page.get_by_label("Recipients")
     expect(recipients).to_have_attribute("aria-invalid", "true")
     expect(recipients).to_be_focused()
-    _shot(page, "field-marked", backend)
+    shot(page, "field-marked", backend)
     # Put right, the mark goes with the next answer.
     recipients.fill("79161234567")
     page.get_by_role("button", name="Preview cost").click()
@@ -95,7 +87,7 @@ def test_create_a_list_of_three_and_watch_it_finish(page: Page, live: Server, ba
     preview = page.locator("#preview")
     expect(preview).to_contain_text("25 characters · UCS-2 · 1 SMS part")
     expect(page.locator("#cost")).to_have_text("5.40 RUB")  # 3 × 1.80
-    _shot(page, "cost-preview", backend)
+    shot(page, "cost-preview", backend)
     page.get_by_role("button", name="Create mailing list").click()
     expect(page).to_have_url(re.compile(r"/lists/\d+$"))
     job_id = page.url.rsplit("/", 1)[1]
@@ -108,45 +100,15 @@ def test_create_a_list_of_three_and_watch_it_finish(page: Page, live: Server, ba
     expect(bar).to_have_attribute("aria-valuenow", "100")
     expect(row).to_contain_text("delivered 3")
     assert page.evaluate("window.notReloaded") is True  # htmx refreshed the rows in place
-    _shot(page, "lists-finished", backend)
+    shot(page, "lists-finished", backend)
     if UPDATE_README_SCREENSHOT and backend == "sqlite":
-        _readme_screenshot(page, live)
+        readme_screenshot(page, live, README_IMAGES / "cabinet.png", "Weekly digest")
 
     page.locator(f"#list-{job_id}").get_by_role("link", name="Весенняя акция").click()
     expect(page.locator("#job-status")).to_have_text("finished")
     expect(page.locator("table.recipients tbody tr")).to_have_count(3)
     expect(page.locator("svg.chart")).to_be_visible()
-    _shot(page, "list-page", backend)
-
-
-def _readme_screenshot(page: Page, live: Server) -> None:
-    """The lists page with a few more lists beside the finished one, for the README."""
-    login = page.locator(".who span").first.inner_text().split()[0]
-    acc = live.store.account_by_login(login)
-    assert acc is not None
-    live.store.add_api_key(acc.id, api_key_hash("tk_readme_shot"), "tk_readm", live.clock.now())
-    phones = ",".join(f"7916{n:07d}" for n in range(1, 41))
-    for name, extra in (
-        ("Напоминание о записи к врачу", {"time": "+240"}),
-        ("Weekly digest", {"time": "+60", "rpt": "5"}),
-        ("Акция «Чёрная пятница»", {}),
-    ):
-        live.call(
-            "jobs",
-            apikey="tk_readme_shot",
-            add=1,
-            name=name,
-            phones=phones,
-            mes="Скидки до 50% только сегодня!",
-            charset="utf-8",
-            **extra,
-        )
-    page.reload()
-    expect(page.locator("tbody#list-rows tr")).to_have_count(4)
-    page.wait_for_timeout(2500)  # one more poll: the newest list is under way
-    page.set_viewport_size({"width": 1280, "height": 440})
-    README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(README_SCREENSHOT))
+    shot(page, "list-page", backend)
 
 
 def test_progress_moves_without_reload(page: Page, live: Server, backend: str) -> None:
@@ -173,13 +135,13 @@ def test_revoke_an_api_key(page: Page, live: Server, backend: str) -> None:
     key = page.locator("#new-key .secret").inner_text()
     assert key.startswith("tk_")
     assert live.call("jobs", apikey=key, get_all=1) == "NO JOBS"
-    _shot(page, "api-key-created", backend)
+    shot(page, "api-key-created", backend)
     page.get_by_role("button", name="Revoke").click()
     expect(page.get_by_role("status")).to_have_text("API key revoked.")
     expect(page.locator("table.keys")).to_contain_text("revoked")
     expect(page.locator("#new-key")).to_have_count(0)  # shown once only
     assert live.call("jobs", apikey=key, get_all=1) == "ERROR = 2 (authorise error)"
-    _shot(page, "api-key-revoked", backend)
+    shot(page, "api-key-revoked", backend)
 
 
 # Texts where counting goes wrong easily: the GSM-7 extension table (two septets each), the

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,11 +15,14 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.screenshots import (
+    README_IMAGES,
+    UPDATE_README_SCREENSHOT,
+    readme_screenshot,
+    shot,
+)
 from tests.conftest import Server
-from tidings.domain.accounts import api_key_hash
 
-README_SCREENSHOT_RU = Path(__file__).parents[2] / "docs" / "img" / "cabinet-ru.png"
-UPDATE_README_SCREENSHOT = os.environ.get("TIDINGS_UPDATE_SCREENSHOT") == "1"
 PageIn = Callable[[str], Page]
 
 
@@ -44,7 +46,8 @@ def page_in(browser: Any, live: Server) -> Iterator[PageIn]:
         context.close()
 
 
-def _sign_in(page: Page, live: Server, login_label: str, button: str) -> str:
+def _sign_in(page: Page, live: Server, login_label: str, button: str) -> tuple[str, str]:
+    """A new account signed in; its login and password."""
     acc, psw = live.account(balance="50")
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/signin$"))
@@ -53,7 +56,7 @@ def _sign_in(page: Page, live: Server, login_label: str, button: str) -> str:
     page.get_by_role("button", name=button).click()
     expect(page).to_have_url(re.compile(r"/dashboard$"))
     page.goto("/lists")
-    return acc.login
+    return acc.login, psw
 
 
 def test_the_russian_cabinet_lists_a_list_and_its_csv(
@@ -84,7 +87,7 @@ def test_the_russian_cabinet_lists_a_list_and_its_csv(
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"lists-ru-{backend}.png"), full_page=True)
     if UPDATE_README_SCREENSHOT and backend == "sqlite":
-        _readme_screenshot(page, live)
+        readme_screenshot(page, live, README_IMAGES / "cabinet-ru.png", "Еженедельная рассылка")
 
     page.locator(f"#list-{job_id}").get_by_role("link", name="Весенняя акция").click()
     expect(page.locator("#job-status")).to_have_text("Завершена")
@@ -98,37 +101,6 @@ def test_the_russian_cabinet_lists_a_list_and_its_csv(
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 3 and {r["status_name"] for r in rows} == {"Доставлено"}
-
-
-def _readme_screenshot(page: Page, live: Server) -> None:
-    """The Russian lists page with a few more lists beside the finished one."""
-    login = page.locator(".who span").first.inner_text().split()[0]
-    acc = live.store.account_by_login(login)
-    assert acc is not None
-    live.store.add_api_key(acc.id, api_key_hash("tk_readme_ru"), "tk_readm", live.clock.now())
-    phones = ",".join(f"7916{n:07d}" for n in range(1, 41))
-    for name, extra in (
-        ("Напоминание о записи к врачу", {"time": "+240"}),
-        ("Еженедельная рассылка", {"time": "+60", "rpt": "5"}),
-        ("Акция «Чёрная пятница»", {}),
-    ):
-        live.call(
-            "jobs",
-            apikey="tk_readme_ru",
-            add=1,
-            name=name,
-            phones=phones,
-            mes="Скидки до 50% только сегодня!",
-            charset="utf-8",
-            **extra,
-        )
-    page.reload()
-    expect(page.locator("tbody#list-rows tr")).to_have_count(4)
-    page.wait_for_timeout(2500)  # one more poll: the newest list is under way
-    page.set_viewport_size({"width": 1280, "height": 440})
-    README_SCREENSHOT_RU.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(README_SCREENSHOT_RU))
-    page.set_viewport_size({"width": 1280, "height": 800})
 
 
 def test_the_russian_dashboard_send_and_history(
@@ -201,3 +173,63 @@ def test_choosing_russian_on_the_language_page_changes_the_next_page(
     page.get_by_role("button", name="Сохранить").click()
     expect(page.get_by_role("status")).to_have_text("Language saved.")
     expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+# What the templates and password pages say, per browser language.
+WORDS = {
+    "ru-RU": {
+        "login": "Логин",
+        "sign in": "Войти",
+        "templates": "Шаблоны",
+        "save template": "Сохранить шаблон",
+        "saved": "Шаблон Напоминание сохранён: tpl=",
+        "password": "Пароль",
+        "current": "Текущий пароль",
+        "new": "Новый пароль",
+        "again": "Новый пароль ещё раз",
+        "change": "Сменить пароль",
+        "changed": "Пароль изменён. Остальные сеансы завершены.",
+    },
+    "en-US": {
+        "login": "Login",
+        "sign in": "Sign in",
+        "templates": "Templates",
+        "save template": "Save template",
+        "saved": "Template Напоминание saved: tpl=",
+        "password": "Password",
+        "current": "Current password",
+        "new": "New password",
+        "again": "New password again",
+        "change": "Change password",
+        "changed": "Password changed. Other sessions ended.",
+    },
+}
+
+
+@pytest.mark.parametrize("locale", ["ru-RU", "en-US"])
+def test_a_template_and_a_password_change_in_either_language(
+    page_in: PageIn, live: Server, backend: str, locale: str
+) -> None:
+    words = WORDS[locale]
+    page = page_in(locale)
+    login, psw = _sign_in(page, live, words["login"], words["sign in"])
+    page.get_by_role("link", name=words["templates"], exact=True).click()
+    expect(page.get_by_role("heading", name=words["templates"], exact=True)).to_be_visible()
+    page.locator("input[name=name]").fill("Напоминание")
+    page.locator("textarea[name=msg]").fill("Ждём вас завтра в 10:00")
+    page.get_by_role("button", name=words["save template"]).click()
+    expect(page.get_by_role("status")).to_contain_text(words["saved"])
+    expect(page.locator("table.templates tbody")).to_contain_text("Ждём вас завтра в 10:00")
+    shot(page, f"templates-{locale}", backend)
+
+    page.get_by_role("link", name=words["password"], exact=True).click()
+    page.get_by_label(words["current"]).fill(psw)
+    expect(page.get_by_role("heading", name=words["password"], exact=True)).to_be_visible()
+    page.get_by_label(words["new"]).first.fill("new-password-1")
+    page.get_by_label(words["again"]).fill("new-password-1")
+    page.get_by_role("button", name=words["change"]).click()
+    expect(page.get_by_role("status")).to_have_text(words["changed"])
+    shot(page, f"password-{locale}", backend)
+    # The new password is the one that signs in now, over the API too.
+    answer = live.call("balance", login=login, psw="new-password-1", fmt=3)
+    assert "balance" in answer, answer

@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.screenshots import shot
 from tests.conftest import Server, drop_database, fresh_database_url, start_live
 
 
@@ -32,12 +32,6 @@ def _tab(browser: Any, server: Server) -> Iterator[Page]:
     tab.set_default_timeout(15_000)
     yield tab
     context.close()
-
-
-def _shot(page: Page, name: str, backend: str) -> Path:
-    path = ARTIFACTS / f"{name}-{backend}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
 
 
 def _sign_in(page: Page, server: Server, *, test_mode: bool = True) -> str:
@@ -91,7 +85,7 @@ def test_the_dashboard_shows_figures_after_a_list_ran(
     expect(today.locator(".delivered")).to_have_text("100%")
     expect(today.locator(".spend")).to_have_text("3.60")  # 2 × 1.80, priced in test mode
     expect(page.locator("#month .messages")).to_have_text("2")
-    _shot(page, "dashboard", backend)
+    shot(page, "dashboard", backend)
 
 
 def test_send_one_then_find_it_in_the_history(page: Page, live: Server, backend: str) -> None:
@@ -100,14 +94,14 @@ def test_send_one_then_find_it_in_the_history(page: Page, live: Server, backend:
     expect(page.locator("#sent-parts")).to_have_text("1")
     expect(page.locator("#sent-cost")).to_have_text("1.80 RUB")
     message_id = page.locator("#sent-id").inner_text()
-    _shot(page, "send-one", backend)
+    shot(page, "send-one", backend)
     page.get_by_role("link", name="See it in the history").click()
     _reload_until(page, f"#message-{message_id}[data-status='1']", 1)
     row = page.locator(f"#message-{message_id}")
     expect(row).to_contain_text("79167654321")
     expect(row).to_contain_text("Ваш код 1234")
     expect(row).to_contain_text("delivered")  # the virtual upstream delivers in 20 ms
-    _shot(page, "history", backend)
+    shot(page, "history", backend)
 
 
 def test_a_refused_send_marks_its_field(page: Page, live: Server, backend: str) -> None:
@@ -117,7 +111,7 @@ def test_a_refused_send_marks_its_field(page: Page, live: Server, backend: str) 
     recipients = page.get_by_label("Recipients")
     expect(recipients).to_have_attribute("aria-invalid", "true")
     expect(recipients).to_be_focused()
-    _shot(page, "send-refused", backend)
+    shot(page, "send-refused", backend)
     page.get_by_label("E-mail", exact=True).check()
     expect(page.get_by_label("Subject")).to_be_visible()
     recipients.fill("someone@example.com")
@@ -147,7 +141,7 @@ def test_history_search_and_its_csv(page: Page, live: Server, backend: str) -> N
     page.get_by_label("Status").select_option(label="delivered")
     page.get_by_role("button", name="Search").click()
     expect(rows).to_have_count(2)
-    _shot(page, "history-search", backend)
+    shot(page, "history-search", backend)
     with page.expect_download() as info:
         page.get_by_role("link", name="Download CSV").click()
     body = Path(info.value.path()).read_bytes()
@@ -223,10 +217,10 @@ def test_an_e_mail_list_goes_out_through_smtp_and_finishes(
     tab.get_by_role("button", name="Preview cost").click()
     expect(tab.locator("#channel")).to_have_text("e-mail")
     expect(tab.locator("#cost")).to_have_text("0.20 RUB")  # 2 × 0.10
-    _shot(tab, "mail-list-preview", backend)
+    shot(tab, "mail-list-preview", backend)
     tab.get_by_role("button", name="Create mailing list").click()
     expect(tab).to_have_url(re.compile(r"/lists/\d+$"))
     expect(tab.locator("#job-status")).to_have_text("finished", timeout=60_000)
-    _shot(tab, "mail-list-finished", backend)
+    shot(tab, "mail-list-finished", backend)
     got = sorted(r for r, _ in relay[0].received if r in wanted)
     assert got == wanted
