@@ -4,8 +4,6 @@ search as a streamed CSV file."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import date
 from urllib.parse import urlencode
@@ -15,7 +13,6 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from tidings.domain.clock import from_ts
-from tidings.domain.contact_export import BOM
 from tidings.domain.lifecycle import MessageStatus
 from tidings.domain.messages import HistoryQuery, MessageInfo, days_period, lookup_address
 from tidings.domain.money import format_money
@@ -24,13 +21,13 @@ from tidings.domain.schedule import format_local
 from tidings.domain.status_names import message_status_names
 from tidings.errors import InvalidParameter
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
+from tidings.web.csv_stream import csv_lines
 from tidings.web.i18n import N_
 
 NAV = (NavItem(N_("History"), "/history"),)
 PAGE_SIZE = 50
 FILTERS = ("phone", "start", "end", "status")
 CSV_HEADER = ["id", "time", "phone", "sender", "status", "status_name", "parts", "cost", "text"]
-_CSV_FLUSH = 500
 # The statuses a stored message can have, the filter's choices (NOT_FOUND is only an answer
 # of status.php for an id it does not know).
 STATUSES = tuple(s for s in MessageStatus if s is not MessageStatus.NOT_FOUND)
@@ -125,20 +122,9 @@ def export_csv(visit: Visit) -> Response:
 def _csv_lines(
     rows: Iterator[MessageInfo], zone: ZoneInfo, status_names: dict[int, str]
 ) -> Iterator[str]:
-    # UTF-8 with a BOM, as contacts.csv: spreadsheet programs then read it as UTF-8. The
-    # columns and numbers stay machine-readable; status_name is in the visit's language, as
-    # in a list's recipients.csv.
-    yield BOM
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_HEADER)
-    for n, m in enumerate(rows, 1):
-        writer.writerow(_csv_row(m, zone, status_names))
-        if n % _CSV_FLUSH == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    # The columns and numbers stay machine-readable; status_name is in the visit's language,
+    # as in a list's recipients.csv.
+    return csv_lines(CSV_HEADER, (_csv_row(m, zone, status_names) for m in rows))
 
 
 def _csv_row(m: MessageInfo, zone: ZoneInfo, status_names: dict[int, str]) -> list[object]:

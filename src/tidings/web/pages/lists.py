@@ -3,8 +3,6 @@ list's page (counts, chart, recipients, CSV), cancel and delete."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,7 +10,6 @@ from zoneinfo import ZoneInfo
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from tidings.domain.contact_export import BOM
 from tidings.domain.job_request import new_job
 from tidings.domain.jobs import JobView, NewJob
 from tidings.domain.lifecycle import JobStatus
@@ -23,6 +20,7 @@ from tidings.domain.status_names import job_status_names, message_status_names
 from tidings.errors import DomainError, NotFound, RecordError
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
 from tidings.web.chart import timeline_chart
+from tidings.web.csv_stream import csv_lines
 from tidings.web.i18n import N_
 
 NAV = (NavItem(N_("Mailing lists"), "/lists"),)
@@ -243,14 +241,11 @@ def export_csv(visit: Visit) -> Response:
 def _csv_lines(
     rows: Iterator[RecipientRow], zone: ZoneInfo, status_names: dict[int, str]
 ) -> Iterator[str]:
-    # UTF-8 with a BOM, as contacts.csv: spreadsheet programs then read it as UTF-8. The
-    # columns and numbers stay machine-readable; status_name is in the visit's language.
-    yield BOM
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["phone", "status", "status_name", "error", "parts", "cost", "sent", "done"])
-    for n, row in enumerate(rows, 1):
-        writer.writerow(
+    # The columns and numbers stay machine-readable; status_name is in the visit's language.
+    header = ["phone", "status", "status_name", "error", "parts", "cost", "sent", "done"]
+    return csv_lines(
+        header,
+        (
             [
                 row.address,
                 row.status,
@@ -261,12 +256,9 @@ def _csv_lines(
                 format_local(row.sent_at, zone),
                 format_local(row.done_at, zone),
             ]
-        )
-        if n % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+            for row in rows
+        ),
+    )
 
 
 def cancel(visit: Visit) -> Response:
