@@ -214,6 +214,37 @@ def test_a_receipt_is_acknowledged_only_when_the_handler_says_so(start_sim: Star
     assert sim.of("deliver_sm_resp")[0]["status"] == 0
 
 
+def test_a_receipt_left_unanswered_by_a_dead_bind_comes_again_on_the_next(
+    start_sim: StartSim,
+) -> None:
+    """The simulator holds receipts as an SMSC does: one the ESME never acknowledged (it
+    died first) is delivered again on the next bind, so a crash costs a resend, not the
+    receipt — the dispatcher tests that kill a process rely on it."""
+    sim = start_sim()
+    again: list[P.ShortMessage] = []
+
+    def record(message: P.ShortMessage, ack: DeliverAck) -> None:
+        again.append(message)
+        ack()
+
+    async def scenario() -> None:
+        dying = SmppSession(config(sim), lambda _message, _ack: None)  # never answers
+        await dying.open()
+        await dying.submit(sm(registered_delivery=1))
+        await asyncio.sleep(0.3)
+        await dying.close()
+        next_bind = SmppSession(config(sim), record)
+        await next_bind.open()
+        await sim.until(lambda: len(sim.of("deliver_sm_resp")) == 1)
+        await next_bind.close()
+
+    run(scenario())
+    sim.stop()
+    (message,) = again
+    assert message.tlv(P.TAG_RECEIPTED_MESSAGE_ID) == P.tlv_cstring(P.TAG_RECEIPTED_MESSAGE_ID, "1")
+    assert len(sim.of("receipt_resent")) == 1
+
+
 def test_a_failing_handler_makes_the_smsc_retry_later(start_sim: StartSim) -> None:
     sim = start_sim()
 

@@ -44,6 +44,10 @@
 //                      until answered ESME_ROK and is sent again on every new bind meanwhile,
 //                      as an SMSC does; each answer prints {"event":"mo_resp","key":K,
 //                      "status":S,"forgotten":F}, each send {"event":"mo_sent","key":K}
+// Receipts, like MOs, are kept until answered ESME_ROK: those a session still owed when it
+// closed (a killed or disconnected ESME) are sent again on the next bound session, as an
+// SMSC holds a system_id's receipts until one of its binds acknowledges them; each such
+// resend prints {"event":"receipt_resent","id":ID}.
 'use strict';
 
 const smpp = require('smpp');
@@ -171,6 +175,8 @@ let forgetting = false; // the answer that triggered a kill with `forget` is dro
 const pendingMo = new Map(); // key → command, until answered ESME_ROK
 let nextMoKey = 1;
 let latestSession = null;
+const bound = new Set(); // sessions bound and not yet closed
+const orphanReceipts = []; // receipts a closed session left unanswered, oldest first
 
 function sendMo(session, key, mo) {
   const body = {
@@ -199,6 +205,27 @@ function sendMo(session, key, mo) {
     session.deliver_sm(body, answered);
   }
   emit({ event: 'mo_sent', key });
+}
+
+function sendReceipt(session, state, body) {
+  const key = state.nextReceipt++;
+  state.receipts.set(key, body);
+  session.deliver_sm(body, (resp) => {
+    const forgotten = forgetting;
+    forgetting = false;
+    if (resp.command_status === 0 && !forgotten) state.receipts.delete(key);
+  });
+}
+
+function resendOrphans() {
+  const next = [...bound].find((s) => s.socket.writable);
+  if (next === undefined) return;
+  const state = next.tidingsState;
+  while (orphanReceipts.length > 0) {
+    const body = orphanReceipts.shift();
+    emit({ event: 'receipt_resent', id: body.receipted_message_id || body.short_message });
+    sendReceipt(next, state, body);
+  }
 }
 
 function emitCount() {
@@ -231,9 +258,9 @@ function onSubmit(session, state, pdu) {
       session.send(pdu.response({ command_status: answer.command_status }));
       return;
     }
-    if (answer.receipt && opt.receipt_first) session.deliver_sm(answer.receipt);
+    if (answer.receipt && opt.receipt_first) sendReceipt(session, state, answer.receipt);
     session.send(pdu.response({ message_id: answer.message_id }));
-    if (answer.receipt && !opt.receipt_first) session.deliver_sm(answer.receipt);
+    if (answer.receipt && !opt.receipt_first) sendReceipt(session, state, answer.receipt);
     if (opt.unbind_after && !unbound && submits >= opt.unbind_after) {
       unbound = true;
       session.unbind();
@@ -265,6 +292,8 @@ function onBind(session, state, pdu) {
     session.query_sm({ message_id: '1', source_addr: 'Shop' });
   }
   latestSession = session;
+  bound.add(session);
+  resendOrphans();
   for (const [key, mo] of pendingMo) sendMo(session, key, mo);
   if (opt.send_mo !== null) {
     session.deliver_sm({
@@ -278,7 +307,10 @@ function onBind(session, state, pdu) {
 
 function onSession(session) {
   session.socket.setNoDelay(true);
-  const state = { systemId: null, timer: null, session: ++sessions };
+  const state = {
+    systemId: null, timer: null, session: ++sessions, receipts: new Map(), nextReceipt: 1,
+  };
+  session.tidingsState = state;
   session.on('bind_transceiver', (pdu) => onBind(session, state, pdu));
   session.on('submit_sm', (pdu) => onSubmit(session, state, pdu));
   session.on('enquire_link', (pdu) => {
@@ -315,7 +347,11 @@ function onSession(session) {
   session.on('close', () => {
     if (state.timer) clearInterval(state.timer);
     if (latestSession === session) latestSession = null;
+    bound.delete(session);
+    orphanReceipts.push(...state.receipts.values());
+    state.receipts.clear();
     emit({ event: 'close' });
+    resendOrphans();
   });
   session.on('error', (e) => emit({ event: 'error', message: String(e && e.message) }));
 }
