@@ -4,6 +4,7 @@ HTTP server (uvicorn on a free loopback port) built by the production compositio
 from __future__ import annotations
 
 import os
+import random
 import secrets
 import shutil
 import socket
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import psycopg_pool.base as psycopg_pool_base
 import pytest
 import uvicorn
 
@@ -37,6 +39,13 @@ configure_logging("warning")
 # The CLI's tables (rich) are as wide as COLUMNS says when its consoles are made, at import;
 # pytest-xdist's workers start with the terminal's width. Tests read whole rows.
 os.environ["COLUMNS"] = "200"
+# psycopg_pool draws each new connection's lifetime jitter from the global `random`, in its
+# worker threads. The session's servers (`server`, `live`) keep their pools working while
+# later modules in the same process run, and Hypothesis takes any change of the global
+# random state while it generates for a strategy drawing from it (its deprecation warning,
+# an error here): tests/unit/test_sms.py failed so under pytest-xdist. A generator of the
+# pool's own: the same jitter, the global state left to the tests.
+psycopg_pool_base.random = random.Random().random
 
 
 def _pg_available() -> str | None:
