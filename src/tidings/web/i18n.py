@@ -1,12 +1,11 @@
 """The cabinet's languages: gettext catalogues, choosing a visit's language, and showing
 numbers, money and times the way that language writes them.
 
-Source strings are English; `locale/<lang>/LC_MESSAGES/messages.po` translates them. Only
-the .po files are kept: each is read once, at start (when the cabinet's templates are built,
-so a broken catalogue stops the start rather than a visit), with Babel, and compiled in
-memory into a GNU translations object — no .mo in git, no build step to forget, and a
-catalogue edited in place takes effect at the next start. Re-extracting and updating:
-docs/architecture.md, "Where to add … a cabinet string".
+Source strings are English; `locale/<lang>/LC_MESSAGES/messages.po` translates them, read
+by tidings/i18n.py (the catalogue the command line shares) once, at start (when the
+cabinet's templates are built, so a broken catalogue stops the start rather than a visit).
+Re-extracting and updating: docs/architecture.md, "Where to add … a cabinet or
+command-line string".
 
 The API (/sys/*.php) never passes through here: its formats are byte-exact and English/
 Russian as smsc.ru's are (domain/status_names.py for the status names both use).
@@ -16,57 +15,28 @@ from __future__ import annotations
 
 import functools
 import gettext
-import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale, negotiate_locale
 from babel.dates import format_skeleton, get_datetime_format
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 from tidings.domain.profile import LANGUAGES
+from tidings.i18n import DOMAIN, LOCALE_DIR, N_, SOURCE_LANGUAGE, po_path, translations
+from tidings.i18n import money as _money
 
-LOCALE_DIR = Path(__file__).parent / "locale"
-DOMAIN = "messages"
-# The language the source strings are written in: it needs no catalogue.
-SOURCE_LANGUAGE = "en"
+__all__ = ["DOMAIN", "LOCALE_DIR", "N_", "SOURCE_LANGUAGE", "po_path", "translations"]
+
 # How each language is offered on the Language page: in itself.
 LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
-MONEY_FORMAT = "#,##0.00"
 # Counts that reach every plural category of Russian and English (1 one, 2 few/other,
 # 5 many/other, 0 many/other).
 PLURAL_SAMPLES = (1, 2, 5, 0)
-
-
-def N_(message: str) -> str:
-    """Mark a string for the catalogue where it is defined (at import time, e.g. a menu
-    title); it is translated where it is shown, in the visit's language."""
-    return message
-
-
-def po_path(language: str) -> Path:
-    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-
-
-@functools.cache
-def translations(language: str) -> gettext.NullTranslations:
-    """The language's catalogue (the source language: none, strings pass through)."""
-    if language == SOURCE_LANGUAGE:
-        return gettext.NullTranslations()
-    with po_path(language).open("rb") as po:
-        catalog = read_po(po, locale=language, domain=DOMAIN)
-    compiled = io.BytesIO()
-    # Fuzzy entries are left out, as msgfmt does: the English shows until someone checks it.
-    write_mo(compiled, catalog, use_fuzzy=False)
-    compiled.seek(0)
-    return gettext.GNUTranslations(compiled)
 
 
 @dataclass(frozen=True)
@@ -119,7 +89,7 @@ class Language:
 
     def money(self, minor: int) -> str:
         """Minor units as the language writes an amount: `123450` → "1 234,50" in ru."""
-        return format_decimal(Decimal(minor).scaleb(-2), format=MONEY_FORMAT, locale=self.code)
+        return _money(minor, self.code)
 
     def time(self, value: datetime | None, zone: str) -> str:
         """A moment in the account's zone ("—" for none)."""
