@@ -1,7 +1,8 @@
 """The Russian catalogue against the code: every string the cabinet's code and templates
-mark for translation (extracted now, with babel.cfg) must be in messages.po, translated,
-not fuzzy, with the same placeholders as its English — else Russian visitors would read
-English, or a page would fail on a missing %(name)s."""
+and the command line's code mark for translation (extracted now, with babel.cfg) must be in
+messages.po, translated, not fuzzy, with the same placeholders as its English — else Russian
+visitors and operators would read English, or a page or a command would fail on a missing
+%(name)s."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from babel.messages.pofile import read_po
 from tidings.web.i18n import po_path
 
 ROOT = Path(__file__).resolve().parents[2]
-WEB = ROOT / "src" / "tidings" / "web"
+# babel.cfg's patterns are relative to it: web/**.py, cli/**.py, web/templates/**.html.
+SOURCES = ROOT / "src" / "tidings"
 # A printf placeholder as gettext's python-format sees it: %(name)s, %s, %d, %%.
 PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[-#0 +]*\d*(?:\.\d+)?[sdifr%]")
 
@@ -28,11 +30,14 @@ Marked = tuple[Msgid, str | None]
 
 
 def extracted() -> list[Marked]:
-    """The strings marked in src/tidings/web now, as `pybabel extract -F babel.cfg` sees them."""
+    """The strings marked in src/tidings/web and src/tidings/cli now, as
+    `pybabel extract -F babel.cfg src/tidings` sees them."""
     with (ROOT / "babel.cfg").open() as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
     found: dict[Marked, None] = {}
-    for _file, _line, message, _comments, context in extract_from_dir(WEB, method_map, options_map):
+    for _file, _line, message, _comments, context in extract_from_dir(
+        SOURCES, method_map, options_map
+    ):
         msgid: Msgid = message if isinstance(message, str) else (message[0], message[1])
         if msgid:
             found[(msgid, context)] = None
@@ -71,7 +76,7 @@ def problems(marked: Iterable[Marked], catalog: Catalog) -> Iterator[str]:
                 yield f"placeholders {sorted(placeholders(form))} ≠ {sorted(english)}: {msgid!r}"
 
 
-def test_every_cabinet_string_is_translated_into_russian() -> None:
+def test_every_cabinet_and_command_line_string_is_translated_into_russian() -> None:
     found = list(problems(extracted(), russian()))
     assert not found, "update messages.po (docs/architecture.md):\n" + "\n".join(found)
 
@@ -109,8 +114,11 @@ def test_the_catalogue_check_finds_what_it_should() -> None:
         ("Mailing lists", None),
         (("%(num)s SMS part", "%(num)s SMS parts"), None),
         ("Name", "person"),
+        ("created account %(login)s (id %(id)s)", None),
+        ("Manage accounts.", None),
     ],
 )
 def test_the_extraction_sees_python_and_templates(marked: Marked) -> None:
-    """A menu title (N_() in a page module), a template's ngettext and pgettext are found."""
+    """A menu title (N_() in a page module), a template's ngettext and pgettext, and the
+    command line's messages and help texts (_() in src/tidings/cli) are found."""
     assert marked in extracted()

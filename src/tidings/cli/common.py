@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from tidings.cli.i18n import _
 from tidings.config import load_settings
 from tidings.domain.accounts import Account
 from tidings.domain.services import Services
@@ -38,7 +39,7 @@ def account_by_login(services: Services, login: str) -> Account:
     try:
         return services.admin.account_by_login(login)
     except NotFound:
-        fail(f"no account {login!r}")
+        fail(_("no account '%(login)s'", login=login))
 
 
 def tidings_version() -> str:
@@ -48,4 +49,4 @@ def tidings_version() -> str:
     try:
         return version("tidings")
     except PackageNotFoundError:
-        return "(not installed)"
+        return _("(not installed)")

@@ -7,7 +7,9 @@ import secrets
 from datetime import UTC, datetime
 
 from rich.console import Console
+from rich.markup import escape
 
+from tidings.cli.i18n import _
 from tidings.config import Settings
 from tidings.domain.admin import AdminService
 from tidings.domain.audit import CLI
@@ -29,13 +31,18 @@ def ensure_demo_account(admin: AdminService, settings: Settings) -> None:
     account = admin.create_account(DEMO_LOGIN, password, "0", _now(), CLI, test_mode=True)
     admin.move_money(account.id, "1000", "credit", "demo balance", _now(), CLI)
     base = f"http://{settings.host}:{settings.port}"
+    title = _("Demo account created (test mode: nothing leaves this machine)")
+    credentials = _(
+        "  login:    %(login)s\n  password: %(password)s", login=DEMO_LOGIN, password=password
+    )
+    then = _("Create a mailing list, then list them:")
+    query = f"login={DEMO_LOGIN}&psw={password}"
     console.print(
-        "\n[bold green]Demo account created (test mode: nothing leaves this machine)[/]\n"
-        f"  login:    {DEMO_LOGIN}\n  password: {password}\n\n"
-        "Create a mailing list, then list them:\n"
-        f"  curl '{base}/sys/jobs.php?login={DEMO_LOGIN}&psw={password}&add=1&name=Hello"
+        f"\n[bold green]{escape(title)}[/]\n{escape(credentials)}\n\n"
+        f"{escape(then)}\n"
+        f"  curl '{base}/sys/jobs.php?{query}&add=1&name=Hello"
         "&phones=79161234567,79161234568&mes=Hello+from+Tidings&fmt=3'\n"
-        f"  curl '{base}/sys/jobs.php?login={DEMO_LOGIN}&psw={password}&get_all=1&fmt=3'\n",
+        f"  curl '{base}/sys/jobs.php?{query}&get_all=1&fmt=3'\n",
         highlight=False,
         soft_wrap=True,
     )
@@ -48,8 +55,13 @@ def remind_of_demo_account(admin: AdminService) -> None:
     except NotFound:
         return
     console.print(
-        f"Demo account: login {DEMO_LOGIN}, the password printed at the first start "
-        f"(a new one: tidings accounts password {DEMO_LOGIN} --password …)",
+        escape(
+            _(
+                "Demo account: login %(login)s, the password printed at the first start "
+                "(a new one: tidings accounts password %(login)s --password …)",
+                login=DEMO_LOGIN,
+            )
+        ),
         highlight=False,
         soft_wrap=True,
     )

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from tidings.cli.common import tidings_version
+from tidings.cli.i18n import _
 from tidings.cli.options import ConfigOption, DbOption
 from tidings.config import load_settings
 
@@ -17,29 +18,41 @@ console = Console()
 
 
 def register(app: typer.Typer) -> None:
-    app.command("smpp-server")(smpp_server)
-    app.command("smtp-server")(smtp_server)
+    app.command(
+        "smpp-server",
+        help=_(
+            "Run only the SMPP server clients bind to (receipts come from the dispatchers "
+            "through the store). SIGTERM unbinds the clients and stops."
+        ),
+    )(smpp_server)
+    app.command(
+        "smtp-server",
+        help=_(
+            "Run only the SMTP door: mail to send@<smtp_server.domain> is sent as send.php "
+            "would. SIGTERM stops it."
+        ),
+    )(smtp_server)
 
 
 def smpp_server(
     db: DbOption = None,
     config: ConfigOption = None,
-    host: Annotated[str | None, typer.Option(help="Listen address [smpp_server.host]")] = None,
-    port: Annotated[int | None, typer.Option(help="Listen port [smpp_server.port, 3700]")] = None,
+    host: Annotated[str | None, typer.Option(help=_("Listen address [smpp_server.host]"))] = None,
+    port: Annotated[
+        int | None, typer.Option(help=_("Listen port [smpp_server.port, 3700]"))
+    ] = None,
 ) -> None:
-    """Run only the SMPP server clients bind to (receipts come from the dispatchers through
-    the store). SIGTERM unbinds the clients and stops."""
     _run_door("smpp", "SMPP", db, config, host, port)
 
 
 def smtp_server(
     db: DbOption = None,
     config: ConfigOption = None,
-    host: Annotated[str | None, typer.Option(help="Listen address [smtp_server.host]")] = None,
-    port: Annotated[int | None, typer.Option(help="Listen port [smtp_server.port, 2525]")] = None,
+    host: Annotated[str | None, typer.Option(help=_("Listen address [smtp_server.host]"))] = None,
+    port: Annotated[
+        int | None, typer.Option(help=_("Listen port [smtp_server.port, 2525]"))
+    ] = None,
 ) -> None:
-    """Run only the SMTP door: mail to send@<smtp_server.domain> is sent as send.php would.
-    SIGTERM stops it."""
     _run_door("smtp", "SMTP", db, config, host, port)
 
 
@@ -63,8 +76,14 @@ def _run_door(
 
 def _say_door_listening(name: str, scheme: str) -> Callable[[str], None]:
     def say(address: str) -> None:
+        url = f"{scheme}://{address}"
         console.print(
-            f"Tidings {tidings_version()} {name} server listening on {scheme}://{address}",
+            _(
+                "Tidings %(version)s %(name)s server listening on %(url)s",
+                version=tidings_version(),
+                name=name,
+                url=url,
+            ),
             highlight=False,
         )
 

@@ -9,15 +9,17 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tidings.cli.common import account_by_login, fail, opened
+from tidings.cli.i18n import _, refusal
 from tidings.cli.options import DbOption
 from tidings.domain.audit import CLI
 from tidings.errors import DomainError
 
 inbound_app = typer.Typer(
-    help="Inbound SMS: numbers assigned to accounts, unassigned messages (operator).",
+    help=_("Inbound SMS: numbers assigned to accounts, unassigned messages (operator)."),
     no_args_is_help=True,
 )
 console = Console()
@@ -27,52 +29,60 @@ def _utc(ts: int, pattern: str) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime(pattern)
 
 
-@inbound_app.command("assign")
+@inbound_app.command(
+    "assign", help=_("Assign an inbound number to an account: every SMS to it is the account's.")
+)
 def inbound_assign(login: str, number: str, db: DbOption = None) -> None:
-    """Assign an inbound number to an account: every SMS to it is the account's."""
     with opened(db) as services:
         account_by_login(services, login)
         try:
             kept = services.operator.assign_number(number, login, datetime.now(UTC), CLI)
         except DomainError as exc:
-            fail(exc.description)
-    console.print(f"inbound number {kept} assigned to {login}")
+            fail(refusal(exc))
+    console.print(
+        escape(_("inbound number %(number)s assigned to %(login)s", number=kept, login=login))
+    )
 
 
-@inbound_app.command("release")
+@inbound_app.command("release", help=_("Take an inbound number back from its account."))
 def inbound_release(number: str, db: DbOption = None) -> None:
-    """Take an inbound number back from its account."""
     with opened(db) as services:
         try:
             released = services.operator.release_number(number, datetime.now(UTC), CLI)
         except DomainError as exc:
-            fail(exc.description)
-    console.print(f"inbound number {released} released")
+            fail(refusal(exc))
+    console.print(escape(_("inbound number %(number)s released", number=released)))
 
 
-@inbound_app.command("numbers")
+@inbound_app.command(
+    "numbers", help=_("The inbound numbers and the accounts they are assigned to.")
+)
 def inbound_numbers(
-    login: Annotated[str | None, typer.Argument(help="Only this account's.")] = None,
+    login: Annotated[str | None, typer.Argument(help=_("Only this account's."))] = None,
     db: DbOption = None,
 ) -> None:
-    """The inbound numbers and the accounts they are assigned to."""
     with opened(db) as services:
         account = None if login is None else account_by_login(services, login)
         found = services.inbound.numbers(account)
-    table = Table("number", "account", "assigned (UTC)")
+    table = Table(_("number"), _("account"), _("assigned (UTC)"))
     for n in found:
         table.add_row(n.number, n.login, _utc(n.created_at, "%Y-%m-%d %H:%M"))
     console.print(table)
 
 
-@inbound_app.command("unassigned")
+@inbound_app.command(
+    "unassigned",
+    help=_("The newest inbound messages no account owns (no assigned number, no reply)."),
+)
 def inbound_unassigned(
-    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 50, db: DbOption = None
+    limit: Annotated[
+        int, typer.Option("--limit", help=_("How many, at most."), min=1, max=1000)
+    ] = 50,
+    db: DbOption = None,
 ) -> None:
-    """The newest inbound messages no account owns (no assigned number, no reply)."""
     with opened(db) as services:
         found = services.inbound.unassigned(None, limit)
-    table = Table("id", "received (UTC)", "from", "to", "upstream", "text")
+    table = Table("id", _("received (UTC)"), _("from"), _("to"), _("upstream"), _("text"))
     for m in found:
         received = _utc(m.received_at, "%Y-%m-%d %H:%M:%S")
         table.add_row(str(m.id), received, m.phone, m.to_phone, m.upstream, m.text)

@@ -18,23 +18,16 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 
+from tidings.cli.i18n import _, job_status, refusal, yes
 from tidings.cli.options import ConfigOption, DbOption
 from tidings.config import Settings, load_settings
 from tidings.domain.accounts import Account
 from tidings.domain.contact_import import read_contacts
-from tidings.domain.lifecycle import JobStatus
 from tidings.domain.operations import UpstreamState
 from tidings.domain.services import Services
 from tidings.errors import NotFound
 
 console = Console()
-
-JOB_STATUS: dict[int, str] = {
-    JobStatus.WAITING: "waiting",
-    JobStatus.SENDING: "sending",
-    JobStatus.FINISHED: "finished",
-    JobStatus.DISABLED: "disabled",
-}
 
 
 @contextmanager
@@ -49,32 +42,31 @@ def _account(services: Services, login: str) -> Account:
     try:
         return services.admin.account_by_login(login)
     except NotFound:
-        console.print(f"[red]no account {login!r}[/red]")
+        said = _("no account '%(login)s'", login=login)
+        console.print(f"[red]{escape(said)}[/red]")
         raise typer.Exit(1) from None
 
 
 def import_contacts(
     login: str,
-    file: Annotated[Path, typer.Argument(help="CSV: phone[,name[,email[,group]]]", exists=True)],
+    file: Annotated[Path, typer.Argument(help=_("CSV: phone[,name[,email[,group]]]"), exists=True)],
     group: Annotated[
-        list[int] | None, typer.Option("--group", help="Also put every contact in group N.")
+        list[int] | None, typer.Option("--group", help=_("Also put every contact in group N."))
     ] = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Import contacts from a CSV file (`,` or `;`; UTF-8 or windows-1251), streamed in
-    batches; a contact whose phone exists is updated. Rejected rows are listed at the end."""
     with _services(db, config) as services:
         account = _account(services, login)
         contacts = services.contacts
         try:
             group_ids = contacts.group_ids_by_num(account, group or [])
         except NotFound as exc:
-            console.print(f"[red]{login}: {exc.description}[/red]")
+            console.print(f"[red]{escape(login)}: {escape(refusal(exc))}[/red]")
             raise typer.Exit(1) from exc
         size = max(file.stat().st_size, 1)
         with file.open("rb") as stream, _progress() as progress:
-            task = progress.add_task("importing", total=size)
+            task = progress.add_task(_("importing"), total=size)
             report = contacts.import_contacts(
                 account,
                 read_contacts(stream, account.region),
@@ -84,15 +76,21 @@ def import_contacts(
             )
             progress.update(task, completed=size)
     console.print(
-        f"{report.added} added, {report.updated} updated, {report.rejected_count} rejected"
+        _(
+            "%(added)s added, %(updated)s updated, %(rejected)s rejected",
+            added=report.added,
+            updated=report.updated,
+            rejected=report.rejected_count,
+        )
     )
     if report.rejected:
-        table = Table("line", "reason", title="rejected rows")
+        table = Table(_("line"), _("reason"), title=_("rejected rows"))
         for row in report.rejected:
             table.add_row(str(row.line), row.reason)
         console.print(table)
         if report.rejected_count > len(report.rejected):
-            console.print(f"… and {report.rejected_count - len(report.rejected)} more")
+            more = report.rejected_count - len(report.rejected)
+            console.print(_("… and %(more)s more", more=more))
 
 
 def _progress() -> Progress:
@@ -107,11 +105,18 @@ def _progress() -> Progress:
 
 
 def jobs(login: str, db: DbOption = None) -> None:
-    """The account's mailing lists with their progress (waiting / sent / delivered / failed)."""
     with _services(db) as services:
         progress = services.reports.job_progress(_account(services, login))
     table = Table(
-        "id", "name", "status", "recipients", "waiting", "sent", "delivered", "failed", "progress"
+        "id",
+        _("name"),
+        _("status"),
+        _("recipients"),
+        _("waiting"),
+        _("sent"),
+        _("delivered"),
+        _("failed"),
+        _("progress"),
     )
     for p in progress:
         share = p.done / p.total if p.total else 0.0
@@ -120,7 +125,7 @@ def jobs(login: str, db: DbOption = None) -> None:
         table.add_row(
             str(p.job_id),
             p.name,
-            JOB_STATUS.get(p.status, str(p.status)),
+            job_status(p.status),
             str(p.recipients),
             str(p.waiting),
             str(p.sent),
@@ -132,14 +137,13 @@ def jobs(login: str, db: DbOption = None) -> None:
 
 
 def doctor(config: ConfigOption = None, db: DbOption = None) -> None:
-    """Check the settings, the store (reachable, migrated) and every upstream (SMPP: connect
-    and bind; SMTP: connect and greeting). Exit code 1 if anything fails."""
     from tidings.ops.doctor import run_checks
 
     checks = run_checks(lambda: load_settings(config, database_url=db))
-    table = Table("check", "result", "detail")
+    table = Table(_("check"), _("result"), _("detail"))
+    passed, failed = escape(_("OK")), escape(_("FAIL"))
     for check in checks:
-        verdict = "[green]OK[/]" if check.ok else "[red]FAIL[/]"
+        verdict = f"[green]{passed}[/]" if check.ok else f"[red]{failed}[/]"
         table.add_row(check.name, verdict, escape(check.detail))
     console.print(table)
     if not all(c.ok for c in checks):
@@ -148,15 +152,16 @@ def doctor(config: ConfigOption = None, db: DbOption = None) -> None:
 
 def live_state_table(states: list[UpstreamState]) -> Table:
     now = datetime.now(UTC)
+    unbound, stale = escape(_("no")), escape(_("(stale)"))
     table = Table(
-        "upstream",
-        "worker",
-        "bound",
-        "in flight / window",
-        "msg/s",
-        "last error",
-        "updated",
-        title="live state (reported by the dispatchers)",
+        _("upstream"),
+        _("worker"),
+        _("bound"),
+        _("in flight / window"),
+        _("msg/s"),
+        _("last error"),
+        _("updated"),
+        title=_("live state (reported by the dispatchers)"),
     )
     for s in states:
         binds = f" ({s.binds_live}/{s.binds_total})" if s.binds_total else ""
@@ -168,11 +173,11 @@ def live_state_table(states: list[UpstreamState]) -> Table:
         table.add_row(
             s.upstream,
             s.worker_id,
-            ("yes" if s.bound else "[red]no[/]") + binds,
+            (yes() if s.bound else f"[red]{unbound}[/]") + binds,
             f"{s.in_flight} / {s.window}",
             f"{s.rate:g}",
             error,
-            f"{age} s ago" + (" [yellow](stale)[/]" if s.stale(now) else ""),
+            _("%(age)s s ago", age=age) + (f" [yellow]{stale}[/]" if s.stale(now) else ""),
         )
     return table
 
@@ -183,18 +188,19 @@ def print_live_state(settings: Settings) -> None:
 
     missing = sqlite_file_missing(settings.database_url)
     if missing:
-        console.print(f"live state unavailable: no database file {missing}")
+        console.print(escape(_("live state unavailable: no database file %(path)s", path=missing)))
         return
     try:
         with opened_services(settings, upgrade=False) as services:
             states = services.upstreams.states()
     except Exception as exc:
-        console.print(f"live state unavailable: {type(exc).__name__}: {exc}")
+        error = f"{type(exc).__name__}: {exc}"
+        console.print(escape(_("live state unavailable: %(error)s", error=error)))
         return
     if states:
         console.print(live_state_table(states))
     else:
-        console.print("no dispatcher has reported yet")
+        console.print(_("no dispatcher has reported yet"))
 
 
 def _drop_live_gauges() -> None:
@@ -208,6 +214,24 @@ def _drop_live_gauges() -> None:
 
 def register(app: typer.Typer) -> None:
     atexit.register(_drop_live_gauges)
-    app.command("import-contacts")(import_contacts)
-    app.command("jobs")(jobs)
-    app.command("doctor")(doctor)
+    app.command(
+        "import-contacts",
+        help=_(
+            "Import contacts from a CSV file (`,` or `;`; UTF-8 or windows-1251), streamed in "
+            "batches; a contact whose phone exists is updated. Rejected rows are listed at the "
+            "end."
+        ),
+    )(import_contacts)
+    app.command(
+        "jobs",
+        help=_(
+            "The account's mailing lists with their progress (waiting / sent / delivered / failed)."
+        ),
+    )(jobs)
+    app.command(
+        "doctor",
+        help=_(
+            "Check the settings, the store (reachable, migrated) and every upstream (SMPP: "
+            "connect and bind; SMTP: connect and greeting). Exit code 1 if anything fails."
+        ),
+    )(doctor)

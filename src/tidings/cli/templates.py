@@ -12,21 +12,24 @@ from rich.markup import escape
 from rich.table import Table
 
 from tidings.cli.common import account_by_login, fail, opened
+from tidings.cli.i18n import _, refusal, yes
 from tidings.cli.options import DbOption
 from tidings.errors import DomainError
 
-templates_app = typer.Typer(help="Message templates of accounts (tpl=<id>).", no_args_is_help=True)
+templates_app = typer.Typer(
+    help=_("Message templates of accounts (tpl=<id>)."), no_args_is_help=True
+)
 console = Console()
 
-NameOption = Annotated[str | None, typer.Option("--name", help="Name (1-100 characters).")]
-TextOption = Annotated[str | None, typer.Option("--text", help="The text (msg).")]
+NameOption = Annotated[str | None, typer.Option("--name", help=_("Name (1-100 characters)."))]
+TextOption = Annotated[str | None, typer.Option("--text", help=_("The text (msg)."))]
 FormatOption = Annotated[
-    str | None, typer.Option("--format", help="sms, flash, bin, mail, or empty (any).")
+    str | None, typer.Option("--format", help=_("sms, flash, bin, mail, or empty (any)."))
 ]
-SenderOption = Annotated[str | None, typer.Option("--sender", help="Sender (optional).")]
+SenderOption = Annotated[str | None, typer.Option("--sender", help=_("Sender (optional)."))]
 SignatureOption = Annotated[
     bool | None,
-    typer.Option("--signature/--no-signature", help="Use as the account's auto-signature."),
+    typer.Option("--signature/--no-signature", help=_("Use as the account's auto-signature.")),
 ]
 
 
@@ -45,20 +48,21 @@ def _fields(
     return fields
 
 
-@templates_app.command("list")
+@templates_app.command("list", help=_("List the account's templates."))
 def templates_list(login: str, db: DbOption = None) -> None:
-    """List the account's templates."""
     with opened(db) as services:
         found = services.templates.list(account_by_login(services, login))
-    table = Table("tpl", "name", "format", "sender", "signature", "text")
+    table = Table("tpl", _("name"), _("format"), _("sender"), _("signature"), _("text"))
     for t in found:
         table.add_row(
-            str(t.id), t.name, t.format or "any", t.sender, "yes" if t.signature else "", t.text
+            str(t.id), t.name, t.format or _("any"), t.sender, yes() if t.signature else "", t.text
         )
     console.print(table)
 
 
-@templates_app.command("add")
+@templates_app.command(
+    "add", help=_("Add a template; prints its id (the `tpl` of jobs.php and send.php).")
+)
 def templates_add(
     login: str,
     name: NameOption = None,
@@ -68,7 +72,6 @@ def templates_add(
     signature: SignatureOption = None,
     db: DbOption = None,
 ) -> None:
-    """Add a template; prints its id (the `tpl` of jobs.php and send.php)."""
     with opened(db) as services:
         account = account_by_login(services, login)
         try:
@@ -76,11 +79,14 @@ def templates_add(
                 account, _fields(name, text, fmt, sender, signature), datetime.now(UTC)
             )
         except DomainError as exc:
-            fail(exc.description)
-    console.print(f"template {added.id} ({escape(added.name)}) added for {login}", highlight=False)
+            fail(refusal(exc))
+    said = _(
+        "template %(id)s (%(name)s) added for %(login)s", id=added.id, name=added.name, login=login
+    )
+    console.print(escape(said), highlight=False)
 
 
-@templates_app.command("change")
+@templates_app.command("change", help=_("Change the fields given; the others stay."))
 def templates_change(
     login: str,
     template_id: int,
@@ -91,7 +97,6 @@ def templates_change(
     signature: SignatureOption = None,
     db: DbOption = None,
 ) -> None:
-    """Change the fields given; the others stay."""
     with opened(db) as services:
         account = account_by_login(services, login)
         try:
@@ -102,20 +107,19 @@ def templates_change(
                 datetime.now(UTC),
             )
         except DomainError as exc:
-            fail(exc.description)
-    console.print(f"template {template_id} changed for {login}")
+            fail(refusal(exc))
+    console.print(escape(_("template %(id)s changed for %(login)s", id=template_id, login=login)))
 
 
-@templates_app.command("delete")
+@templates_app.command("delete", help=_("Delete a template."))
 def templates_delete(login: str, template_id: int, db: DbOption = None) -> None:
-    """Delete a template."""
     with opened(db) as services:
         account = account_by_login(services, login)
         try:
             services.templates.delete(account, template_id)
         except DomainError as exc:
-            fail(exc.description)
-    console.print(f"template {template_id} deleted for {login}")
+            fail(refusal(exc))
+    console.print(escape(_("template %(id)s deleted for %(login)s", id=template_id, login=login)))
 
 
 def register(app: typer.Typer) -> None:
