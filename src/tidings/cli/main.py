@@ -20,6 +20,7 @@ from tidings.cli.common import fail
 from tidings.cli.common import tidings_version as _version
 from tidings.cli.demo import ensure_demo_account
 from tidings.cli.doors import register as register_door_commands
+from tidings.cli.frame import translate_the_frame
 from tidings.cli.i18n import _
 from tidings.cli.inbound import register as register_inbound_commands
 from tidings.cli.operator import print_live_state
@@ -30,6 +31,7 @@ from tidings.config import Settings, SettingsError, load_settings
 from tidings.domain.services import Services
 from tidings.errors import StartupError
 
+translate_the_frame()
 ABOUT = _("Tidings: bulk SMS and e-mail centre speaking the SMS Center API.")
 app = typer.Typer(help=ABOUT, no_args_is_help=True)
 db_app = typer.Typer(help=_("Database schema."), no_args_is_help=True)
