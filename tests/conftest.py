@@ -39,6 +39,10 @@ configure_logging("warning")
 # The CLI's tables (rich) are as wide as COLUMNS says when its consoles are made, at import;
 # pytest-xdist's workers start with the terminal's width. Tests read whole rows.
 os.environ["COLUMNS"] = "200"
+# The CLI speaks the language LANGUAGE/LC_ALL/LC_MESSAGES/LANG ask for (cli/i18n.py), its help
+# texts chosen at import: the tests read its English on any machine, unless they set the
+# variables themselves (tests/integration/test_cli_language.py).
+os.environ["LANGUAGE"] = "en"
 # psycopg_pool draws each new connection's lifetime jitter from the global `random`, in its
 # worker threads. The session's servers (`server`, `live`) keep their pools working while
 # later modules in the same process run, and Hypothesis takes any change of the global

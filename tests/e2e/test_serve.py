@@ -96,3 +96,28 @@ def test_serve_prints_a_demo_curl_that_creates_a_listable_mailing_list(tmp_path:
     # …but it still says where it is and how to sign in.
     assert f"listening on http://127.0.0.1:{port}" in out
     assert "Demo account: login demo, the password printed at the first start" in out
+
+
+def test_serve_says_in_russian_where_it_is_and_how_to_sign_in(tmp_path: Path) -> None:
+    """LANG=ru_RU.UTF-8: the first start's demo account and the later start's reminder in
+    Russian; the curl lines, a program's to copy, as they are."""
+    port = _free_port()
+    db = f"sqlite:///{tmp_path / 'tidings.db'}"
+    locale = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+    env = {k: v for k, v in os.environ.items() if k not in locale}
+    env |= {"LANG": "ru_RU.UTF-8", "PYTHONIOENCODING": "utf-8", "COLUMNS": "300"}
+    command = [str(TIDINGS), "serve", "--db", db, "--port", str(port), "--processes", "1"]
+    for start in ("first", "later"):
+        proc = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+        )
+        printed = _read_until_ready(proc, port)
+        assert f"слушает http://127.0.0.1:{port}" in printed, printed
+        assert f"кабинет: http://127.0.0.1:{port}/" in printed, printed
+        if start == "first":
+            assert "Создан демо-аккаунт (тестовый режим" in printed, printed
+            assert "логин:  demo" in printed and "пароль: " in printed, printed
+            assert "Создайте рассылку" in printed, printed
+            assert len(re.findall(r"curl 'http://[^']+/sys/jobs\.php\?login=demo", printed)) == 2
+        else:
+            assert "Демо-аккаунт: логин demo, пароль был выведен при первом запуске" in printed
