@@ -12,9 +12,9 @@ PACKAGE = ROOT / "src" / "tidings"
 
 def _parts() -> set[str]:
     """The package's sub-packages (`api/`) and its top-level modules with a role of their
-    own (`config.py`, `app.py`)."""
+    own (`config.py`, `app.py`, `i18n.py`)."""
     packages = {f"{p.name}/" for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
-    roles = {"config.py", "app.py"}
+    roles = {"config.py", "app.py", "i18n.py"}
     return packages | roles
 
 
