@@ -85,6 +85,8 @@ def test_russian_from_lang(db: str, store: Store) -> None:
     helped = tidings(ru, "accounts", "create", "--help").out
     assert "Создать аккаунт" in helped and "Пароль аккаунта" in helped, helped
     assert "Параметры" in helped and "[обязательно]" in helped, helped
+    # Typer's --help option, and the demo of what stays English: its "Usage:" line.
+    assert "Показать эту справку и выйти." in helped and "Usage: tidings" in helped, helped
     wrong = tidings(ru, "nope")
     assert wrong.code == 2 and "Нет такой команды: 'nope'" in wrong.out, wrong.out
 

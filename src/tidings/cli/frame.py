@@ -1,5 +1,6 @@
 """The words typer prints around ours — the help panels' titles, "[required]", "[default:
-…]", the hint and title of an error — in the command line's language.
+…]", the --help option's help, the hint and title of an error — in the command line's
+language.
 
 Typer takes them from the standard gettext (`from gettext import gettext as _`, and the
 panels' titles as module constants of typer.rich_utils), which reads compiled catalogues
@@ -13,6 +14,7 @@ completion options' help texts too).
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from tidings.cli.i18n import N_, code
 from tidings.i18n import translations
@@ -31,8 +33,8 @@ TYPER_CONSTANTS = {
     "RICH_HELP": N_("Try [blue]'{command_path} {help_option}'[/] for help."),
 }
 # What typer's command parsing says through the standard gettext (typer/core.py); the
-# rest of its words ("Usage:", "Show this message and exit.", "Missing argument …") are
-# plain strings in the click it carries (typer/_click), not translatable, and stay English.
+# rest of its words ("Usage:", "Missing argument …") are plain strings in the click it
+# carries (typer/_click), not translatable, and stay English.
 TYPER_MESSAGES = (
     N_("Missing command."),
     N_("No such command {name!r}."),
@@ -40,6 +42,9 @@ TYPER_MESSAGES = (
 )
 # The modules whose `_` is the standard gettext's.
 GETTEXT_USERS = ("typer.core",)
+# The --help option's own help, a plain string in typer/_click/decorators.py: set on the
+# option when a command makes it (Command.get_help_option, its one maker).
+HELP_OPTION = N_("Show this message and exit.")
 
 
 def _gettext(message: str) -> str:
@@ -56,3 +61,26 @@ def translate_the_frame() -> None:
     rich_utils = importlib.import_module("typer.rich_utils")
     for constant, message in TYPER_CONSTANTS.items():
         setattr(rich_utils, constant, _gettext(message))
+    _translate_the_help_option()
+
+
+def _translate_the_help_option() -> None:
+    """The help option's text, where typer makes the option (a private module: should a
+    typer release move it, the text stays English and tests/integration/test_cli_language.py
+    says so)."""
+    try:
+        command = importlib.import_module("typer._click.core").Command
+    except (ImportError, AttributeError):
+        return
+    make = getattr(command, "get_help_option", None)
+    if make is None or getattr(make, "translated", False):
+        return
+
+    def get_help_option(self: Any, ctx: Any) -> Any:
+        option = make(self, ctx)
+        if option is not None:
+            option.help = _gettext(HELP_OPTION)
+        return option
+
+    get_help_option.translated = True  # type: ignore[attr-defined]
+    command.get_help_option = get_help_option
