@@ -19,6 +19,7 @@ texts are in the cabinet's catalogue (tidings/i18n.py, one messages.po): mark th
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -94,6 +95,32 @@ def job_status(status: int) -> str:
     """A mailing list's state by name (domain/status_names.py: the cabinet's names too)."""
     name = JOB_STATUS_NAMES.get(status)
     return name.in_language(code()) if name else str(status)
+
+
+# The domain's routing gaps (domain/admin.py, routing_gaps), one sentence per kind of message.
+_GAP = re.compile(
+    r"no (?P<section>\S+) upstream is configured: live accounts' (?P<kind>SMS|e-mail) wait, "
+    r"uncharged \((?P<count>\d+) waiting\); test-mode accounts use the virtual upstream"
+)
+GAPS = {
+    "SMS": N_(
+        "no %(section)s upstream is configured: live accounts' SMS wait, uncharged "
+        "(%(count)s waiting); test-mode accounts use the virtual upstream"
+    ),
+    "e-mail": N_(
+        "no %(section)s upstream is configured: live accounts' e-mail wait, uncharged "
+        "(%(count)s waiting); test-mode accounts use the virtual upstream"
+    ),
+}
+
+
+def routing_gap(gap: str) -> str:
+    """A line of what live accounts cannot send, in this language (as the domain says it
+    when it is not a line we know)."""
+    match = _GAP.fullmatch(gap)
+    if match is None:
+        return gap
+    return _(GAPS[match["kind"]], section=match["section"], count=match["count"])
 
 
 def refusal(error: DomainError) -> str:

@@ -21,7 +21,7 @@ from tidings.cli.common import tidings_version as _version
 from tidings.cli.demo import ensure_demo_account
 from tidings.cli.doors import register as register_door_commands
 from tidings.cli.frame import translate_the_frame
-from tidings.cli.i18n import _
+from tidings.cli.i18n import _, routing_gap
 from tidings.cli.inbound import register as register_inbound_commands
 from tidings.cli.operator import print_live_state
 from tidings.cli.operator import register as register_operator_commands
@@ -184,10 +184,12 @@ def api(
 def _warn_routing_gaps(services: Services) -> None:
     """Say at start what live accounts cannot send (no [[smpp]] configured is the usual
     case: a forgotten --config)."""
+    warning = _("warning:")
     for gap in services.upstreams.gaps():
-        warning = _("warning:")
         console.print(
-            f"[yellow]{escape(warning)}[/] {escape(gap)}", highlight=False, soft_wrap=True
+            f"[yellow]{escape(warning)}[/] {escape(routing_gap(gap))}",
+            highlight=False,
+            soft_wrap=True,
         )
 
 
