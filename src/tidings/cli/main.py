@@ -163,7 +163,13 @@ def api(
     import uvicorn
 
     from tidings.api.server import server_config
-    from tidings.app import base_url, build_application, configure_logging, listening_socket
+    from tidings.app import (
+        base_url,
+        build_application,
+        configure_logging,
+        listening_socket,
+        settle_heap,
+    )
     from tidings.cli import workers as api_workers
 
     settings = _settings(db, config, host=host, port=port, workers=workers)
@@ -176,6 +182,7 @@ def api(
         listener = listening_socket(settings.host, settings.port)
         _say_listening(base_url(settings.host, listener.getsockname()[1]))
         server = server_config(application.http, settings, settings.host, settings.port)
+        settle_heap()
         uvicorn.Server(server).run(sockets=[listener])
     finally:
         application.close()

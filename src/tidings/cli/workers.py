@@ -54,8 +54,10 @@ def run(settings: Settings, config_file: str | None) -> None:
 
 def worker_app() -> ApiApp:
     """The application of one worker process (uvicorn calls this in each child)."""
-    from tidings.app import build_application, configure_logging
+    from tidings.app import build_application, configure_logging, settle_heap
 
     settings = load_settings()
     configure_logging(settings.log_level, unmasked=settings.log_unmasked)
-    return build_application(settings, upgrade=False).http
+    http = build_application(settings, upgrade=False).http
+    settle_heap()
+    return http
