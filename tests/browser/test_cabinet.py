@@ -60,22 +60,30 @@ def test_sign_in_with_a_wrong_password_then_the_right_one(page: Page, live: Serv
     expect(page).to_have_url(re.compile(r"/dashboard$"))
 
 
+# A refusal under the form, in the page's language (the API's words in English).
+REQUIRED_PHONES = {"ru-RU": "Получатели: обязательное поле", "en-US": "phones: required"}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
 def test_a_refused_form_marks_the_field_the_error_names(
-    page: Page, live: Server, backend: str
+    page_in: PageIn, live: Server, backend: str, locale: str
 ) -> None:
-    _sign_in(page, live)
-    page.get_by_role("link", name="New mailing list").click()
-    page.get_by_label("Name").fill("No one")
-    page.get_by_label("Message").fill("Hello")
-    page.get_by_role("button", name="Preview cost").click()
-    expect(page.locator("#preview .error")).to_contain_text("phones")
-    recipients = page.get_by_label("Recipients")
+    say = Speech(locale)
+    page = page_in(locale)
+    sign_in(page, live, say)
+    page.get_by_role("link", name=say["lists"], exact=True).click()
+    page.get_by_role("link", name=say["new list"]).click()
+    page.get_by_label(say["name"]).fill("No one")
+    page.get_by_label(say["message"]).fill("Hello")
+    page.get_by_role("button", name=say["preview"]).click()
+    expect(page.locator("#preview .error")).to_have_text(REQUIRED_PHONES[locale])
+    recipients = page.get_by_label(say["recipients"])
     expect(recipients).to_have_attribute("aria-invalid", "true")
     expect(recipients).to_be_focused()
-    shot(page, "field-marked", backend)
+    shot(page, f"field-marked-{locale}", backend)
     # Put right, the mark goes with the next answer.
     recipients.fill("79161234567")
-    page.get_by_role("button", name="Preview cost").click()
+    page.get_by_role("button", name=say["preview"]).click()
     expect(page.locator("#cost")).to_be_visible()
     expect(recipients).not_to_have_attribute("aria-invalid", "true")
 

@@ -367,7 +367,7 @@ def add_members(visit: Visit) -> Response:
     try:
         keys = ContactKeys(phones=tuple(rules.phone_list(phones, visit.account.region, "phones")))
         if not keys.phones:
-            raise InvalidParameter("phones: required")
+            raise InvalidParameter("%(field)s: required", field="phones")
         visit.services.contacts.move(visit.account, keys, [found.id], MoveMode.ADD)
     except DomainError as error:
         # The group is the account's (checked above): a miss here is a number it has no

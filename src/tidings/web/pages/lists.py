@@ -23,6 +23,7 @@ from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
 from tidings.web.chart import timeline_chart
 from tidings.web.csv_stream import csv_lines
 from tidings.web.i18n import N_
+from tidings.web.refusals import refused_field
 
 NAV = (NavItem(N_("Mailing lists"), "/lists"),)
 # Translated where shown (repeats()).
@@ -144,7 +145,7 @@ def _new_job(visit: Visit) -> NewJob:
 def _refusal(visit: Visit, error: DomainError) -> Response:
     """The error under the form, and the form's field it names ("phones: required")
     marked (cabinet.js)."""
-    field = error.description.split(":", 1)[0].strip()
+    field = refused_field(error)
     if field == "sender" and _is_mail(visit):
         field = MAIL_FROM
     return visit.render(
