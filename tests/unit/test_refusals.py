@@ -1,8 +1,9 @@
 """Every refusal a cabinet visitor can meet is said in Russian: the domain's, the store's and
-the cabinet's own DomainErrors are raised as a constant template and its values
-(errors.DomainError), and each template is in the cabinet's table of refusals
-(web/refusals.py), so in its catalogue, translated. The HTTP API's and the doors' own
-refusals (tidings.api, tidings.doors) reach API clients only, in the API's English."""
+the cabinet's own DomainErrors — and the reasons a contacts import gives for a row it leaves
+out — are made of a constant template and its values (errors.DomainError), and each
+template is in the cabinet's table of refusals (web/refusals.py), so in its catalogue,
+translated. The HTTP API's and the doors' own refusals (tidings.api, tidings.doors) reach
+API clients only, in the API's English."""
 
 from __future__ import annotations
 
@@ -18,18 +19,23 @@ import pytest
 import tidings.errors
 from tests.unit.test_catalogue import russian
 from tidings.domain.callback_urls import CallbackPolicy
+from tidings.domain.contact_import import RejectedRow, parse_row
 from tidings.errors import DomainError, InvalidParameter
 from tidings.web.i18n import language as Language
 from tidings.web.refusals import REFUSALS, VALUE_TEXTS, refusal_text
+from tidings.web.templating import build_templates
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 # The layers a cabinet form's request goes through.
 WALKED = ("tidings/domain", "tidings/store", "tidings/web")
+# The domain errors, and the rows a contacts import leaves out (said the same way).
 ERRORS = {
     name
     for name, kind in vars(tidings.errors).items()
     if inspect.isclass(kind) and issubclass(kind, DomainError)
-}
+} | {"RejectedRow"}
+# Where the template is among the arguments (a rejected row's line comes first).
+TEMPLATE_AT = {"RejectedRow": 1}
 
 
 def _module(path: Path) -> str:
@@ -37,7 +43,7 @@ def _module(path: Path) -> str:
 
 
 def raised() -> Iterator[tuple[str, int, str | None]]:
-    """(module, line, template) of every DomainError made in the walked layers; the
+    """(module, line, template) of every refusal made in the walked layers; the
     template is None when it is not a constant (an f-string, say)."""
     for layer in WALKED:
         for path in sorted((SRC / layer).rglob("*.py")):
@@ -48,9 +54,10 @@ def raised() -> Iterator[tuple[str, int, str | None]]:
                     continue
                 func = node.func
                 name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-                if name not in ERRORS or not node.args:
+                at = TEMPLATE_AT.get(name, 0)
+                if name not in ERRORS or len(node.args) <= at:
                     continue
-                first = node.args[0]
+                first = node.args[at]
                 template: str | None = None
                 if isinstance(first, ast.Constant) and isinstance(first.value, str):
                     template = first.value
@@ -115,3 +122,10 @@ def test_a_refused_callback_url_says_why_in_russian() -> None:
     assert refusal_text(Language("ru"), refused.value) == (
         "Адрес уведомлений: hooks.test не разрешён (127.0.0.1 — локальный (loopback) адрес)"
     )
+
+
+def test_a_rejected_import_row_reads_in_russian() -> None:
+    row = parse_row(7, {"phone": "12-34", "name": "", "email": ""}, "RU")
+    assert isinstance(row, RejectedRow) and row.reason == "not a phone number: 12-34"
+    said = build_templates("ru").from_string("{{ _(row.template, **row.values) }}")
+    assert said.render(row=row) == "это не номер телефона: 12-34"

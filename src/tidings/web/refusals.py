@@ -46,6 +46,8 @@ FIELD_LABELS = {
     "stop reply": N_("Confirmation text"),
     "inbound number": N_("Number"),
     "subj": N_("Subject"),
+    "grp": N_("Groups"),
+    "search": N_("Search by phone, e-mail or name"),
     # The history's search form (its labels "From"/"To" need the dates to read right).
     "start": N_("Start date"),
     "end": N_("End date"),
@@ -64,9 +66,16 @@ VALUE_TEXTS = {
     "not public": N_("not public"),
 }
 
-# Every refusal template of the domain, the store and the cabinet (errors.DomainError), marked
-# for the catalogue. A new refusal goes here (tests/unit/test_refusals.py says which).
+# Every refusal template of the domain, the store and the cabinet (errors.DomainError), and
+# of the rows a contacts import leaves out (contact_import.RejectedRow), marked for the
+# catalogue. A new refusal goes here (tests/unit/test_refusals.py says which).
 REFUSALS: tuple[str, ...] = (
+    N_("e-mail %(email)s belongs to another contact"),
+    N_("name longer than %(n)s characters"),
+    N_("no phone"),
+    N_("not a group number: %(item)s"),
+    N_("not a phone number: %(item)s"),
+    N_("not an e-mail address: %(item)s"),
     N_("%(cidr)s is already allowed"),
     N_("%(field)s: %(kind)s cannot be sent here, format not supported"),
     N_("%(field)s: %(why)s"),
