@@ -4,11 +4,22 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """Base of every error a domain service raises on purpose."""
+    """Base of every error a domain service raises on purpose.
 
-    def __init__(self, description: str) -> None:
+    Raised as a template and the values that fill it, `InvalidParameter("%(field)s: at most
+    %(n)s characters", field="name", n=64)`: the description is the English the API and the
+    CLI answer with ("name: at most 64 characters"), and the template, a constant, is the
+    refusal's stable shape, which the cabinet looks up in its catalogue to say it in the
+    visit's language (web/refusals.py) — never an f-string, so that every refusal can be
+    listed (tests/unit/test_refusals.py). A template without values is its own description
+    (a literal % needs no doubling); one with values is filled with `%`."""
+
+    def __init__(self, template: str, /, **values: object) -> None:
+        description = template % values if values else template
         super().__init__(description)
         self.description = description
+        self.template = template
+        self.values: dict[str, object] = values
         # The client's id of the request, echoed in the error where a script does that
         # (send.php: `ERROR = N (…), ID - <id>`).
         self.reference: str | None = None

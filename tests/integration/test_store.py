@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -267,3 +268,27 @@ def test_an_audited_change_and_its_entry_commit_or_roll_back_together(store: Sto
     [entry] = AuditQueries(store.db).audit_entries(acc.id, 0, 10)
     assert (entry.action, entry.actor, entry.details) == ("test_mode", "cli", "off")
     assert not store.account(acc.id).test_mode  # type: ignore[union-attr]
+
+
+def test_a_read_snapshot_does_not_see_a_write_committed_during_it(store: Store) -> None:
+    """The reads a list's page shows side by side (store/reports.py live_list) agree: a
+    commit from another connection between two of them is not seen until the snapshot ends."""
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    acc = store.create_account("snap", hash_password("pw"), now)
+
+    def balance() -> int:
+        with store.db.tx(write=False) as tx:
+            row = tx.one("SELECT balance_minor FROM accounts WHERE id = ?", (acc.id,))
+        assert row is not None
+        return int(row[0])
+
+    def credit() -> None:
+        store.add_ledger_entry(acc.id, 500, "credit", "test", now)
+
+    with store.db.read_snapshot():
+        before = balance()
+        writer = threading.Thread(target=credit)
+        writer.start()
+        writer.join(30)
+        assert balance() == before
+    assert balance() == before + 500

@@ -306,3 +306,10 @@ def test_someone_signed_out_is_sent_to_sign_in(server: Server, ip: str) -> None:
     for path in ("/contacts", "/groups", "/blacklist", "/contacts/export.csv", "/contacts/import"):
         assert client.get(path).status_code == 303, path
     client.close()
+
+
+def test_a_refused_contact_search_is_said_in_the_visits_language(user: User) -> None:
+    """The search box's refusal is the cabinet's, in Russian for a Russian browser."""
+    user.client.headers["Accept-Language"] = "ru"
+    page = user.get("/contacts", q="я" * 300).text
+    assert "Поиск по телефону, e-mail или имени: не больше" in page

@@ -51,7 +51,8 @@ def test_the_browsers_language_is_the_visits_until_the_account_chooses(
     user.post("/account/language", {"language": "browser"})
     assert _html_lang(user.get("/lists").text) == "ru"
     refused = user.post("/account/language", {"language": "de"})
-    assert refused.status_code == 400 and "language must be one of ru, en" in refused.text
+    # A refusal in the visit's language (the API would say "language must be one of ru, en").
+    assert refused.status_code == 400 and "Язык: один из ru, en" in refused.text
 
 
 def test_a_wrong_password_is_said_in_the_browsers_language(server: Server, user: WebUser) -> None:

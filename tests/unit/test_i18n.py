@@ -106,11 +106,12 @@ def test_the_cabinet_names_every_status_in_both_languages() -> None:
     assert job_status_names("ru")[JobStatus.FINISHED] == "Завершена"
 
 
-def test_a_known_refusal_is_said_in_russian_and_unchanged_in_english() -> None:
-    required = InvalidParameter("phones: required")
+def test_a_refusal_is_said_in_russian_and_unchanged_in_english() -> None:
+    required = InvalidParameter("%(field)s: required", field="phones")
+    assert required.description == "phones: required"  # the API's words
     assert refusal_text(language("ru"), required) == "Получатели: обязательное поле"
-    assert refusal_text(language("en"), required) == "phones: required"  # the API's words
-    short = InvalidParameter("password: at least 8 characters")
+    assert refusal_text(language("en"), required) == "phones: required"
+    short = InvalidParameter("password: at least %(n)s characters", n=8)
     assert refusal_text(language("ru"), short) == "Пароль: не меньше 8 символов"
     odd = InvalidParameter("something the cabinet never shows")
     assert refusal_text(language("ru"), odd) == "something the cabinet never shows"

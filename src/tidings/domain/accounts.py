@@ -65,7 +65,7 @@ MIN_PASSWORD = 8
 def check_new_password(password: str) -> None:
     """The rule for a password being set (the API also takes older, shorter ones)."""
     if len(password) < MIN_PASSWORD:
-        raise InvalidParameter(f"password: at least {MIN_PASSWORD} characters")
+        raise InvalidParameter("password: at least %(n)s characters", n=MIN_PASSWORD)
 
 
 def hash_password(password: str) -> PasswordHashes:
@@ -125,7 +125,7 @@ def parse_cidr(value: str) -> str:
     try:
         return str(ipaddress.ip_network(value.strip(), strict=False))
     except ValueError as exc:
-        raise InvalidParameter(f"not an IP address or network: {value!r}") from exc
+        raise InvalidParameter("not an IP address or network: %(value)r", value=value) from exc
 
 
 def ip_allowed(cidrs: Iterable[str], client_ip: str) -> bool:
@@ -231,5 +231,5 @@ def require_account(store: AccountsByKey, account_id: int) -> Account:
 def require_account_by_login(store: AccountsByKey, login: str) -> Account:
     found = store.account_by_login(login.strip())
     if found is None:
-        raise NotFound(f"no account {login.strip()!r}")
+        raise NotFound("no account %(login)r", login=login.strip())
     return found

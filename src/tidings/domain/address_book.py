@@ -174,7 +174,7 @@ class ContactService:
         by_num = {g.num: g.id for g in self._store.list_groups(account.id)}
         missing = [n for n in nums if n not in by_num]
         if missing:
-            raise NotFound(f"no group {', '.join(map(str, missing))}")
+            raise NotFound("no group %(numbers)s", numbers=", ".join(map(str, missing)))
         return [by_num[n] for n in nums]
 
     def move(

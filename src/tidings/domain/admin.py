@@ -183,7 +183,7 @@ class AdminService:
         minor = amount(raw_amount, "amount")
         text = memo.strip()
         if len(text) > MAX_MEMO:
-            raise InvalidParameter(f"memo: at most {MAX_MEMO} characters")
+            raise InvalidParameter("%(field)s: at most %(n)s characters", field="memo", n=MAX_MEMO)
         account = self.account(account_id)
         signed = minor if direction == "credit" else -minor
         memo_text = text or f"{direction} by an operator"
@@ -300,15 +300,15 @@ class AdminService:
 def amount(raw: str, param: str, *, allow_zero: bool = False) -> int:
     """A positive sum of money in minor units from a decimal string ("10", "10.50", "10,5")."""
     if not raw.strip():
-        raise InvalidParameter(f"{param}: required")
+        raise InvalidParameter("%(field)s: required", field=param)
     try:
         minor = to_minor(raw)
     except InvalidParameter as exc:
-        raise InvalidParameter(f"{param}: not an amount") from exc
+        raise InvalidParameter("%(field)s: not an amount", field=param) from exc
     if minor < 0 or (minor == 0 and not allow_zero):
-        raise InvalidParameter(f"{param}: a positive amount")
+        raise InvalidParameter("%(field)s: a positive amount", field=param)
     if minor > MAX_MOVE_MINOR:
-        raise InvalidParameter(f"{param}: at most {MAX_MOVE_MINOR // 100}")
+        raise InvalidParameter("%(field)s: at most %(n)s", field=param, n=MAX_MOVE_MINOR // 100)
     return minor
 
 
@@ -318,7 +318,7 @@ def time_zone(raw: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidParameter(f"timezone: no time zone {name!r}") from exc
+        raise InvalidParameter("timezone: no time zone %(name)r", name=name) from exc
     return name
 
 

@@ -59,7 +59,7 @@ class CallbackPolicy:
         return cls(tuple(ipaddress.ip_network(c.strip(), strict=False) for c in cidrs))
 
     def refusal(self, address: IPAddress) -> str:
-        """Why a callback may not go to this address ("" when it may)."""
+        """What kind of address a callback may not go to this one is ("" when it may)."""
         address = _unwrapped(address)
         if any(address.version == n.version and address in n for n in self.allowed):
             return ""
@@ -73,15 +73,21 @@ class CallbackPolicy:
             ("not public", not address.is_global),
         ):
             if hit:
-                return f"{address} is a {reason} address"
+                return reason
         return ""
 
     def check(self, host: str, addresses: Iterable[str]) -> None:
         """Raise InvalidParameter unless every address of the host may be reached."""
         for text in addresses:
-            reason = self.refusal(ipaddress.ip_address(text.split("%", 1)[0]))
-            if reason:
-                raise InvalidParameter(f"callback URL: {host} is not allowed ({reason})")
+            address = _unwrapped(ipaddress.ip_address(text.split("%", 1)[0]))
+            kind = self.refusal(address)
+            if kind:
+                raise InvalidParameter(
+                    "callback URL: %(host)s is not allowed (%(address)s is a %(kind)s address)",
+                    host=host,
+                    address=str(address),
+                    kind=kind,
+                )
 
 
 @dataclass(frozen=True)
@@ -105,14 +111,14 @@ def parse_host(host: str) -> Target:
         try:
             return Target(host, (str(ipaddress.IPv6Address(host.split("%", 1)[0])),))
         except ValueError:
-            raise InvalidParameter(f"callback URL: {host} is not an address") from None
+            raise InvalidParameter("callback URL: %(host)s is not an address", host=host) from None
     if not host.isascii():
         try:
             host = host.encode("idna").decode("ascii")
         except UnicodeError:
-            raise InvalidParameter(f"callback URL: {host} is not a host name") from None
+            raise InvalidParameter("callback URL: %(host)s is not a host name", host=host) from None
     if not _NAME.fullmatch(host):
-        raise InvalidParameter(f"callback URL: {host} is not a host name")
+        raise InvalidParameter("callback URL: %(host)s is not a host name", host=host)
     if _ends_in_number(host):
         return Target(host, (str(_ipv4(host)),))
     return Target(host, NAMED_HOSTS.get(host, ()))
@@ -122,7 +128,9 @@ def check_callback_url(url: str, policy: CallbackPolicy, resolve: Resolver | Non
     """The save-time rule: an http(s) URL whose host may be reached. A name that does not
     resolve now is accepted (the dispatcher checks it again before every delivery)."""
     if len(url) > MAX_CALLBACK_URL:
-        raise InvalidParameter(f"callback URL: at most {MAX_CALLBACK_URL} characters")
+        raise InvalidParameter(
+            "%(field)s: at most %(n)s characters", field="callback URL", n=MAX_CALLBACK_URL
+        )
     if any(c.isspace() or c == "\\" for c in url):
         raise InvalidParameter("callback URL: no spaces or backslashes")
     try:
@@ -178,14 +186,14 @@ def _ipv4(host: str) -> ipaddress.IPv4Address:
     fills the bytes the others leave."""
     parts = host.split(".")
     if len(parts) > 4:
-        raise InvalidParameter(f"callback URL: {host} is not an address")
+        raise InvalidParameter("callback URL: %(host)s is not an address", host=host)
     try:
         numbers = [_ipv4_part(p) for p in parts]
     except ValueError:
-        raise InvalidParameter(f"callback URL: {host} is not an address") from None
+        raise InvalidParameter("callback URL: %(host)s is not an address", host=host) from None
     *head, last = numbers
     if any(n > 255 for n in head) or last >= 256 ** (5 - len(numbers)):
-        raise InvalidParameter(f"callback URL: {host} is not an address")
+        raise InvalidParameter("callback URL: %(host)s is not an address", host=host)
     value = last
     for i, n in enumerate(head):
         value += n << (8 * (3 - i))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -53,8 +53,16 @@ class ContactRow:
 
 @dataclass(frozen=True)
 class RejectedRow:
+    """A row left out, and why: a constant English template and its values, as a domain
+    error says it (errors.DomainError), so the cabinet can say it in its visitor's language."""
+
     line: int
-    reason: str
+    template: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        return self.template % self.values if self.values else self.template
 
 
 @dataclass
@@ -146,20 +154,20 @@ def parse_row(line: int, cells: dict[str, str], region: str) -> ContactRow | Rej
         return RejectedRow(line, "no phone")
     phone = phone_rules.normalize_phone(raw_phone, region)
     if phone is None:
-        return RejectedRow(line, f"not a phone number: {raw_phone[:40]}")
+        return RejectedRow(line, "not a phone number: %(item)s", {"item": raw_phone[:40]})
     name = (cells.get("name") or "").strip()
     if len(name) > MAX_CONTACT_NAME:
-        return RejectedRow(line, f"name longer than {MAX_CONTACT_NAME} characters")
+        return RejectedRow(line, "name longer than %(n)s characters", {"n": MAX_CONTACT_NAME})
     raw_email = (cells.get("email") or "").strip()
     email = phone_rules.normalize_email(raw_email) if raw_email else None
     if raw_email and email is None:
-        return RejectedRow(line, f"not an e-mail address: {raw_email[:60]}")
+        return RejectedRow(line, "not an e-mail address: %(item)s", {"item": raw_email[:60]})
     raw_group = (cells.get("group") or "").strip().lstrip("Gg")
     group: int | None = None
     if raw_group:
         if not (raw_group.isascii() and raw_group.isdigit()) or not (
             1 <= int(raw_group) <= MAX_GROUP_NUM
         ):
-            return RejectedRow(line, f"not a group number: {raw_group[:20]}")
+            return RejectedRow(line, "not a group number: %(item)s", {"item": raw_group[:20]})
         group = int(raw_group)
     return ContactRow(line, phone, name, email, group)

@@ -125,7 +125,9 @@ def phone_list(raw: str | None, region: str, param: str) -> list[str]:
     for item in phone_rules.split_recipients(raw or ""):
         phone = phone_rules.normalize_phone(item, region)
         if phone is None:
-            raise InvalidParameter(f"{param}: not a phone number: {item}")
+            raise InvalidParameter(
+                "%(field)s: not a phone number: %(item)s", field=param, item=item
+            )
         found.setdefault(phone)
     return list(found)
 
@@ -135,7 +137,9 @@ def mail_list(raw: str | None, param: str) -> list[str]:
     for item in phone_rules.split_recipients(raw or ""):
         email = phone_rules.normalize_email(item)
         if email is None:
-            raise InvalidParameter(f"{param}: not an e-mail address: {item}")
+            raise InvalidParameter(
+                "%(field)s: not an e-mail address: %(item)s", field=param, item=item
+            )
         found.setdefault(email)
     return list(found)
 
@@ -143,14 +147,14 @@ def mail_list(raw: str | None, param: str) -> list[str]:
 def one_phone(raw: str | None, region: str, param: str) -> str | None:
     phones = phone_list(raw, region, param)
     if len(phones) > 1:
-        raise InvalidParameter(f"{param}: one number only")
+        raise InvalidParameter("%(field)s: one number only", field=param)
     return phones[0] if phones else None
 
 
 def one_mail(raw: str | None, param: str) -> str | None:
     emails = mail_list(raw, param)
     if len(emails) > 1:
-        raise InvalidParameter(f"{param}: one address only")
+        raise InvalidParameter("%(field)s: one address only", field=param)
     return emails[0] if emails else None
 
 
@@ -188,9 +192,9 @@ def contact_keys(
         keys = ContactKeys(emails=tuple(mail_list(mail, "mail")))
     size = len(keys.ids) + len(keys.phones) + len(keys.emails)
     if size == 0:
-        raise InvalidParameter(f"{given[0]}: required")
+        raise InvalidParameter("%(field)s: required", field=given[0])
     if not many and size > 1:
-        raise InvalidParameter(f"{given[0]}: one contact only")
+        raise InvalidParameter("%(field)s: one contact only", field=given[0])
     return keys
 
 
@@ -213,7 +217,9 @@ def contact_name(raw: str | None) -> str:
     name = (raw or "").strip()
     check_no_nul(name, "name")
     if len(name) > MAX_CONTACT_NAME:
-        raise InvalidParameter(f"name: at most {MAX_CONTACT_NAME} characters")
+        raise InvalidParameter(
+            "%(field)s: at most %(n)s characters", field="name", n=MAX_CONTACT_NAME
+        )
     return name
 
 
@@ -223,9 +229,9 @@ def contact_name(raw: str | None) -> str:
 def record_id(raw: str | None, param: str) -> int:
     text = (raw or "").strip()
     if not text:
-        raise InvalidParameter(f"{param}: required")
+        raise InvalidParameter("%(field)s: required", field=param)
     if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
-        raise InvalidParameter(f"{param}: a record id")
+        raise InvalidParameter("%(field)s: a record id", field=param)
     return int(text)
 
 
@@ -235,7 +241,7 @@ def id_list(raw: str | None, param: str) -> list[int]:
     for item in phone_rules.split_recipients(raw or ""):
         found.setdefault(record_id(item, param))
     if not found:
-        raise InvalidParameter(f"{param}: required")
+        raise InvalidParameter("%(field)s: required", field=param)
     return list(found)
 
 
@@ -245,7 +251,7 @@ def group_ids(raw: str | None, *, required: bool) -> list[int]:
         return []
     ids = id_list(raw, "grp")
     if len(ids) > MAX_GROUPS:
-        raise InvalidParameter(f"grp: at most {MAX_GROUPS} groups")
+        raise InvalidParameter("grp: at most %(n)s groups", n=MAX_GROUPS)
     return ids
 
 
@@ -261,14 +267,16 @@ def page(after_id: str | None, cnt: str | None) -> tuple[int, int]:
     if not cnt_text:
         return after, DEFAULT_PAGE
     if not (cnt_text.isascii() and cnt_text.isdigit()) or not 1 <= int(cnt_text) <= MAX_PAGE:
-        raise InvalidParameter(f"cnt: an integer 1..{MAX_PAGE}")
+        raise InvalidParameter("cnt: an integer 1..%(n)s", n=MAX_PAGE)
     return after, int(cnt_text)
 
 
 def search_text(raw: str | None) -> str | None:
     text = (raw or "").strip()
     if len(text) > MAX_CONTACT_NAME:
-        raise InvalidParameter(f"search: at most {MAX_CONTACT_NAME} characters")
+        raise InvalidParameter(
+            "%(field)s: at most %(n)s characters", field="search", n=MAX_CONTACT_NAME
+        )
     return text.casefold() or None
 
 
@@ -289,9 +297,11 @@ def group_name(raw: str | None, *, required: bool) -> str | None:
     name = (raw or "").strip()
     check_no_nul(name, "name")
     if not name:
-        raise InvalidParameter("name: required")
+        raise InvalidParameter("%(field)s: required", field="name")
     if len(name) > MAX_GROUP_NAME:
-        raise InvalidParameter(f"name: at most {MAX_GROUP_NAME} characters")
+        raise InvalidParameter(
+            "%(field)s: at most %(n)s characters", field="name", n=MAX_GROUP_NAME
+        )
     return name
 
 
@@ -303,7 +313,7 @@ def group_num(raw: str | None) -> int | None:
     if text[:1] in "Gg":  # [choice] "G5" is read as 5: it is how the number is used
         text = text[1:]
     if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_GROUP_NUM:
-        raise InvalidParameter(f"num: an integer 1..{MAX_GROUP_NUM}")
+        raise InvalidParameter("%(field)s: an integer 1..%(n)s", field="num", n=MAX_GROUP_NUM)
     return int(text)
 
 

@@ -97,9 +97,11 @@ def account_keywords(raw: str) -> str | None:
     if not keywords:
         return None
     if len(keywords) > MAX_KEYWORDS:
-        raise InvalidParameter(f"stop keywords: at most {MAX_KEYWORDS}")
+        raise InvalidParameter("%(field)s: at most %(n)s", field="stop keywords", n=MAX_KEYWORDS)
     if any(len(k) > MAX_KEYWORD_LEN for k in keywords):
-        raise InvalidParameter(f"stop keywords: at most {MAX_KEYWORD_LEN} characters each")
+        raise InvalidParameter(
+            "%(field)s: at most %(n)s characters each", field="stop keywords", n=MAX_KEYWORD_LEN
+        )
     return ",".join(keywords)
 
 
@@ -115,7 +117,9 @@ def stop_reply_text(raw: str) -> str | None:
     if not text:
         return None
     if len(text) > MAX_STOP_REPLY:
-        raise InvalidParameter(f"stop reply: at most {MAX_STOP_REPLY} characters")
+        raise InvalidParameter(
+            "%(field)s: at most %(n)s characters", field="stop reply", n=MAX_STOP_REPLY
+        )
     return text
 
 
@@ -145,7 +149,9 @@ def assigned_number(raw: str) -> str:
     """An inbound number as the operator gives it (digits, '+' allowed)."""
     number = inbound_address(raw)
     if not number.isdigit() or not 3 <= len(number) <= MAX_NUMBER_LEN:
-        raise InvalidParameter(f"inbound number: 3 to {MAX_NUMBER_LEN} digits")
+        raise InvalidParameter(
+            "%(field)s: 3 to %(n)s digits", field="inbound number", n=MAX_NUMBER_LEN
+        )
     return number
 
 
@@ -207,7 +213,7 @@ def answers_query(
     if hours is None:
         hours = ANSWERS_DEFAULT_HOURS
     if not 1 <= hours <= ANSWERS_MAX_HOURS:
-        raise InvalidParameter(f"hour: 1..{ANSWERS_MAX_HOURS}")
+        raise InvalidParameter("hour: 1..%(n)s", n=ANSWERS_MAX_HOURS)
     return InboundQuery(
         account_id=account_id,
         since_ts=int(now.timestamp()) - hours * 3600,

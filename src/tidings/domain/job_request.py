@@ -96,11 +96,11 @@ def job_id(value: str | None, *, required: bool) -> int | None:
     text = (value or "").strip()
     if not text:
         if required:
-            raise InvalidParameter("id: required")
+            raise InvalidParameter("%(field)s: required", field="id")
         return None
     number = parse_uint(text, MAX_JOB_ID)
     if not number:
-        raise InvalidParameter(f"id: an integer 1..{MAX_JOB_ID}")
+        raise InvalidParameter("id: an integer 1..%(n)s", n=MAX_JOB_ID)
     return number
 
 
@@ -108,9 +108,9 @@ def _name(value: str | None) -> str:
     name = (value or "").strip()
     check_no_nul(name, "name")
     if not name:
-        raise InvalidParameter("name: required")
+        raise InvalidParameter("%(field)s: required", field="name")
     if len(name) > MAX_NAME:
-        raise InvalidParameter(f"name: at most {MAX_NAME} characters")
+        raise InvalidParameter("%(field)s: at most %(n)s characters", field="name", n=MAX_NAME)
     return name
 
 
@@ -125,7 +125,7 @@ def _message(p: Fields, fmt: MessageFormat) -> tuple[str, int | None]:
             raise InvalidParameter("mes: cannot be combined with list")
         return "", None
     if not mes.strip() and fmt is not MessageFormat.PING:
-        raise InvalidParameter("mes: required")
+        raise InvalidParameter("%(field)s: required", field="mes")
     check_text(mes, fmt, "mes")
     return mes, None
 
@@ -142,10 +142,10 @@ def _recipients(
         return (*list_recipients(listing, mail, region), [])
     raw = p.text("phones")
     if not raw.strip():
-        raise InvalidParameter("phones: required")
+        raise InvalidParameter("%(field)s: required", field="phones")
     parsed = phone_rules.parse_recipients(raw, mail=mail, default_region=region)
     refuse_messenger_recipients(parsed.rejected, "phones")
     if not parsed.recipients and not parsed.groups:
-        raise InvalidParameter("phones: no valid recipient")
+        raise InvalidParameter("%(field)s: no valid recipient", field="phones")
     joined = phone_rules.joined_as_given(raw)
     return joined, parsed.recipients, None, parsed.groups, parsed.rejected

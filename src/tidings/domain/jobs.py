@@ -243,7 +243,9 @@ class JobService:
             return
         for sender in {job.sender, job.sender2} - {""}:
             if sender not in approved:
-                raise InvalidParameter(f"sender: {sender!r} is not an approved sender")
+                raise InvalidParameter(
+                    "sender: %(sender)r is not an approved sender", sender=sender
+                )
 
 
 def _pairs(job: NewJob) -> Iterator[tuple[str, str]]:

@@ -82,7 +82,9 @@ class Fields:
 
 def refuse_undeliverable(flag: str) -> None:
     raise UnsupportedFormat(
-        f"{flag}: {UNDELIVERABLE[flag]} cannot be sent here, format not supported"
+        "%(field)s: %(kind)s cannot be sent here, format not supported",
+        field=flag,
+        kind=UNDELIVERABLE[flag],
     )
 
 
@@ -91,7 +93,7 @@ def check_options(p: Fields) -> None:
     the same as absent)."""
     for name, why in UNSUPPORTED_OPTIONS.items():
         if p.text(name).strip() not in ("", "0"):
-            raise InvalidParameter(f"{name}: {why}")
+            raise InvalidParameter("%(field)s: %(why)s", field=name, why=why)
 
 
 def text_prefix(text: str) -> str | None:
@@ -134,22 +136,24 @@ def check_text(text: str, fmt: MessageFormat, param: str) -> None:
     if kind is not None and not (kind == "ping" and fmt is MessageFormat.PING):
         if kind in UNDELIVERABLE:
             refuse_undeliverable(kind)
-        raise InvalidParameter(f"{param}: __PING__ only as the text of a ping message")
+        raise InvalidParameter(
+            "%(field)s: __PING__ only as the text of a ping message", field=param
+        )
     if len(text) > MAX_MES:
-        raise InvalidParameter(f"{param}: at most {MAX_MES} characters")
+        raise InvalidParameter("%(field)s: at most %(n)s characters", field=param, n=MAX_MES)
     if fmt is MessageFormat.BIN_HEX and not _HEX.match(text.split("~~~")[0].strip()):
-        raise InvalidParameter(f"{param}: bin=2 needs an even number of hex digits")
+        raise InvalidParameter("%(field)s: bin=2 needs an even number of hex digits", field=param)
 
 
 def check_recipient_count(count: int, limit: int, param: str) -> None:
     if count > limit:
-        raise InvalidParameter(f"{param}: at most {limit} recipients")
+        raise InvalidParameter("%(field)s: at most %(n)s recipients", field=param, n=limit)
 
 
 def check_no_nul(value: str, param: str) -> None:
     """A NUL character is never text: PostgreSQL refuses it and SQLite would store it."""
     if "\x00" in value:
-        raise InvalidParameter(f"{param}: must not contain a NUL character")
+        raise InvalidParameter("%(field)s: must not contain a NUL character", field=param)
 
 
 def list_recipients(
@@ -180,7 +184,7 @@ def list_recipients(
             addresses.append(address)
             texts.append(text)
     if not addresses:
-        raise InvalidParameter("list: no valid recipient")
+        raise InvalidParameter("%(field)s: no valid recipient", field="list")
     return ",".join(given), addresses, texts, []
 
 
@@ -189,7 +193,8 @@ def refuse_messenger_recipients(rejected: Sequence[str], param: str) -> None:
     a type we do not send."""
     if any(item.startswith("#") for item in rejected):
         raise UnsupportedFormat(
-            f"{param}: Telegram chats (#ID) cannot be sent to here, format not supported"
+            "%(field)s: Telegram chats (#ID) cannot be sent to here, format not supported",
+            field=param,
         )
 
 
@@ -214,10 +219,12 @@ def sender_name(value: str | None, mail: bool, param: str) -> str:
         return ""
     if mail:
         if phone_rules.normalize_email(sender) is None:
-            raise InvalidParameter(f"{param}: an e-mail address")
+            raise InvalidParameter("%(field)s: an e-mail address", field=param)
         return sender
     if not (_SENDER_ALPHA.match(sender) or _SENDER_DIGITS.match(sender)):
-        raise InvalidParameter(f"{param}: up to 11 Latin letters and digits, or up to 15 digits")
+        raise InvalidParameter(
+            "%(field)s: up to 11 Latin letters and digits, or up to 15 digits", field=param
+        )
     return sender
 
 
@@ -226,9 +233,9 @@ def subject(value: str | None, mail: bool, required_for: str) -> str:
     (jobs.md §1: a bad input gets error 1 and changes nothing)."""
     text = (value or "").strip()
     if mail and not text:
-        raise InvalidParameter(f"subj: required for {required_for}")
+        raise InvalidParameter("%(field)s: required for %(what)s", field="subj", what=required_for)
     if len(text) > MAX_SUBJECT:
-        raise InvalidParameter(f"subj: at most {MAX_SUBJECT} characters")
+        raise InvalidParameter("%(field)s: at most %(n)s characters", field="subj", n=MAX_SUBJECT)
     return text
 
 

@@ -11,9 +11,9 @@ def to_minor(amount: Decimal | str | int) -> int:
     try:
         value = Decimal(str(amount).strip().replace(",", "."))
     except InvalidOperation as exc:
-        raise InvalidParameter(f"not an amount: {amount!r}") from exc
+        raise InvalidParameter("not an amount: %(amount)r", amount=amount) from exc
     if not value.is_finite():
-        raise InvalidParameter(f"not an amount: {amount!r}")
+        raise InvalidParameter("not an amount: %(amount)r", amount=amount)
     return int((value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 

@@ -24,5 +24,5 @@ def optional_uint(value: str | None, name: str) -> int | None:
         return None
     number = parse_uint(text)
     if number is None:
-        raise InvalidParameter(f"{name}: a number")
+        raise InvalidParameter("%(field)s: a number", field=name)
     return number

@@ -172,10 +172,10 @@ class OperatorService:
         try:
             ipaddress.ip_address(ip)
         except ValueError:
-            raise InvalidParameter(f"ip: not an IP address: {ip[:64]!r}") from None
+            raise InvalidParameter("ip: not an IP address: %(ip)r", ip=ip[:64]) from None
         with self._audit.recorded(actor, AuditAction.IP_UNBLOCKED, now, target=ip):
             if not self._abuse.lift(ip):
-                raise NotFound(f"ip {ip} is not blocked")
+                raise NotFound("ip %(ip)s is not blocked", ip=ip)
         return ip
 
     # ---- inbound numbers ------------------------------------------------------------------

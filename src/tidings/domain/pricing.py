@@ -63,9 +63,11 @@ class TariffRecord:
 def tariff_name(raw: str | None) -> str:
     name = (raw or "").strip()
     if not name:
-        raise InvalidParameter("name: required")
+        raise InvalidParameter("%(field)s: required", field="name")
     if len(name) > MAX_TARIFF_NAME:
-        raise InvalidParameter(f"name: at most {MAX_TARIFF_NAME} characters")
+        raise InvalidParameter(
+            "%(field)s: at most %(n)s characters", field="name", n=MAX_TARIFF_NAME
+        )
     return name
 
 
@@ -80,11 +82,11 @@ def country_code(raw: str | None) -> str:
 def price(raw: str | None, param: str) -> int:
     """A price in minor units from a decimal string; never negative."""
     if not (raw or "").strip():
-        raise InvalidParameter(f"{param}: required")
+        raise InvalidParameter("%(field)s: required", field=param)
     try:
         minor = to_minor(raw or "")
     except InvalidParameter as exc:
-        raise InvalidParameter(f"{param}: not an amount") from exc
+        raise InvalidParameter("%(field)s: not an amount", field=param) from exc
     if minor < 0:
-        raise InvalidParameter(f"{param}: must not be negative")
+        raise InvalidParameter("%(field)s: must not be negative", field=param)
     return minor

@@ -101,7 +101,7 @@ class ProfileService:
     def allow_ip(self, account: Account, value: str) -> str:
         cidr = parse_cidr(value)
         if not self._store.allow_ip(account.id, cidr):
-            raise RecordError(f"{cidr} is already allowed")
+            raise RecordError("%(cidr)s is already allowed", cidr=cidr)
         return cidr
 
     def deny_ip(self, account: Account, cidr: str) -> None:
@@ -122,7 +122,9 @@ class ProfileService:
     def set_language(self, account: Account, language: str | None) -> None:
         """The cabinet's language for the account; None: follow the browser."""
         if language is not None and language not in LANGUAGES:
-            raise InvalidParameter(f"language must be one of {', '.join(LANGUAGES)}")
+            raise InvalidParameter(
+                "language must be one of %(languages)s", languages=", ".join(LANGUAGES)
+            )
         self._store.set_language(account.id, language)
 
     def callback_url(self, account: Account) -> str:

@@ -17,6 +17,7 @@ from tidings.domain.clock import to_ts
 from tidings.domain.jobs import JobView
 from tidings.domain.operations import JobProgress
 from tidings.domain.progress import Progress, progress
+from tidings.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,29 @@ class Dashboard:
 RUNNING_SHOWN = 20
 
 
+@dataclass(frozen=True)
+class LiveList:
+    """What a list's page shows changing while it sends, read at one moment so that each
+    part agrees with the others: the list's row (status, cost so far, last sent), its
+    messages per status, the deliveries over time and one page of its recipients."""
+
+    job: JobView
+    by_status: dict[int, int]
+    timeline: Timeline | None
+    recipients: list[RecipientRow]
+
+    @property
+    def progress(self) -> Progress:
+        return progress(self.by_status, self.job.phones_cnt)
+
+
 class ReportStore(Protocol):
+    def live_list(
+        self, account_id: int, job_id: int, search: str, offset: int, limit: int
+    ) -> LiveList | None:
+        """A list's live parts in one snapshot (`search`, `offset`, `limit`: the page of
+        recipients); None when there is no such list."""
+
     def job_page(self, account_id: int, offset: int, limit: int) -> list[JobSummary]:
         """The account's live lists, newest first."""
 
@@ -131,6 +154,15 @@ class ReportService:
         counts = self._store.status_counts(account.id, [j.job_id for j in shown])
         lines = [(job, progress(counts.get(job.job_id, {}), job.phones_cnt)) for job in shown]
         return ListPage(lines, has_next=len(jobs) > limit)
+
+    def live_list(
+        self, account: Account, job_id: int, search: str, offset: int, limit: int
+    ) -> LiveList:
+        """A list's page as it changes while it sends, every part read at the same moment."""
+        found = self._store.live_list(account.id, job_id, search, offset, limit)
+        if found is None:
+            raise NotFound("mailing list not found")
+        return found
 
     def list_progress(self, account: Account, job: JobView) -> tuple[Progress, dict[int, int]]:
         """One list's progress and its messages per status."""

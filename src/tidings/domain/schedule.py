@@ -270,7 +270,7 @@ def parse_rptn(value: str | None) -> int:
     if number is None:
         return 0
     if not 0 <= number <= _MAX_RPTN:
-        raise InvalidParameter(f"rptn must be 0..{_MAX_RPTN}")
+        raise InvalidParameter("rptn must be 0..%(n)s", n=_MAX_RPTN)
     return number
 
 

@@ -86,7 +86,7 @@ def new_send(
     message = p.text("mes")
     if texts is None and template_id is None:
         if not message.strip() and fmt is not MessageFormat.PING:
-            raise InvalidParameter("mes: required")
+            raise InvalidParameter("%(field)s: required", field="mes")
         check_text(message, fmt, "mes")
     subj = subject(p.get("subj"), mail, "an e-mail")
     return NewSend(
@@ -121,7 +121,7 @@ def _recipients(
         return addresses, texts, [], []
     raw = p.text("phones")
     if not raw.strip():
-        raise InvalidParameter("phones: required")
+        raise InvalidParameter("%(field)s: required", field="phones")
     parsed = phone_rules.parse_recipients(raw, mail=mail, default_region=region)
     refuse_messenger_recipients(parsed.rejected, "phones")
     if not parsed.recipients and not parsed.groups:

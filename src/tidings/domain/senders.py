@@ -54,7 +54,7 @@ class SenderService:
         field it came in); it waits for an operator's approval."""
         name = sender_name(raw, mail, param)
         if not name:
-            raise InvalidParameter("sender: required")
+            raise InvalidParameter("%(field)s: required", field="sender")
         return SenderView(self._store.add_sender(account.id, name, now), name, approved=False)
 
     def delete(self, account: Account, sender_id: int) -> None:

@@ -130,16 +130,18 @@ def template_values(values: Mapping[str, str], current: Template | None) -> Temp
     name = _field(p, "name", current.name if current else None).strip()
     check_no_nul(name, "name")
     if not name:
-        raise InvalidParameter("name: required")
+        raise InvalidParameter("%(field)s: required", field="name")
     if len(name) > MAX_TEMPLATE_NAME:
-        raise InvalidParameter(f"name: at most {MAX_TEMPLATE_NAME} characters")
+        raise InvalidParameter(
+            "%(field)s: at most %(n)s characters", field="name", n=MAX_TEMPLATE_NAME
+        )
     kind = _format(_field(p, "format", current.format if current else ""))
     fmt = FORMATS[kind] or MessageFormat.SMS
     text = _field(p, "msg", current.text if current else None)
     if not text.strip():
-        raise InvalidParameter("msg: required")
+        raise InvalidParameter("%(field)s: required", field="msg")
     if len(text) > MAX_MES:
-        raise InvalidParameter(f"msg: at most {MAX_MES} characters")
+        raise InvalidParameter("%(field)s: at most %(n)s characters", field="msg", n=MAX_MES)
     check_text(text, fmt, "msg")
     sender = sender_name(
         _field(p, "sender", current.sender if current else ""), kind == "mail", "sender"
@@ -159,7 +161,7 @@ def _format(value: str) -> str:
     kind = value.strip().lower()
     if kind in UNSENDABLE_FORMATS:
         raise UnsupportedFormat(
-            f"format: {kind} messages cannot be sent here, format not supported"
+            "format: %(kind)s messages cannot be sent here, format not supported", kind=kind
         )
     if kind not in FORMATS:
         raise InvalidParameter("format: one of sms, flash, bin, mail (or empty: any)")
@@ -196,7 +198,7 @@ def resolve(template: Template | None, fmt: MessageFormat, sender: str) -> Resol
     if own is MessageFormat.MAIL and fmt is not MessageFormat.MAIL:
         raise InvalidParameter("tpl: an e-mail template needs mail=1")
     if own is not None and fmt not in (own, MessageFormat.SMS):
-        raise InvalidParameter(f"tpl: the template is for {template.format} messages")
+        raise InvalidParameter("tpl: the template is for %(kind)s messages", kind=template.format)
     effective = own if own is not None else fmt
     check_text(template.text, effective, "tpl")
     return Resolved(template.text, effective, sender or template.sender)

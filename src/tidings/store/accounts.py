@@ -35,7 +35,7 @@ class AccountQueries:
     ) -> Account:
         with self.db.tx() as tx:
             if tx.one("SELECT 1 FROM accounts WHERE login = ?", (login,)):
-                raise RecordError(f"account {login!r} exists")
+                raise RecordError("account %(login)r exists", login=login)
             row = tx.one(
                 "INSERT INTO accounts (login, password_hash, password_md5_hash, "
                 "password_sha1_hash, timezone, region, currency, test_mode, is_operator, "

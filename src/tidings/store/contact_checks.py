@@ -74,7 +74,7 @@ def refuse_taken(
             (account_id, *chunk, *own),
         )
         if row is not None:
-            raise OperationFailed(f"contact already exists: {row[0]}")
+            raise OperationFailed("contact already exists: %(contact)s", contact=row[0])
 
 
 def refuse_taken_num(tx: Tx, account_id: int, num: int, own: int | None) -> None:

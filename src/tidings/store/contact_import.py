@@ -53,7 +53,7 @@ def import_batch(
     merged: dict[str, _Merged] = {}
     for row in rows:
         if row.group_num is not None and row.group_num not in groups_by_num:
-            report.reject(RejectedRow(row.line, f"no group {row.group_num}"))
+            report.reject(RejectedRow(row.line, "no group %(numbers)s", {"numbers": row.group_num}))
             continue
         entry = merged.setdefault(row.phone, _Merged(row.line))
         entry.name = row.name or entry.name
@@ -72,7 +72,11 @@ def import_batch(
         taken = owner is not None and owner != existing.get(phone)
         if taken or claimed.setdefault(entry.email, phone) != phone:
             report.reject(
-                RejectedRow(entry.first_line, f"e-mail {entry.email} belongs to another contact")
+                RejectedRow(
+                    entry.first_line,
+                    "e-mail %(email)s belongs to another contact",
+                    {"email": entry.email},
+                )
             )
             del merged[phone]
     new = [p for p in merged if p not in existing]

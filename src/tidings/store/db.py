@@ -58,6 +58,12 @@ class Database(Protocol):
         the outer transaction's and commit or roll back with it (how an audit entry is
         written with the action it records, store/audit.py)."""
 
+    def read_snapshot(self) -> AbstractContextManager[None]:
+        """Reads that must agree with each other (a list's row, its messages' counts and
+        its recipients, shown side by side): one snapshot for every `tx()` inside it, which
+        joins it — REPEATABLE READ, READ ONLY on PostgreSQL, a deferred transaction on
+        SQLite. Only reads belong in it."""
+
     def close(self) -> None: ...
 
 
@@ -150,6 +156,18 @@ class SqliteDatabase:
             return
         with self._writer, self._other_processes_wait(), self._transaction("BEGIN IMMEDIATE") as tx:
             yield tx
+
+    @contextmanager
+    def read_snapshot(self) -> Iterator[None]:
+        if getattr(self._local, "tx", None) is not None:
+            yield
+            return
+        with self._transaction("BEGIN") as tx:
+            self._local.tx = tx
+            try:
+                yield
+            finally:
+                self._local.tx = None
 
     @contextmanager
     def _write_without_waiting(self) -> Iterator[SqliteTx]:
@@ -291,6 +309,19 @@ class PostgresDatabase:
             tx = self._local.tx = PostgresTx(conn)
             try:
                 yield tx
+            finally:
+                self._local.tx = None
+
+    @contextmanager
+    def read_snapshot(self) -> Iterator[None]:
+        if getattr(self._local, "tx", None) is not None:
+            yield
+            return
+        with self._pool.connection() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            self._local.tx = PostgresTx(conn)
+            try:
+                yield
             finally:
                 self._local.tx = None
 

@@ -127,7 +127,9 @@ class InboundQueries:
             if row is None:
                 owner = tx.one("SELECT account_id FROM inbound_numbers WHERE number = ?", (number,))
                 if owner is None or int(owner[0]) != account_id:
-                    raise InvalidParameter(f"{number} is assigned to another account")
+                    raise InvalidParameter(
+                        "%(number)s is assigned to another account", number=number
+                    )
 
     def release_number(self, number: str) -> bool:
         with self._db.tx() as tx:

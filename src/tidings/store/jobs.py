@@ -87,13 +87,7 @@ class JobQueries:
         return next_id
 
     def get_job(self, account_id: int, job_id: int) -> JobView | None:
-        with self.db.tx(write=False) as tx:
-            row = tx.one(
-                f"SELECT {_JOB_VIEW_COLUMNS} {_JOB_VIEW_FROM} "
-                "WHERE j.account_id = ? AND j.job_id = ? AND j.deleted_at IS NULL",
-                (account_id, job_id),
-            )
-        return _job_view(row) if row else None
+        return read_job_view(self.db, account_id, job_id)
 
     def list_jobs(
         self, account_id: int, start: date | None, end: date | None, zone: str
@@ -246,6 +240,17 @@ def _recipient_rows(job_pk: int, job: NewJob) -> Iterator[Sequence[Any]]:
     start = seq + 1 if job.addresses else 0
     for offset, group in enumerate(job.groups):
         yield (job_pk, start + offset, None, group, None)
+
+
+def read_job_view(db: Database, account_id: int, job_id: int) -> JobView | None:
+    """One of the account's live lists (also read by store/reports.py with its progress)."""
+    with db.tx(write=False) as tx:
+        row = tx.one(
+            f"SELECT {_JOB_VIEW_COLUMNS} {_JOB_VIEW_FROM} "
+            "WHERE j.account_id = ? AND j.job_id = ? AND j.deleted_at IS NULL",
+            (account_id, job_id),
+        )
+    return _job_view(row) if row else None
 
 
 def _job_view(row: Row) -> JobView:

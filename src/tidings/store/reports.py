@@ -14,8 +14,15 @@ from tidings.domain.clock import from_ts
 from tidings.domain.lifecycle import DELIVERED_OR_READ, FAILED, JobStatus
 from tidings.domain.operations import JobProgress
 from tidings.domain.progress import progress_bucket
-from tidings.domain.reports import JobSummary, PeriodFigures, RecipientRow, Timeline
+from tidings.domain.reports import (
+    JobSummary,
+    LiveList,
+    PeriodFigures,
+    RecipientRow,
+    Timeline,
+)
 from tidings.store.db import Database, Tx
+from tidings.store.jobs import read_job_view
 from tidings.store.sql import sql_in
 
 # A list's messages belong to its row; the row is found by the account's own list number.
@@ -31,6 +38,21 @@ def _like_escaped(text: str) -> str:
 class ReportStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    def live_list(
+        self, account_id: int, job_id: int, search: str, offset: int, limit: int
+    ) -> LiveList | None:
+        """The row, the counts, the timeline and the recipients' page in one snapshot: read
+        one after the other without it, a dispatcher's commit between two reads made the
+        page say "5 sent" beside "Last sent —"."""
+        with self._db.read_snapshot():
+            job = read_job_view(self._db, account_id, job_id)
+            if job is None:
+                return None
+            by_status = self.status_counts(account_id, [job_id]).get(job_id, {})
+            timeline = self.delivery_timeline(account_id, job_id)
+            recipients = self.recipients(account_id, job_id, search, offset, limit)
+        return LiveList(job, by_status, timeline, recipients)
 
     def job_page(self, account_id: int, offset: int, limit: int) -> list[JobSummary]:
         """One page of the account's live lists, newest first (as get_all orders them).

@@ -82,7 +82,7 @@ class TariffQueries:
     def create_tariff(self, name: str, tariff: Tariff) -> int:
         with self.db.tx() as tx:
             if tx.one("SELECT 1 FROM tariffs WHERE name = ?", (name,)):
-                raise RecordError(f"tariff {name!r} exists")
+                raise RecordError("tariff %(name)r exists", name=name)
             row = tx.one(
                 "INSERT INTO tariffs (name, currency, default_price_minor, email_price_minor) "
                 "VALUES (?, ?, ?, ?) RETURNING id",

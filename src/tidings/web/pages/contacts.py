@@ -83,7 +83,7 @@ def _listing(visit: Visit, error: str = "", values: dict[str, str] | None = None
     try:
         search = rules.search_text(visit.query.get("q"))
     except InvalidParameter as exc:
-        search, error = None, exc.description
+        search, error = None, visit.refusal(exc)
     only = _group_filter(visit, visit.query.get("group", ""))
     after = _after(visit.query.get("after", ""))
     page = contacts.list_contacts(account, [only.id] if only else [], after, PAGE_SIZE + 1, search)
@@ -367,7 +367,7 @@ def add_members(visit: Visit) -> Response:
     try:
         keys = ContactKeys(phones=tuple(rules.phone_list(phones, visit.account.region, "phones")))
         if not keys.phones:
-            raise InvalidParameter("phones: required")
+            raise InvalidParameter("%(field)s: required", field="phones")
         visit.services.contacts.move(visit.account, keys, [found.id], MoveMode.ADD)
     except DomainError as error:
         # The group is the account's (checked above): a miss here is a number it has no

@@ -66,7 +66,7 @@ def _day(raw: str, name: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidParameter(f"{name}: a date YYYY-MM-DD") from None
+        raise InvalidParameter("%(field)s: a date YYYY-MM-DD", field=name) from None
 
 
 def _status(raw: str) -> int | None:

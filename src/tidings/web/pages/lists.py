@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from tidings.domain.job_request import new_job
-from tidings.domain.jobs import JobView, NewJob
+from tidings.domain.jobs import NewJob
 from tidings.domain.lifecycle import JobStatus
 from tidings.domain.money import format_money
 from tidings.domain.reports import RecipientRow
@@ -22,6 +23,7 @@ from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
 from tidings.web.chart import timeline_chart
 from tidings.web.csv_stream import csv_lines
 from tidings.web.i18n import N_
+from tidings.web.refusals import refused_field
 
 NAV = (NavItem(N_("Mailing lists"), "/lists"),)
 # Translated where shown (repeats()).
@@ -143,7 +145,7 @@ def _new_job(visit: Visit) -> NewJob:
 def _refusal(visit: Visit, error: DomainError) -> Response:
     """The error under the form, and the form's field it names ("phones: required")
     marked (cabinet.js)."""
-    field = error.description.split(":", 1)[0].strip()
+    field = refused_field(error)
     if field == "sender" and _is_mail(visit):
         field = MAIL_FROM
     return visit.render(
@@ -184,45 +186,49 @@ def create(visit: Visit) -> Response:
 
 
 def detail(visit: Visit) -> Response:
-    job = visit.services.jobs.get(visit.account, visit.path_int("job_id"))
-    search = visit.query.get("q", "").strip()[:64]
-    offset = _offset(visit.query.get("offset", ""))
-    reports = visit.services.reports
-    recipients = reports.recipients(visit.account, job.job_id, search, offset, PAGE_SIZE + 1)
+    job_id = visit.path_int("job_id")
+    live = _live(visit, job_id)
     inbound = visit.services.inbound
     return visit.render(
         "lists/detail.html",
-        replies=inbound.list_replies(visit.account, job.job_id, REPLIES_SHOWN),
-        opt_outs=inbound.list_replies(visit.account, job.job_id, REPLIES_SHOWN, stops_only=True),
+        replies=inbound.list_replies(visit.account, job_id, REPLIES_SHOWN),
+        opt_outs=inbound.list_replies(visit.account, job_id, REPLIES_SHOWN, stops_only=True),
         replies_shown=REPLIES_SHOWN,
-        **_live(visit, job),
-        repeat=repeats(visit).get(Repeat(job.rpt), str(job.rpt)),
-        recipients=recipients[:PAGE_SIZE],
-        has_next=len(recipients) > PAGE_SIZE,
-        offset=offset,
-        limit=PAGE_SIZE,
-        search=search,
+        **live,
+        repeat=repeats(visit).get(Repeat(live["job"].rpt), str(live["job"].rpt)),
+        oob=False,
     )
 
 
 def detail_progress(visit: Visit) -> Response:
-    job = visit.services.jobs.get(visit.account, visit.path_int("job_id"))
-    return visit.render("lists/detail_progress.html", **_live(visit, job))
+    """The live part, and the recipients' page shown beside it (swapped in out of band)."""
+    return visit.render(
+        "lists/detail_progress.html", **_live(visit, visit.path_int("job_id")), oob=True
+    )
 
 
-def _live(visit: Visit, job: JobView) -> dict[str, Any]:
-    """What changes while a list sends — status, counts, cost, last sent, the chart — for
-    the page and for the fragment that refreshes it, so they never disagree."""
-    reports = visit.services.reports
-    done, by_status = reports.list_progress(visit.account, job)
-    timeline = reports.delivery_timeline(visit.account, job.job_id)
+def _live(visit: Visit, job_id: int) -> dict[str, Any]:
+    """What changes while a list sends — status, counts, cost, last sent, the chart, the
+    page of recipients asked for (`q`, `offset`) — for the page and for the fragment that
+    refreshes it, read at one moment so that they never disagree."""
+    search = visit.query.get("q", "").strip()[:64]
+    offset = _offset(visit.query.get("offset", ""))
+    live = visit.services.reports.live_list(visit.account, job_id, search, offset, PAGE_SIZE + 1)
+    asked = {k: v for k, v in (("q", search), ("offset", str(offset) if offset else "")) if v}
     return {
-        "job": job,
-        "p": done,
-        "by_status": sorted(by_status.items()),
+        "job": live.job,
+        "p": live.progress,
+        "by_status": sorted(live.by_status.items()),
         "status_names": job_status_names(visit.language.code),
         "message_status": message_status_names(visit.language.code),
-        "chart": timeline_chart(timeline, ZoneInfo(visit.account.timezone)),
+        "chart": timeline_chart(live.timeline, ZoneInfo(visit.account.timezone)),
+        "recipients": live.recipients[:PAGE_SIZE],
+        "has_next": len(live.recipients) > PAGE_SIZE,
+        "offset": offset,
+        "limit": PAGE_SIZE,
+        "search": search,
+        # The poll asks for the same page of recipients.
+        "recipients_query": f"?{urlencode(asked)}" if asked else "",
     }
 
 

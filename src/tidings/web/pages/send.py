@@ -11,6 +11,7 @@ from tidings.domain.send_request import new_send
 from tidings.errors import DomainError, InvalidNumber, MessageDenied, Undeliverable
 from tidings.web.cabinet import Cabinet, NavItem, PageModule, Visit
 from tidings.web.i18n import N_
+from tidings.web.refusals import refused_field
 
 NAV = (NavItem(N_("Send"), "/send"),)
 # The form's fields are send.php's parameters of the same names, but for the channel (the
@@ -65,9 +66,9 @@ def send(visit: Visit) -> Response:
 
 
 def _error_field(error: DomainError, *, mail: bool) -> str:
-    """The form field a refusal is about: the parameter its description starts with
-    ("mes: required"), else the one its kind is about."""
-    named = error.description.split(":", 1)[0].strip()
+    """The form field a refusal is about: the parameter it names ("mes: required"), else
+    the one its kind is about."""
+    named = refused_field(error)
     field = named if named in FORM_FIELDS else FIELD_OF.get(type(error), "")
     return "mail_from" if mail and field == "sender" else field
 
