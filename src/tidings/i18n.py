@@ -25,6 +25,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
+from tidings.domain.audit import AuditAction
+
 LOCALE_DIR = Path(__file__).parent / "web" / "locale"
 DOMAIN = "messages"
 # The language the source strings are written in: it needs no catalogue.
@@ -59,3 +61,30 @@ def translations(language: str) -> gettext.NullTranslations:
 def money(minor: int, language: str) -> str:
     """Minor units as the language writes an amount: `123450` → "1 234,50" in ru."""
     return format_decimal(Decimal(minor).scaleb(-2), format=MONEY_FORMAT, locale=language)
+
+
+# What the audit log's actions are called where a person reads them (the admin pages,
+# `tidings audit`); in English each is its code with spaces.
+AUDIT_ACTIONS: dict[str, str] = {
+    AuditAction.SIGN_IN: N_("sign in"),
+    AuditAction.SIGN_IN_FAILED: N_("sign in failed"),
+    AuditAction.CREDIT: N_("credit"),
+    AuditAction.DEBIT: N_("debit"),
+    AuditAction.ACCOUNT_CREATED: N_("account created"),
+    AuditAction.TEST_MODE: N_("test mode"),
+    AuditAction.OPERATOR_FLAG: N_("operator flag"),
+    AuditAction.ACCOUNT_DISABLED: N_("account disabled"),
+    AuditAction.ACCOUNT_ENABLED: N_("account enabled"),
+    AuditAction.PASSWORD_RESET: N_("password reset"),
+    AuditAction.ACCOUNT_TARIFF: N_("account tariff"),
+    AuditAction.TARIFF_CREATED: N_("tariff created"),
+    AuditAction.TARIFF_CHANGED: N_("tariff changed"),
+    AuditAction.COUNTRY_PRICE: N_("country price"),
+    AuditAction.COUNTRY_PRICE_REMOVED: N_("country price removed"),
+    AuditAction.SENDER_APPROVED: N_("sender approved"),
+    AuditAction.SENDER_PENDING: N_("sender pending"),
+    AuditAction.SENDER_REJECTED: N_("sender rejected"),
+    AuditAction.IP_UNBLOCKED: N_("ip unblocked"),
+    AuditAction.NUMBER_ASSIGNED: N_("number assigned"),
+    AuditAction.NUMBER_RELEASED: N_("number released"),
+}

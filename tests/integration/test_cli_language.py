@@ -93,6 +93,10 @@ def test_russian_from_lang(db: str, store: Store) -> None:
     # What a program reads is not translated: the key alone, as in English.
     key = tidings(ru, "accounts", "apikey", "shop", "--db", db).out
     assert re.fullmatch(r"\S{20,}", key.strip()), key
+    # The audit log's actions by the admin pages' names (English prints their codes).
+    audit = tidings(ru, "audit", "--db", db).out
+    assert "создан аккаунт" in audit and "account_created" not in audit, audit
+    assert "account_created" in tidings(environment(LANG="C"), "audit", "--db", db).out
 
 
 def test_english_from_lang(db: str, store: Store) -> None:

@@ -13,8 +13,8 @@ from tidings.domain.audit import AuditAction
 from tidings.domain.lifecycle import LINK_CLICKED, JobStatus, MessageStatus
 from tidings.domain.status_names import job_status_names, message_status_names
 from tidings.errors import InvalidParameter
+from tidings.i18n import AUDIT_ACTIONS as ACTIONS
 from tidings.web.i18n import choose, from_accept_language, language
-from tidings.web.pages.admin_audit import ACTIONS
 from tidings.web.refusals import refusal_text
 
 

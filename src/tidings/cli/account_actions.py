@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tidings.cli.common import account_by_login, fail, opened
-from tidings.cli.i18n import _, on_off, refusal
+from tidings.cli.i18n import _, audit_action, on_off, refusal
 from tidings.cli.options import DbOption
 from tidings.domain.audit import CLI
 from tidings.domain.services import Services
@@ -118,7 +118,9 @@ def audit(
     table = Table(_("when (UTC)"), _("who"), _("ip"), _("action"), _("concerns"), _("details"))
     for e in page.entries:
         when = datetime.fromtimestamp(e.at, UTC).strftime("%Y-%m-%d %H:%M:%S")
-        table.add_row(when, escape(e.actor), e.ip, e.action, escape(e.target), escape(e.details))
+        table.add_row(
+            when, escape(e.actor), e.ip, audit_action(e.action), escape(e.target), escape(e.details)
+        )
     console.print(table)
     if page.has_next:
         console.print(_("older entries: --offset %(offset)s", offset=page.offset + page.limit))

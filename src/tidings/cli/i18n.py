@@ -27,7 +27,7 @@ from tidings.domain.money import format_money
 from tidings.domain.profile import LANGUAGES
 from tidings.domain.status_names import JOB_STATUS_NAMES
 from tidings.errors import DomainError
-from tidings.i18n import N_, SOURCE_LANGUAGE, translations
+from tidings.i18n import AUDIT_ACTIONS, N_, SOURCE_LANGUAGE, translations
 from tidings.i18n import money as _money
 
 # The variables GNU gettext (and Python's gettext.find) read, in the order they win.
@@ -89,6 +89,14 @@ def yes() -> str:
 
 def on_off(on: bool) -> str:
     return _("on") if on else _("off")
+
+
+def audit_action(action: str) -> str:
+    """An audit entry's action: its code in English (what `grep` and scripts look for), its
+    name in another language (the admin pages' names)."""
+    if code() == SOURCE_LANGUAGE or action not in AUDIT_ACTIONS:
+        return action
+    return _(AUDIT_ACTIONS[action])
 
 
 def job_status(status: int) -> str:
