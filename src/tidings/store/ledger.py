@@ -31,7 +31,10 @@ def lock_accounts(tx: Tx, account_ids: Iterable[int]) -> dict[int, AccountMoney]
     ids = sorted(set(account_ids))
     if not ids:
         return {}
-    lock = " FOR UPDATE" if tx.dialect == "postgresql" else ""
+    # NO KEY UPDATE: the balance changes, never the key. Every message row written checks
+    # its foreign key to `accounts` with FOR KEY SHARE, which FOR UPDATE would wait for —
+    # send.php's batches and the dispatcher's result writes deadlocked so under load.
+    lock = " FOR NO KEY UPDATE" if tx.dialect == "postgresql" else ""
     rows = tx.all(
         "SELECT id, balance_minor, credit_limit_minor, test_mode, tariff_id FROM accounts "
         f"WHERE id IN ({marks(ids)}) ORDER BY id" + lock,

@@ -37,7 +37,10 @@ _INFO_COLUMNS = (
 
 
 def _balances(tx: Tx, account_ids: list[int]) -> dict[int, int]:
-    lock = " FOR UPDATE" if tx.dialect == "postgresql" else ""
+    # NO KEY UPDATE: the balance changes, never the key. Every message row written checks
+    # its foreign key to `accounts` with FOR KEY SHARE, which FOR UPDATE would wait for —
+    # send.php's batches and the dispatcher's result writes deadlocked so under load.
+    lock = " FOR NO KEY UPDATE" if tx.dialect == "postgresql" else ""
     rows = tx.all(
         f"SELECT id, balance_minor FROM accounts WHERE id IN ({', '.join('?' * len(account_ids))})"
         f" ORDER BY id{lock}",
