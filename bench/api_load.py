@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import secrets
@@ -192,10 +193,10 @@ def _serve(
                 [TIDINGS, "api", *common, "--port", str(port), "--workers", str(workers)],
                 [TIDINGS, "dispatcher", *common],
             ][: 2 if dispatcher else 1]
-        procs = [
-            subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for c in commands
-        ]
+        # The servers' log (warnings and errors only): an answer counted as an error above
+        # says what failed here, e.g. a PostgreSQL deadlock behind "internal error".
+        server_log = open(Path(tmp) / "server.log", "w+", encoding="utf-8")  # noqa: SIM115
+        procs = [subprocess.Popen(c, stdout=server_log, stderr=server_log) for c in commands]
         try:
             for _ in range(900):
                 try:
@@ -211,6 +212,23 @@ def _serve(
                 proc.terminate()
             for proc in procs:
                 proc.wait(30)
+            server_log.seek(0)
+            _report_server_errors(server_log.read())
+            server_log.close()
+
+
+def _report_server_errors(log: str) -> None:
+    """How many errors the servers logged, and the last line of the first one's reason."""
+    errors = [line for line in log.splitlines() if '"level": "error"' in line]
+    if not errors:
+        return
+    first = json.loads(errors[0]) if errors[0].startswith("{") else {"event": errors[0]}
+    text = str(first.get("exception", first.get("event", ""))).strip().splitlines()
+    # The exception's own line ("psycopg.errors.DeadlockDetected: …"), not its DETAIL or CONTEXT.
+    raised = [line for line in text if re.match(r"[A-Za-z_][\w.]*: ", line)]
+    raised = [line for line in raised if not line.startswith(("DETAIL:", "HINT:", "CONTEXT:"))]
+    reason = raised[-1] if raised else text[-1]
+    print(f"  the servers logged {len(errors)} errors; the first: {reason[:160]}", flush=True)
 
 
 def _pg_database() -> str:
