@@ -123,12 +123,6 @@ class ReportStore(Protocol):
     def status_counts(self, account_id: int, job_ids: Sequence[int]) -> dict[int, dict[int, int]]:
         """Messages per status of each list (list number → status → count)."""
 
-    def delivery_timeline(self, account_id: int, job_id: int) -> Timeline | None: ...
-
-    def recipients(
-        self, account_id: int, job_id: int, search: str, offset: int, limit: int
-    ) -> list[RecipientRow]: ...
-
     def iter_recipients(self, account_id: int, job_id: int) -> Iterator[RecipientRow]: ...
 
     def job_progress(self, account_id: int, limit: int) -> list[JobProgress]: ...
@@ -164,24 +158,9 @@ class ReportService:
             raise NotFound("mailing list not found")
         return found
 
-    def list_progress(self, account: Account, job: JobView) -> tuple[Progress, dict[int, int]]:
-        """One list's progress and its messages per status."""
-        by_status = self._store.status_counts(account.id, [job.job_id]).get(job.job_id, {})
-        return progress(by_status, job.phones_cnt), by_status
-
-    def recipients(
-        self, account: Account, job_id: int, search: str, offset: int, limit: int
-    ) -> list[RecipientRow]:
-        """One page of a list's messages, only addresses containing `search` when given."""
-        return self._store.recipients(account.id, job_id, search, offset, limit)
-
     def iter_recipients(self, account: Account, job_id: int) -> Iterator[RecipientRow]:
         """Every message of a list, read in batches (an export of any size)."""
         return self._store.iter_recipients(account.id, job_id)
-
-    def delivery_timeline(self, account: Account, job_id: int) -> Timeline | None:
-        """Deliveries over time; None before the first one."""
-        return self._store.delivery_timeline(account.id, job_id)
 
     def dashboard(self, account: Account, now: datetime) -> Dashboard:
         """Today's and this month's figures (the account's calendar) and the running lists."""
