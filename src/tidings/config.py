@@ -484,7 +484,7 @@ def load_settings(config_file: str | None = None, **overrides: Any) -> Settings:
             return ENV_PREFIX + key.upper()
         return f"{path}: {key}"
 
-    merged = {**file_values, **env_values, **given}
+    merged = _merged(_merged(file_values, env_values), given)
     try:
         return Settings.model_validate(merged) if merged else env_settings
     except ValidationError as error:
@@ -537,5 +537,19 @@ def _explain(error: ValidationError, origin: Callable[[str], str]) -> str:
 
 
 def _explicit_env(settings: Settings) -> dict[str, Any]:
-    """The fields that the environment set (so they win over the TOML file)."""
-    return {name: getattr(settings, name) for name in settings.model_fields_set}
+    """The keys that the environment set, table by table (so they win over the TOML file):
+    TIDINGS_GUARDS__REDIS_URL is `guards.redis_url` alone, not a whole `guards` table of
+    defaults that would replace the file's."""
+    return settings.model_dump(exclude_unset=True)
+
+
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """`over` on top of `base`, tables merged key by key, anything else replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        below = out.get(key)
+        if isinstance(value, dict) and isinstance(below, dict):
+            out[key] = _merged(below, value)
+        else:
+            out[key] = value
+    return out

@@ -133,3 +133,31 @@ def test_every_table_is_strict() -> None:
     problems: list[Any] = [n for model in _sections().values() for n in loose(model)]
     assert not problems
     assert get_args(Settings.model_fields["smpp"].annotation) == (SmppUpstream,)
+
+
+def test_a_variable_for_one_key_of_a_table_keeps_the_file_s_other_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # docs/operations.md: `redis_url = …` "or TIDINGS_GUARDS__REDIS_URL". Setting that
+    # variable once replaced the file's whole [guards] table with the defaults: the limits
+    # written beside it (here 1000 requests in flight per login) silently fell back to 14.
+    path = tmp_path / "tidings.toml"
+    path.write_text(
+        "[guards]\nmax_concurrent_per_login = 1000\n[dispatch.callbacks]\ndeadline_s = 7\n"
+    )
+    monkeypatch.setenv("TIDINGS_GUARDS__REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("TIDINGS_DISPATCH__CALLBACKS__CONCURRENCY", "9")
+    settings = load_settings(str(path))
+    assert settings.guards.redis_url == "redis://127.0.0.1:6379/0"
+    assert settings.guards.max_concurrent_per_login == 1000
+    assert settings.dispatch.callbacks.concurrency == 9
+    assert settings.dispatch.callbacks.deadline_s == 7
+
+
+def test_a_variable_still_wins_over_the_same_key_in_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "tidings.toml"
+    path.write_text("[guards]\nmax_concurrent_per_login = 1000\n")
+    monkeypatch.setenv("TIDINGS_GUARDS__MAX_CONCURRENT_PER_LOGIN", "20")
+    assert load_settings(str(path)).guards.max_concurrent_per_login == 20
