@@ -362,7 +362,11 @@ def test_stopping_releases_the_claimed_callbacks_it_did_not_start(
 def test_a_backlog_does_not_keep_a_later_account_waiting(
     store: Store, endpoints: Endpoints
 ) -> None:
-    busy = queue(store, endpoints.url("/ok"), 600)
+    # Deliveries to a local endpoint are fast: between two claims the sender often runs out
+    # of what it holds. A claim that then looked for "every account's" due callbacks read
+    # the backlog's first rows only, and the later account waited for most of a backlog of
+    # thousands (649 to all 3000 of them before this test was written).
+    busy = queue(store, endpoints.url("/ok"), 3000)
     later = queue(store, endpoints.url("/ok"), 3)  # queued behind all of the backlog
 
     def later_done() -> bool:
@@ -372,4 +376,4 @@ def test_a_backlog_does_not_keep_a_later_account_waiting(
 
     assert held, "the later account's callbacks never went out"
     busy_done = sum(1 for attempts, _error in outcomes(store, busy) if attempts)
-    assert busy_done < 400, f"the later account waited for {busy_done} of the backlog's 600"
+    assert busy_done < 500, f"the later account waited for {busy_done} of the backlog's 3000"

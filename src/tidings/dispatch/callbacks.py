@@ -81,6 +81,9 @@ class CallbackSender:
         self._in_flight: dict[int, int] = {}  # account id → deliveries running
         self._queued: dict[int, deque[Due]] = {}  # account id → claimed, not yet started
         self._results: list[tuple[Due, str]] = []  # delivered, not yet recorded
+        # Accounts whose last claim took all it could: more of theirs is due. Discovery
+        # leaves them to their top-up even when nothing of theirs is held at the moment.
+        self._backlogged: set[int] = set()
 
     async def run(self, stop: asyncio.Event, tick_s: float = 0.2) -> None:
         limits = self._limits
@@ -219,19 +222,23 @@ class CallbackSender:
 
     def _claim(self, tx: Tx, total: int, held: dict[int, int], discover: bool) -> list[Due]:
         """Due callbacks, up to `total`: first (when discovering) of the accounts holding
-        less than their share of slots — a backlog of one account never takes the claims
-        others' callbacks need — then top-ups of the accounts being served, each to PREFETCH
-        times its share."""
+        less than their share of slots and not known to have a backlog — a backlog of one
+        account never takes the claims others' callbacks need — then top-ups of the
+        accounts being served or backlogged, each to PREFETCH times its share.
+
+        "Backlogged" outlives the moment: deliveries to a fast endpoint often drain all an
+        account holds between two claims, and a discovery that then took it for an account
+        like any other read only its backlog's first rows and found nobody else."""
         if total <= 0:
             return []
         share = self._limits.per_account
         cap = share * PREFETCH
         now = to_ts(self._clock.now())
         counts = dict(held)
-        served = sorted((a for a, n in held.items() if n >= share), key=lambda a: held[a])
+        served = {a for a, n in held.items() if n >= share} | self._backlogged
         taken: list[Due] = []
         found = (
-            callback_queue.due(tx, now, not_of=served, limit=min(total, cap * 4))
+            callback_queue.due(tx, now, not_of=sorted(served), limit=min(total, cap * 4))
             if discover
             else []
         )
@@ -240,14 +247,20 @@ class CallbackSender:
             if len(taken) < total and counts.get(due.account_id, 0) < cap:
                 counts[due.account_id] = counts.get(due.account_id, 0) + 1
                 taken.append(due)
+            else:
+                self._backlogged.add(due.account_id)  # more of its are due than it took
         # Discovering took the others' (up to its limit); topping up alone, all it holds.
-        topped = served if discover else sorted(held, key=lambda a: held[a])
-        for account_id in topped:
-            room = min(cap - counts[account_id], total - len(taken))
-            if room > 0:
-                taken += [
-                    due_from(row) for row in callback_queue.due(tx, now, of=account_id, limit=room)
-                ]
+        topped = served if discover else set(held) | self._backlogged
+        for account_id in sorted(topped, key=lambda a: counts.get(a, 0)):
+            room = min(cap - counts.get(account_id, 0), total - len(taken))
+            if room <= 0:
+                continue
+            rows = callback_queue.due(tx, now, of=account_id, limit=room)
+            taken += [due_from(row) for row in rows]
+            if len(rows) < room:
+                self._backlogged.discard(account_id)
+            else:
+                self._backlogged.add(account_id)
         callback_queue.lease(tx, [due.id for due in taken], now + self._lease)
         return taken
 
