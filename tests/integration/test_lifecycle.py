@@ -21,10 +21,13 @@ from tidings.app import routes_for
 from tidings.channels.base import refused, retry_later
 from tidings.domain.accounts import Account
 from tidings.domain.clock import FakeClock
+from tidings.domain.contacts import BlacklistType
 from tidings.domain.jobs import MessageFormat
 from tidings.domain.lifecycle import MessageStatus
 from tidings.domain.sends import NewSend, PreparedSend, SendService, Sent
-from tidings.errors import InsufficientFunds
+from tidings.domain.templates import TemplateValues
+from tidings.errors import InsufficientFunds, Undeliverable
+from tidings.store.contacts import ContactStore
 from tidings.store.messages import MessageStore
 from tidings.store.repository import Store
 
@@ -104,7 +107,8 @@ def test_sends_stored_together_each_stand_or_fall_alone(store: Store) -> None:
     assert isinstance(refused_send, InsufficientFunds)
     assert isinstance(first, Sent) and isinstance(third, Sent)
     assert (first.parts, first.cost, first.balance) == (2, 360, 100_000 - 360)
-    assert third.send_id == "mine-1" and third.quote is batch[2].quote
+    assert third.send_id == "mine-1" and third.quote is not None
+    assert [r.address for r in third.quote.recipients] == ["79161234571"]
     with store.db.tx(write=False) as tx:
         rows = tx.all("SELECT id, account_id, address, client_id FROM messages ORDER BY id")
     assert [(r[1], r[2], r[3]) for r in rows] == [
@@ -119,3 +123,45 @@ def test_sends_stored_together_each_stand_or_fall_alone(store: Store) -> None:
     )
     assert int(alone.send_id) > rows[-1][0]
     assert store.balance(poor.id) == 100 == store.ledger_sum(poor.id)  # nothing charged yet
+
+
+def test_sends_stored_together_get_their_own_account_s_signature_and_stop_list(
+    store: Store,
+) -> None:
+    """The signatures and stop lists of a batch are read once for all its sends: each send
+    still gets its own account's signature, and loses only its own account's stop-listed
+    numbers; a send whose every number is stop-listed is refused alone."""
+    clock = FakeClock(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    signed, plain = account(store, clock.now()), account(store, clock.now())
+    store.add_template(signed.id, TemplateValues("sig", "-- Shop", "", "", True), clock.now())
+    contacts = ContactStore(store.db)
+    contacts.add_blacklist(signed.id, ["79161230001"], BlacklistType.SINGLE, clock.now())
+    contacts.add_blacklist(plain.id, ["79161230002"], BlacklistType.ALL, clock.now())
+    sends = SendService(MessageStore(store, routes_for(settings())), 60)
+
+    def prepared(acc: Account, phones: list[str]) -> PreparedSend:
+        new = NewSend(phones, None, (), "Hello", MessageFormat.SMS, clock.now())
+        return sends.prepare(acc, new, clock.now())
+
+    first, second, refused = sends.store(
+        [
+            prepared(signed, ["79161230001", "79161230002"]),
+            prepared(plain, ["79161230001", "79161230002"]),
+            prepared(plain, ["79161230002"]),
+        ]
+    )
+    assert isinstance(refused, Undeliverable)
+    assert isinstance(first, Sent) and isinstance(second, Sent)
+    assert first.quote is not None and second.quote is not None
+    assert [(r.address, r.text) for r in first.quote.recipients] == [
+        ("79161230002", "Hello\n-- Shop")
+    ]
+    assert [(r.address, r.error) for r in first.quote.refused] == [("79161230001", 8)]
+    assert [(r.address, r.text) for r in second.quote.recipients] == [("79161230001", "Hello")]
+    assert [(r.address, r.error) for r in second.quote.refused] == [("79161230002", 8)]
+    with store.db.tx(write=False) as tx:
+        rows = tx.all("SELECT account_id, address, text FROM messages ORDER BY id")
+    assert [tuple(r) for r in rows] == [
+        (signed.id, "79161230002", "Hello\n-- Shop"),
+        (plain.id, "79161230001", "Hello"),
+    ]

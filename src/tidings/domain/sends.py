@@ -6,7 +6,7 @@ charges them and tracks their receipts exactly as it does for mailing lists.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -19,7 +19,13 @@ from tidings.domain.pricing import Tariff
 from tidings.domain.schedule import HourWindow, portion_index, portion_offsets
 from tidings.domain.sms import segment_count, split_comment, transliterate
 from tidings.domain.templates import Template
-from tidings.errors import InsufficientFunds, InvalidNumber, MessageDenied, Undeliverable
+from tidings.errors import (
+    DomainError,
+    InsufficientFunds,
+    InvalidNumber,
+    MessageDenied,
+    Undeliverable,
+)
 
 # Why a number of a send got no message (send.php `op=1`/`err=1`): the send.php error codes.
 REFUSED_INVALID = 7  # not a number (or address) we can read
@@ -95,16 +101,39 @@ class Sent:
 
 @dataclass(frozen=True)
 class PreparedSend:
-    """A send priced and checked, ready to be stored: alone, or together with the sends of
-    other requests in one transaction (the API's group commit)."""
+    """A send checked and ready to be signed, priced and stored: alone, or together with
+    the sends of other requests (the API's group commit), where the accounts' signatures
+    and stop lists are read once for all of them (SendService.store)."""
+
+    account: Account
+    # Its template applied and its groups resolved; not yet signed.
+    send: NewSend
+    validity_s: int
+    now: datetime
+    # A door (the SMPP server) that wants each message's final status back for its client.
+    receipts: ReceiptRequest | None = None
+
+
+@dataclass(frozen=True)
+class PricedSend:
+    """A prepared send signed and priced: what the store writes."""
 
     account: Account
     send: NewSend
     quote: Quote
     validity_s: int
     now: datetime
-    # A door (the SMPP server) that wants each message's final status back for its client.
     receipts: ReceiptRequest | None = None
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What the sends of one batch read from the store once, for all of them."""
+
+    signatures: dict[int, Template]
+    stop_listed: dict[int, set[str]]
+    # By the accounts' tariff id (None: the default tariff).
+    tariffs: dict[int | None, Tariff]
 
 
 class SendStore(Protocol):
@@ -112,17 +141,18 @@ class SendStore(Protocol):
 
     def template(self, account_id: int, template_id: int) -> Template | None: ...
 
-    def signature_template(self, account_id: int) -> Template | None: ...
+    def signature_templates(self, account_ids: Collection[int]) -> dict[int, Template]:
+        """The auto-signature of each of these accounts that has one."""
 
     def tariff_for(self, account: Account) -> Tariff: ...
 
     def group_addresses(self, account_id: int, groups: Sequence[int], mail: bool) -> list[str]:
         """Every contact address of these groups now."""
 
-    def stop_listed(self, account_id: int, addresses: Sequence[str]) -> set[str]:
-        """Those of the addresses on the account's stop list for single messages."""
+    def stop_listed_among(self, wanted: Mapping[int, Collection[str]]) -> dict[int, set[str]]:
+        """Per account, those of its addresses on its stop list for single messages."""
 
-    def queue_sends(self, sends: Sequence[PreparedSend]) -> list[Sent | InsufficientFunds]:
+    def queue_sends(self, sends: Sequence[PricedSend]) -> list[Sent | InsufficientFunds]:
         """Store, in one transaction, the messages of every send whose account's balance
         covers its cost; each other send gets InsufficientFunds in its place."""
 
@@ -135,11 +165,13 @@ class SendService:
     def quote(self, account: Account, send: NewSend) -> Quote:
         """Who gets what, and at what price (template and signature applied, groups
         resolved, stop list removed)."""
-        return self._quote(account, self._prepared(account, send))
+        send = self._grouped(account, self._templated(account, send))
+        context = self._context([(account, send)])
+        return self._quote(account, _signed(send, context.signatures.get(account.id)), context)
 
     def send(self, account: Account, send: NewSend, now: datetime) -> Sent:
         result = self.store([self.prepare(account, send, now)])[0]
-        if isinstance(result, InsufficientFunds):
+        if isinstance(result, DomainError):
             raise result
         return result
 
@@ -150,43 +182,64 @@ class SendService:
         now: datetime,
         receipts: ReceiptRequest | None = None,
     ) -> PreparedSend:
-        """Everything of a send but storing it: template, signature, sender, price."""
-        send = self._prepared(account, send)
+        """Everything of a send that is its own: its template, its groups, its sender."""
+        send = self._templated(account, send)
         self._check_sender(account, send.sender)
-        quote = self._quote(account, send)
+        send = self._grouped(account, send)
         validity = (send.validity_min or self._default_validity_min) * 60
-        return PreparedSend(account, send, quote, validity, now, receipts)
+        return PreparedSend(account, send, validity, now, receipts)
 
-    def store(self, sends: Sequence[PreparedSend]) -> list[Sent | InsufficientFunds]:
-        """Prepared sends stored together (one transaction): each one's Sent, or the
-        InsufficientFunds refusing it."""
-        results = self._store.queue_sends(sends)
-        return [
-            replace(result, quote=prepared.quote) if isinstance(result, Sent) else result
-            for prepared, result in zip(sends, results, strict=True)
-        ]
+    def store(self, sends: Sequence[PreparedSend]) -> list[Sent | DomainError]:
+        """Prepared sends signed, priced and stored together (one transaction): each one's
+        Sent, or the refusal of it alone (every number stop-listed, the balance short).
+        The signatures and stop lists of all of them are read in one query each: a send
+        alone pays two reads, a batch of a hundred pays the same two."""
+        context = self._context([(p.account, p.send) for p in sends])
+        results: list[Sent | DomainError | None] = []
+        priced: list[PricedSend] = []
+        for p in sends:
+            send = _signed(p.send, context.signatures.get(p.account.id))
+            try:
+                quote = self._quote(p.account, send, context)
+            except DomainError as refusal:
+                results.append(refusal)
+                continue
+            results.append(None)
+            priced.append(PricedSend(p.account, send, quote, p.validity_s, p.now, p.receipts))
+        stored = iter(zip(priced, self._store.queue_sends(priced), strict=True))
+        return [result if result is not None else _with_quote(*next(stored)) for result in results]
 
-    def _prepared(self, account: Account, send: NewSend) -> NewSend:
-        """The text as it will be sent: the template's (`tpl`), then the auto-signature."""
-        if send.template_id is not None:
-            found = self._store.template(account.id, send.template_id)
-            used = templates.resolve(found, send.fmt, send.sender)
-            send = replace(send, message=used.text, fmt=used.fmt, sender=used.sender)
-        signature = self._store.signature_template(account.id)
-        if signature is None:
+    def _templated(self, account: Account, send: NewSend) -> NewSend:
+        """The template's text, format and sender (`tpl`)."""
+        if send.template_id is None:
             return send
-        return replace(
-            send,
-            message=templates.signed(send.message, signature, send.fmt),
-            texts=templates.signed_texts(send.texts, signature, send.fmt),
-        )
+        found = self._store.template(account.id, send.template_id)
+        used = templates.resolve(found, send.fmt, send.sender)
+        return replace(send, message=used.text, fmt=used.fmt, sender=used.sender)
 
-    def _quote(self, account: Account, send: NewSend) -> Quote:
+    def _grouped(self, account: Account, send: NewSend) -> NewSend:
+        """The groups' members added (`phones=<group>`); a send to nobody is refused."""
         send = self._with_groups(account, send)
         if not send.addresses:
             raise InvalidNumber("invalid number")
-        blocked = self._store.stop_listed(account.id, send.addresses)
-        tariff = self._store.tariff_for(account)
+        return send
+
+    def _context(self, sends: Sequence[tuple[Account, NewSend]]) -> _Context:
+        wanted: dict[int, set[str]] = {}
+        tariffs: dict[int | None, Tariff] = {}
+        for account, send in sends:
+            wanted.setdefault(account.id, set()).update(send.addresses)
+            if account.tariff_id not in tariffs:
+                tariffs[account.tariff_id] = self._store.tariff_for(account)
+        return _Context(
+            self._store.signature_templates(wanted),
+            self._store.stop_listed_among(wanted),
+            tariffs,
+        )
+
+    def _quote(self, account: Account, send: NewSend, context: _Context) -> Quote:
+        blocked = context.stop_listed.get(account.id, set())
+        tariff = context.tariffs[account.tariff_id]
         recipients = [
             self._recipient(send, tariff, index, address, text)
             for index, (address, text) in enumerate(_pairs(send))
@@ -228,6 +281,21 @@ class SendService:
         approved = self._store.approved_senders(account.id)
         if approved and sender not in approved:
             raise MessageDenied("message is denied")
+
+
+def _signed(send: NewSend, signature: Template | None) -> NewSend:
+    """The text as it will be sent: the account's auto-signature after it."""
+    if signature is None:
+        return send
+    return replace(
+        send,
+        message=templates.signed(send.message, signature, send.fmt),
+        texts=templates.signed_texts(send.texts, signature, send.fmt),
+    )
+
+
+def _with_quote(priced: PricedSend, result: Sent | InsufficientFunds) -> Sent | DomainError:
+    return replace(result, quote=priced.quote) if isinstance(result, Sent) else result
 
 
 def _pairs(send: NewSend) -> list[tuple[str, str]]:

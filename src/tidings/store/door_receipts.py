@@ -12,14 +12,12 @@ from collections.abc import Sequence
 
 from tidings.domain.door_receipts import DoorReceipt
 from tidings.domain.lifecycle import MessageStatus
-from tidings.domain.sends import PreparedSend
+from tidings.domain.sends import PricedSend
 from tidings.store.db import Database, Row, Tx
 from tidings.store.sql import chunks, marks
 
 
-def queue_requests(
-    tx: Tx, prepared: PreparedSend, send_id: str, message_ids: Sequence[int]
-) -> None:
+def queue_requests(tx: Tx, prepared: PricedSend, send_id: str, message_ids: Sequence[int]) -> None:
     """Remember that the door which took this send wants its messages' final statuses; each
     receipt names the send by `send_id`, the id its client was answered with."""
     wanted = prepared.receipts

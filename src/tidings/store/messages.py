@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 
 from tidings.domain.accounts import Account
 from tidings.domain.clock import to_ts
@@ -11,14 +11,14 @@ from tidings.domain.lifecycle import FAILED, IN_PROGRESS, NO_UPSTREAM_ERR, Messa
 from tidings.domain.messages import HistoryQuery, MessageInfo, Totals
 from tidings.domain.pricing import Tariff
 from tidings.domain.routing import UNROUTED, Routes
-from tidings.domain.sends import PreparedSend, Sent
+from tidings.domain.sends import PricedSend, Sent
 from tidings.domain.templates import Template
 from tidings.errors import InsufficientFunds
 from tidings.store import door_receipts
 from tidings.store.db import Database, Tx
 from tidings.store.repository import Store
 from tidings.store.runs import MESSAGE_COLUMNS
-from tidings.store.sql import sql_in
+from tidings.store.sql import chunks, marks, sql_in
 
 _BLACKLIST_SINGLE = (0, 2)  # stop-list types that block single messages
 # A send's own subject and h1-h2 window: a list's messages take theirs from the list.
@@ -49,7 +49,7 @@ def _balances(tx: Tx, account_ids: list[int]) -> dict[int, int]:
     return {int(r[0]): int(r[1]) for r in rows}
 
 
-def _refusal(prepared: PreparedSend, balance: int) -> InsufficientFunds | None:
+def _refusal(prepared: PricedSend, balance: int) -> InsufficientFunds | None:
     """Whether the balance refuses the send. Sends are charged when they are handed over,
     so each is checked against the balance as it is now, as a send alone would be."""
     account = prepared.account
@@ -58,7 +58,7 @@ def _refusal(prepared: PreparedSend, balance: int) -> InsufficientFunds | None:
     return None
 
 
-def _sent(prepared: PreparedSend, send_id: str, balance: int) -> Sent:
+def _sent(prepared: PricedSend, send_id: str, balance: int) -> Sent:
     quote = prepared.quote
     charged = 0 if prepared.account.test_mode else quote.cost
     return Sent(send_id, quote.parts, quote.cost, balance - charged)
@@ -99,27 +99,28 @@ class MessageStore:
     def template(self, account_id: int, template_id: int) -> Template | None:
         return self._store.template(account_id, template_id)
 
-    def signature_template(self, account_id: int) -> Template | None:
-        return self._store.signature_template(account_id)
+    def signature_templates(self, account_ids: Collection[int]) -> dict[int, Template]:
+        return self._store.signature_templates(account_ids)
 
     def group_addresses(self, account_id: int, groups: Sequence[int], mail: bool) -> list[str]:
         return self._store.group_addresses(account_id, groups, mail)
 
-    def stop_listed(self, account_id: int, addresses: Sequence[str]) -> set[str]:
-        found: set[str] = set()
+    def stop_listed_among(self, wanted: Mapping[int, Collection[str]]) -> dict[int, set[str]]:
+        found: dict[int, set[str]] = {}
         # The chunks need no common snapshot: a number is on the list or not, each by itself.
         with self._db.tx(write=False, snapshot=False) as tx:
-            for start in range(0, len(addresses), 500):
-                chunk = addresses[start : start + 500]
-                rows = tx.all(
-                    "SELECT address FROM blacklist WHERE account_id = ? AND type IN (?, ?) "
-                    f"AND address IN ({', '.join('?' * len(chunk))})",
-                    (account_id, *_BLACKLIST_SINGLE, *chunk),
-                )
-                found.update(r[0] for r in rows)
+            for account_id, addresses in wanted.items():
+                for chunk in chunks(list(addresses), 500):
+                    rows = tx.all(
+                        "SELECT address FROM blacklist WHERE account_id = ? AND type IN (?, ?) "
+                        f"AND address IN ({marks(chunk)})",
+                        (account_id, *_BLACKLIST_SINGLE, *chunk),
+                    )
+                    if rows:
+                        found.setdefault(account_id, set()).update(r[0] for r in rows)
         return found
 
-    def queue_sends(self, sends: Sequence[PreparedSend]) -> list[Sent | InsufficientFunds]:
+    def queue_sends(self, sends: Sequence[PricedSend]) -> list[Sent | InsufficientFunds]:
         """One transaction for any number of sends (the API's group commit): the accounts'
         balances read once, in id order (the order every transaction locks accounts in), the
         messages' ids allocated up front, every row written by one bulk insert."""
@@ -132,7 +133,7 @@ class MessageStore:
             ids = iter(_new_message_ids(tx, sum(len(p.quote.recipients) for p in accepted)))
             rows: list[tuple[object, ...]] = []
             sent: list[Sent] = []
-            wanted: list[tuple[PreparedSend, str, list[int]]] = []
+            wanted: list[tuple[PricedSend, str, list[int]]] = []
             for prepared in accepted:
                 first = len(rows)
                 rows += self._rows(prepared, ids)
@@ -149,7 +150,7 @@ class MessageStore:
         stored = iter(sent)
         return [next(stored) if no is None else no for no in refusals]
 
-    def _rows(self, prepared: PreparedSend, ids: Iterator[int]) -> list[tuple[object, ...]]:
+    def _rows(self, prepared: PricedSend, ids: Iterator[int]) -> list[tuple[object, ...]]:
         """The send's message rows, with their ids, without the client id (added after)."""
         account, send = prepared.account, prepared.send
         ts = to_ts(prepared.now)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from tidings.domain.clock import to_ts
 from tidings.domain.templates import Template, TemplateValues
 from tidings.store.db import Database, Tx
+from tidings.store.sql import marks
 
 _COLUMNS = "id, name, text, format, sender, signature"
 
@@ -45,6 +47,22 @@ class TemplateQueries:
                 (account_id, True),
             )
         return None if row is None else _template(row)
+
+    def signature_templates(self, account_ids: Collection[int]) -> dict[int, Template]:
+        """Each account's auto-signature (its first, should there be more), in one query."""
+        if not account_ids:
+            return {}
+        ids = sorted(account_ids)
+        with self.db.tx(write=False, snapshot=False) as tx:
+            rows = tx.all(
+                f"SELECT account_id, {_COLUMNS} FROM templates WHERE signature = ? "
+                f"AND account_id IN ({marks(ids)}) ORDER BY account_id, id",
+                (True, *ids),
+            )
+        found: dict[int, Template] = {}
+        for row in rows:
+            found.setdefault(int(row[0]), _template(row[1:]))
+        return found
 
     def add_template(self, account_id: int, values: TemplateValues, now: datetime) -> int:
         with self.db.tx() as tx:
