@@ -16,6 +16,11 @@ process's open-files limit: `accept` then fails and nobody else is answered. Her
 
 The deadlines cost nothing for a request that arrives in one piece: a timer is set only when
 a read ends with the head or the body still unfinished.
+
+An answer goes out in one write: uvicorn writes the status line and headers, then the body,
+each a system call and a TCP segment of its own (the client woken twice). The application's
+writes are gathered (`OneWrite`) and written when the answer is complete, or at the end of
+the event loop's turn for an answer streamed in parts.
 """
 
 from __future__ import annotations
@@ -86,6 +91,38 @@ def server_config(app: Any, settings: Settings, host: str, port: int, **kwargs: 
     return EdgeConfig(app, limits=settings.http, **values)
 
 
+class OneWrite:
+    """The transport as a request's answer sees it: its writes gathered, and written
+    together when the answer is complete (`flush`), or at the end of the loop's turn."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._pending:
+            self._loop.call_soon(self.flush)
+        self._pending.append(data)
+
+    def flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            if not self._transport.is_closing():  # the client left: nobody to write to
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class GuardedHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with the deadlines and the cap of this module."""
 
@@ -109,6 +146,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.phase = Phase.IDLE
         self.since = time.monotonic()
         self._deadline: asyncio.TimerHandle | None = None
+        self._answer: OneWrite | None = None
 
     # ---- the deadlines ------------------------------------------------------------------
 
@@ -163,6 +201,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._enter(Phase.BODY)
         super().on_headers_complete()
+        if self.cycle is not None:
+            self._answer = OneWrite(self.transport, self.loop)
+            self.cycle.transport = self._answer  # type: ignore[assignment]
 
     def on_message_complete(self) -> None:
         if self.cycle is not None and self.cycle.response_complete:
@@ -175,6 +216,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
+        # The answer goes out before the next pipelined request's can.
+        if self._answer is not None:
+            self._answer.flush()
+            self._answer = None
         # A response sent before the body arrived (a refusal) leaves the body's deadline on.
         if self.phase is Phase.BUSY:
             self._enter(Phase.IDLE)
