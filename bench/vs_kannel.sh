@@ -17,7 +17,9 @@
 # removed at the end unless KEEP_WORK=1. Progress goes to stderr, the table to stdout.
 #
 # Environment: ROUNDS (3; --quick 1), DURATION (s of load per scenario: 20; --quick 5),
-# CONNS (32), WORKERS (2: API processes of the PostgreSQL scenarios), WINDOW (Tidings' SMPP
+# CONNS (32), WORKERS (2: API processes of the PostgreSQL scenarios), SQLITE_WORKERS (1: API
+# processes of the SQLite split scenarios; error-9 limits per process unless
+# TIDINGS_GUARDS__REDIS_URL is set), WINDOW (Tidings' SMPP
 # window; its default otherwise), PG_URL (an administrative URL of a PostgreSQL server, default
 # postgresql://postgres@127.0.0.1:5432/postgres; its scenarios are skipped if it does not
 # answer), SCENARIOS (a subset: kannel,kannel-dlr,serve,serve-dlr,split,split-dlr,pg-split,
@@ -32,7 +34,7 @@ duration="${DURATION:-20}"
 for arg in "$@"; do
   case "$arg" in
     --quick) rounds="${ROUNDS:-1}"; duration="${DURATION:-5}" ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "unknown option $arg (--quick, or the environment variables of --help)" >&2; exit 2 ;;
   esac
 done

@@ -12,7 +12,9 @@ median of the rounds' Tidings/Kannel ratios (both measured in the same round).
     .venv/bin/python bench/vs_kannel/run.py --work DIR [--rounds 3] [--duration 20]
 
 Environment (bench/vs_kannel.sh passes it on): CONNS (32), WORKERS (2: API processes of the
-PostgreSQL scenarios), WINDOW (Tidings' SMPP window; its default otherwise), PG_URL
+PostgreSQL scenarios), SQLITE_WORKERS (1: API processes of the SQLite `split` scenarios; with
+more, the error-9 limits are per process unless TIDINGS_GUARDS__REDIS_URL is given), WINDOW
+(Tidings' SMPP window; its default otherwise), PG_URL
 (postgresql://postgres@127.0.0.1:5432/postgres: a database is created and dropped there for
 each PostgreSQL scenario), SCENARIOS (a comma-separated subset of the names below).
 """
@@ -334,6 +336,7 @@ class Bench:
         self.duration = a.duration
         self.conns = int(os.environ.get("CONNS", "32"))
         self.workers = int(os.environ.get("WORKERS", "2"))
+        self.sqlite_workers = int(os.environ.get("SQLITE_WORKERS", "1"))
         self.window = os.environ.get("WINDOW", "")
         self.pg_url = os.environ.get("PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
         self.sim = Simulator(self.work)
@@ -448,7 +451,7 @@ class Bench:
                         env=env,
                     )
                 )
-                workers = self.workers if sc.store == "pg" else 1
+                workers = self.workers if sc.store == "pg" else self.sqlite_workers
                 procs.append(
                     Group(
                         f"tidings api --workers {workers}",
@@ -526,7 +529,8 @@ def table(scenarios: list[Scenario], results: list[dict[str, Any]], rounds: int,
         f"Tidings vs Kannel 1.4.5: wrk {b.conns} connections, {b.duration} s per scenario, "
         f"median of {rounds} round(s) alternating the gateways",
         f"(Kannel window 10, spool store; Tidings SMPP window {window}, "
-        f"api --workers {b.workers} on PostgreSQL; SMSC msgs/s = submit_sm the simulator "
+        f"api --workers {b.workers} on PostgreSQL, {b.sqlite_workers} on SQLite; "
+        "SMSC msgs/s = submit_sm the simulator "
         "counted while the load ran; x = Tidings/Kannel, same round, same receipts setting)",
         "",
     ]
