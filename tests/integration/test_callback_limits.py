@@ -32,7 +32,8 @@ LOOPBACK = ["127.0.0.0/8"]
 
 class Endpoints:
     """One loopback HTTP server, a behaviour per path:
-    /ok answers 200 and keeps what it got; /tarpit sends its headers, then a byte every
+    /ok answers 200 and keeps what it got; /steady answers 200 after 50 ms (and counts the
+    most requests it had at once); /tarpit sends its headers, then a byte every
     2 s; /slowhead sends the status line, then a header byte every 2 s; /huge answers
     300 MB; /redirect answers 302 to /ok."""
 
@@ -40,6 +41,8 @@ class Endpoints:
         self.received: list[tuple[str, bytes]] = []  # (Host header, body) of each /ok POST
         self.hits: dict[str, int] = {}
         self.lock = threading.Lock()
+        self.steady_now = 0
+        self.steady_most = 0
         self.closing = threading.Event()
         endpoints = self
 
@@ -57,6 +60,15 @@ class Endpoints:
             def answer_ok(self, body: bytes) -> None:
                 with endpoints.lock:
                     endpoints.received.append((self.headers["Host"], body))
+                self._headers(200, 0)
+
+            def answer_steady(self, body: bytes) -> None:
+                with endpoints.lock:
+                    endpoints.steady_now += 1
+                    endpoints.steady_most = max(endpoints.steady_most, endpoints.steady_now)
+                time.sleep(0.05)
+                with endpoints.lock:
+                    endpoints.steady_now -= 1
                 self._headers(200, 0)
 
             def answer_tarpit(self, body: bytes) -> None:
@@ -377,3 +389,53 @@ def test_a_backlog_does_not_keep_a_later_account_waiting(
     assert held, "the later account's callbacks never went out"
     busy_done = sum(1 for attempts, _error in outcomes(store, busy) if attempts)
     assert busy_done < 500, f"the later account waited for {busy_done} of the backlog's 3000"
+
+
+def test_a_lone_account_with_a_fast_endpoint_uses_the_idle_slots(
+    store: Store, endpoints: Endpoints
+) -> None:
+    # One tenant sending alone: its callbacks must keep up with its receipts, not trickle
+    # out two at a time (`per_account`) while fourteen slots idle. At 50 ms an answer, two
+    # at a time take 6 s for 240 callbacks; the whole 16 slots, under a second.
+    alone = queue(store, endpoints.url("/steady"), 240)
+
+    def all_done() -> bool:
+        return all(attempts == 1 for attempts, _error in outcomes(store, alone))
+
+    took, held = run_sender(sender(store, concurrency=16, per_account=2), all_done, 30)
+
+    assert held, "the callbacks did not all go out"
+    assert took < 4, f"240 callbacks at 50 ms each took {took:.1f} s"
+    assert 2 < endpoints.steady_most <= 16
+
+
+def test_lent_slots_come_back_when_another_account_waits(
+    store: Store, endpoints: Endpoints
+) -> None:
+    busy = queue(store, endpoints.url("/steady"), 2000)
+
+    def busy_started() -> bool:
+        return sum(1 for attempts, _error in outcomes(store, busy) if attempts) >= 100
+
+    async def main() -> tuple[float, int]:
+        s = sender(store, concurrency=16, per_account=2)
+        stop = asyncio.Event()
+        task = asyncio.create_task(s.run(stop, tick_s=0.05))
+        while not await asyncio.to_thread(busy_started):
+            await asyncio.sleep(0.05)
+        most = endpoints.steady_most
+        later = await asyncio.to_thread(queue, store, endpoints.url("/ok"), 3)
+        start = time.monotonic()
+        while not await asyncio.to_thread(
+            lambda: all(attempts == 1 for attempts, _error in outcomes(store, later))
+        ):
+            await asyncio.sleep(0.02)
+            assert time.monotonic() - start < 10, "the later account's callbacks never went out"
+        took = time.monotonic() - start
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        return took, most
+
+    took, most = asyncio.run(main())
+    assert most > 2, "the busy account was never lent the idle slots"
+    assert took < 1.0, f"the later account waited {took:.2f} s for a slot"

@@ -8,6 +8,10 @@ One tenant's endpoint cannot stall the others' (dispatch.callbacks, docs/operati
 each delivery has a total deadline, at most `max_answer_bytes` of the answer are read, no
 redirect is followed, and deliveries run side by side with at most `per_account` in flight
 for any one account, so a slow endpoint holds only its own account's share of the slots.
+Slots nobody else is waiting for are lent to an account whose endpoint answers fast (below
+FAST_ANSWER_S on the average of its recent deliveries): one busy tenant's callbacks keep up
+with its receipts instead of trickling out `per_account` at a time, and the lent slots come
+back within one fast answer each once another account's callbacks wait.
 The host is checked against the callback rule again right before connecting
 (callback_transport.py).
 
@@ -53,6 +57,10 @@ PREFETCH = 8
 # claim every millisecond); an account whose queue runs low waits at most this long.
 CLAIM_INTERVAL_S = 0.01
 DISCOVER, TOP_UP = "discover", "top up"
+# An account whose deliveries take less than this on average (a moving average of its
+# recent ones) may use slots no other account is waiting for, up to `concurrency`.
+FAST_ANSWER_S = 0.25
+_PACE_WEIGHT = 0.2  # the weight of the newest delivery in that average
 
 
 class CallbackSender:
@@ -84,6 +92,9 @@ class CallbackSender:
         # Accounts whose last claim took all it could: more of theirs is due. Discovery
         # leaves them to their top-up even when nothing of theirs is held at the moment.
         self._backlogged: set[int] = set()
+        # Account id → how long its deliveries take, a moving average (FAST_ANSWER_S).
+        self._pace: dict[int, float] = {}
+        self._claim_caps: dict[int, int] = {}  # set by _budgets for the next claim
 
     async def run(self, stop: asyncio.Event, tick_s: float = 0.2) -> None:
         limits = self._limits
@@ -163,8 +174,8 @@ class CallbackSender:
         finished: asyncio.Event,
     ) -> None:
         """Deliveries from the claimed queues, while slots are free overall and per account."""
-        cap = self._limits.per_account
         for account_id, waiting in list(self._queued.items()):
+            cap = self._slots(account_id)
             while (
                 waiting
                 and len(running) < self._limits.concurrency
@@ -178,6 +189,17 @@ class CallbackSender:
             if not waiting:
                 del self._queued[account_id]
 
+    def _slots(self, account_id: int) -> int:
+        """Deliveries the account may have in flight now: its share, or every slot while
+        its endpoint answers fast and no other account's callbacks wait for one."""
+        share = self._limits.per_account
+        pace = self._pace.get(account_id)
+        if pace is None or pace >= FAST_ANSWER_S:
+            return share
+        if any(waiting for other, waiting in self._queued.items() if other != account_id):
+            return share
+        return max(share, self._limits.concurrency)
+
     def _wanted_claim(self, running: set[asyncio.Task[None]], tick_due: bool) -> str | None:
         """DISCOVER — look for every account's due callbacks — when a tick has passed or a
         slot is free with nothing queued to fill it; TOP_UP — only the accounts being
@@ -185,8 +207,9 @@ class CallbackSender:
         of the accounts not being served, so it is not done at every claim."""
         if tick_due or (len(running) < self._limits.concurrency and not self._queued):
             return DISCOVER
-        low = self._limits.per_account * PREFETCH // 2
-        if any(len(self._queued.get(a, ())) <= low for a in self._in_flight):
+        if any(
+            len(self._queued.get(a, ())) <= self._slots(a) * PREFETCH // 2 for a in self._in_flight
+        ):
             return TOP_UP
         return None
 
@@ -197,6 +220,9 @@ class CallbackSender:
             held[account_id] = held.get(account_id, 0) + len(waiting)
         queued = sum(len(w) for w in self._queued.values())
         total = self._limits.concurrency * PREFETCH - len(running) - queued
+        # The claim runs in a thread: what each account may be claimed up to is decided
+        # here, on the loop, where `_queued` and `_pace` change.
+        self._claim_caps = {a: self._slots(a) * PREFETCH for a in {*held, *self._backlogged}}
         return max(total, 0), held
 
     def _enqueue(self, batch: list[Due]) -> None:
@@ -233,6 +259,7 @@ class CallbackSender:
             return []
         share = self._limits.per_account
         cap = share * PREFETCH
+        caps = self._claim_caps
         now = to_ts(self._clock.now())
         counts = dict(held)
         served = {a for a, n in held.items() if n >= share} | self._backlogged
@@ -244,7 +271,7 @@ class CallbackSender:
         )
         for row in found:
             due = due_from(row)
-            if len(taken) < total and counts.get(due.account_id, 0) < cap:
+            if len(taken) < total and counts.get(due.account_id, 0) < caps.get(due.account_id, cap):
                 counts[due.account_id] = counts.get(due.account_id, 0) + 1
                 taken.append(due)
             else:
@@ -252,7 +279,7 @@ class CallbackSender:
         # Discovering took the others' (up to its limit); topping up alone, all it holds.
         topped = served if discover else set(held) | self._backlogged
         for account_id in sorted(topped, key=lambda a: counts.get(a, 0)):
-            room = min(cap - counts.get(account_id, 0), total - len(taken))
+            room = min(caps.get(account_id, cap) - counts.get(account_id, 0), total - len(taken))
             if room <= 0:
                 continue
             rows = callback_queue.due(tx, now, of=account_id, limit=room)
@@ -265,7 +292,11 @@ class CallbackSender:
         return taken
 
     async def _deliver(self, client: aiohttp.ClientSession, due: Due) -> None:
+        started = time.monotonic()
         error = await self._post(client, due)
+        took = time.monotonic() - started if not error else self._limits.deadline_s
+        before = self._pace.get(due.account_id, took)
+        self._pace[due.account_id] = before + (took - before) * _PACE_WEIGHT
         self._results.append((due, error))  # recorded with the next claim (`_settle`)
 
     async def _post(self, client: aiohttp.ClientSession, due: Due) -> str:
