@@ -120,6 +120,10 @@ class CallbackSender:
                         if claim is DISCOVER:
                             last_discover = last_tx
                         total, held = self._budgets(running) if claim else (0, {})
+                        if claim is DISCOVER:
+                            # Room to find the others even when an account lent every slot
+                            # has claimed ahead all the budget allows (a share beyond it).
+                            total = max(total, limits.per_account * PREFETCH)
                         batch = await self._settle(total, held, discover=claim is DISCOVER)
                         self._enqueue(batch)
                         self._start(client, running, finished)
