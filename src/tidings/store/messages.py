@@ -14,7 +14,7 @@ from tidings.domain.routing import UNROUTED, Routes
 from tidings.domain.sends import PricedSend, Sent
 from tidings.domain.templates import Template
 from tidings.errors import InsufficientFunds
-from tidings.store import door_receipts
+from tidings.store import door_receipts, ledger
 from tidings.store.db import Database, Tx
 from tidings.store.repository import Store
 from tidings.store.runs import MESSAGE_COLUMNS
@@ -36,17 +36,9 @@ _INFO_COLUMNS = (
 )
 
 
-def _balances(tx: Tx, account_ids: list[int]) -> dict[int, int]:
-    # NO KEY UPDATE: the balance changes, never the key. Every message row written checks
-    # its foreign key to `accounts` with FOR KEY SHARE, which FOR UPDATE would wait for —
-    # send.php's batches and the dispatcher's result writes deadlocked so under load.
-    lock = " FOR NO KEY UPDATE" if tx.dialect == "postgresql" else ""
-    rows = tx.all(
-        f"SELECT id, balance_minor FROM accounts WHERE id IN ({', '.join('?' * len(account_ids))})"
-        f" ORDER BY id{lock}",
-        account_ids,
-    )
-    return {int(r[0]): int(r[1]) for r in rows}
+def _balances(tx: Tx, account_ids: Collection[int]) -> dict[int, int]:
+    """The accounts' balances, locked in the order and mode every transaction uses."""
+    return {a: money.balance for a, money in ledger.lock_accounts(tx, account_ids).items()}
 
 
 def _refusal(prepared: PricedSend, balance: int) -> InsufficientFunds | None:
@@ -127,7 +119,7 @@ class MessageStore:
         if not sends:
             return []
         with self._db.tx() as tx:
-            balances = _balances(tx, sorted({p.account.id for p in sends}))
+            balances = _balances(tx, {p.account.id for p in sends})
             refusals = [_refusal(p, balances.get(p.account.id, 0)) for p in sends]
             accepted = [p for p, no in zip(sends, refusals, strict=True) if no is None]
             ids = iter(_new_message_ids(tx, sum(len(p.quote.recipients) for p in accepted)))
